@@ -1,0 +1,33 @@
+import type { SourceLocation } from "@strata/graph";
+
+/** Frames inside the builder library itself are skipped: a location names the user's call. */
+const LIBRARY_FRAME = /[\\/](?:packages[\\/]core[\\/]src|@strata[\\/]core[\\/](?:src|dist))[\\/]|^node:|\(node:|[\\/]node_modules[\\/](?!@strata[\\/]images)/;
+
+/**
+ * Captures the caller's position cheaply: V8 records the frames now but formats the stack
+ * (and applies source maps) only when `.stack` is read, so the cost is paid only for the
+ * locations someone asks for (a graph dump, an error).
+ */
+export function captureCallsite(): () => SourceLocation | undefined {
+  const holder: { stack?: string } = {};
+  Error.captureStackTrace(holder, captureCallsite);
+  let resolved: SourceLocation | undefined | null = null;
+  return () => {
+    if (resolved === null) resolved = parseFirstUserFrame(holder.stack ?? "");
+    return resolved;
+  };
+}
+
+const FRAME = /^\s*at (?:.*? \()?(.+?):(\d+):(\d+)\)?\s*$/;
+
+export function parseFirstUserFrame(stack: string): SourceLocation | undefined {
+  for (const line of stack.split("\n").slice(1)) {
+    const m = FRAME.exec(line);
+    if (!m) continue;
+    let file = m[1]!;
+    if (LIBRARY_FRAME.test(file) || LIBRARY_FRAME.test(line)) continue;
+    if (file.startsWith("file://")) file = decodeURIComponent(new URL(file).pathname);
+    return { file, line: Number(m[2]), column: Number(m[3]) };
+  }
+  return undefined;
+}

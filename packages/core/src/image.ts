@@ -1,0 +1,402 @@
+import {
+  createGraph,
+  ExecOp,
+  FileOp,
+  narrowScope,
+  StrataError,
+  type ConfigEdit,
+  type Digest,
+  type FileAction,
+  type ImageDefinition,
+  type Instruction,
+  type LayerGraph,
+  type Mount,
+  type Op,
+  type Scope,
+  type ScopeEntry,
+  type Step,
+} from "@strata/graph";
+import { argEntry, isArg, type Arg, type ArgValue } from "./arg.ts";
+import { captureCallsite } from "./callsite.ts";
+import { createdBy } from "./created-by.ts";
+import { isRunMount, type RunMount } from "./mounts.ts";
+import { healthConfig, modeString, ownerTemplate, portTemplate, toCommand, tpl } from "./normalize.ts";
+import type { ShellCommand } from "./shell-command.ts";
+import { defaultContextFiles, imagePaths, isCopyFrom, type CopyFrom } from "./sources.ts";
+import type { AddOptions, CopyOptions, HealthcheckOptions, Owner, Port, RunOptions, Signal } from "./types.ts";
+
+const IMAGE_BRAND = Symbol.for("strata.image");
+
+/** A source for copy/add: a context path (string), selected files, another image's paths, a download. */
+export type CopySource = string | CopyFrom | Image;
+
+/**
+ * An image definition. Every method returns a new, frozen Image; nothing is read, pulled or
+ * hashed until something compiles it (`toGraph()`, a build, an export).
+ */
+export interface Image {
+  readonly [IMAGE_BRAND]: true;
+
+  /** Runs a command: a string runs through the image's shell, an array runs as-is (exec form). */
+  run(command: string | readonly string[], options?: RunOptions): Image;
+  /** Copies files from the context (a string path or glob), a Directory, another image's paths, or a file(). */
+  copy(src: CopySource | readonly CopySource[], dest: string, options?: CopyOptions): Image;
+  /** Like copy, and also unpacks local tar archives and reads http()/git() sources, as Dockerfile ADD. */
+  add(src: CopySource | readonly CopySource[], dest: string, options?: AddOptions): Image;
+
+  env(vars: Readonly<Record<string, string | number | Arg<ArgValue>>>): Image;
+  env(name: string, value: string | number | Arg<ArgValue>): Image;
+  /** Declares build args for this stage (a Dockerfile ARG after FROM). A global Arg keeps its default. */
+  arg(arg: Arg<ArgValue>): Image;
+  arg(name: string, defaultValue?: ArgValue): Image;
+  /** Sets the working directory, creating it (owned by the current user) if missing. */
+  workdir(path: string): Image;
+  user(user: Owner): Image;
+  cmd(command: readonly string[] | ShellCommand): Image;
+  entrypoint(command: readonly string[] | ShellCommand): Image;
+  expose(...ports: [Port, ...Port[]]): Image;
+  label(labels: Readonly<Record<string, string | Arg<ArgValue>>>): Image;
+  label(key: string, value: string | Arg<ArgValue>): Image;
+  volume(...paths: [string, ...string[]]): Image;
+  /** `healthcheck("none")` disables an inherited check. */
+  healthcheck(test: readonly string[] | ShellCommand | "none", options?: HealthcheckOptions): Image;
+  stopSignal(signal: Signal): Image;
+  shell(argv: readonly [string, ...string[]]): Image;
+  /** A Dockerfile instruction that runs when another build uses this image as its base. */
+  onbuild(instruction: string): Image;
+  /** The image author (Dockerfile MAINTAINER). */
+  author(name: string): Image;
+
+  withoutEnv(...names: [string, ...string[]]): Image;
+  withoutLabel(...keys: [string, ...string[]]): Image;
+  withoutExpose(...ports: [Port, ...Port[]]): Image;
+  withoutVolume(...paths: [string, ...string[]]): Image;
+
+  /** Applies a reusable fragment: `img.with(nodeRuntime({ port: 3000 }))`. */
+  with(fragment: (image: Image) => Image): Image;
+  /** Paths in this image's filesystem, to copy or mount elsewhere (Dockerfile `COPY --from=`). */
+  path(...paths: [string, ...string[]]): CopyFrom;
+
+  toDefinition(): ImageDefinition;
+  toGraph(): LayerGraph;
+  /** The graph digest (identity of the whole definition). */
+  readonly digest: Digest;
+}
+
+export function isImage(value: unknown): value is Image {
+  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[IMAGE_BRAND] === true;
+}
+
+/** The frozen state behind an Image. */
+export interface ImageState {
+  readonly rootfs: Op;
+  readonly steps: readonly Step[];
+  /** Everything templates may read, in order, since the base image (args, env, workdir, stage boundaries). */
+  readonly scope: Scope;
+  readonly user?: string;
+  readonly shell?: readonly string[];
+  readonly platform?: string;
+  /** CMD was set in the current stage (an ENTRYPOINT then keeps it; otherwise it clears an inherited CMD). */
+  readonly cmdSet: boolean;
+}
+
+export function createImage(state: ImageState): Image {
+  return new ImageImpl(state);
+}
+
+export function imageState(image: Image): ImageState {
+  const s = (image as Partial<ImageImpl>).state;
+  if (!s) throw new TypeError("not an Image created by this copy of @strata/core");
+  return s;
+}
+
+class ImageImpl implements Image {
+  readonly [IMAGE_BRAND] = true as const;
+  readonly #state: ImageState;
+
+  constructor(state: ImageState) {
+    this.#state = Object.freeze(state);
+    Object.freeze(this);
+  }
+
+  get state(): ImageState {
+    return this.#state;
+  }
+
+  get digest(): Digest {
+    return this.toGraph().digest;
+  }
+
+  toDefinition(): ImageDefinition {
+    const s = this.#state;
+    return Object.freeze({ rootfs: s.rootfs, steps: s.steps, ...(s.platform !== undefined ? { platform: s.platform } : {}) });
+  }
+
+  toGraph(): LayerGraph {
+    // Memoized outside the frozen object's fields (a WeakMap would do as well).
+    return (graphs.get(this) ?? (graphs.set(this, createGraph(this.toDefinition())), graphs.get(this)))!;
+  }
+
+  private next(patch: Partial<ImageState>, step: Omit<Step, "meta">): Image {
+    const meta = { location: captureCallsite() };
+    return new ImageImpl({ ...this.#state, ...patch, steps: [...this.#state.steps, Object.freeze({ ...step, meta })] });
+  }
+
+  private configStep(instruction: Instruction, text: string, edits: readonly ConfigEdit[], patch: Partial<ImageState> = {}, scopeAdd: readonly ScopeEntry[] = []): Image {
+    const scope = scopeAdd.length ? [...this.#state.scope, ...scopeAdd] : this.#state.scope;
+    return this.next({ ...patch, scope }, { instruction, createdBy: text, edits: Object.freeze(edits) });
+  }
+
+  run(command: string | readonly string[], options: RunOptions = {}): Image {
+    const cmd = typeof command === "string" ? ({ form: "shell", script: command } as const) : toCommand(command, "run");
+    if (cmd.form === "shell" && !cmd.script.trim()) throw new TypeError("run() needs a command");
+    const inputs: Op[] = [this.#state.rootfs];
+    const inputIndex = (op: Op) => {
+      const i = inputs.indexOf(op);
+      return i >= 0 ? i : inputs.push(op) - 1;
+    };
+    const mounts = (options.mounts ?? []).map((m) => toGraphMount(m, inputIndex));
+    const location = captureCallsite();
+    const op = ExecOp.create({
+      inputs,
+      command: cmd,
+      shell: this.#state.shell,
+      scope: this.#state.scope,
+      user: this.#state.user,
+      mounts,
+      network: options.network,
+      security: options.security,
+      meta: { location },
+    });
+    return new ImageImpl({
+      ...this.#state,
+      rootfs: op,
+      steps: [...this.#state.steps, Object.freeze({ instruction: "RUN", createdBy: createdBy.run(cmd, op.mounts), op, meta: { location } })],
+    });
+  }
+
+  copy(src: CopySource | readonly CopySource[], dest: string, options: CopyOptions = {}): Image {
+    return this.copyOrAdd("COPY", src, dest, options);
+  }
+
+  add(src: CopySource | readonly CopySource[], dest: string, options: AddOptions = {}): Image {
+    return this.copyOrAdd("ADD", src, dest, options);
+  }
+
+  private copyOrAdd(instruction: "COPY" | "ADD", src: CopySource | readonly CopySource[], dest: string, options: AddOptions): Image {
+    const sources = (Array.isArray(src) ? src : [src]) as readonly CopySource[];
+    if (!sources.length) throw new TypeError(`${instruction.toLowerCase()}() needs at least one source`);
+    const froms = sources.map(toCopyFrom);
+    const originOp = originOf(froms[0]!);
+    if (froms.some((f) => originOf(f) !== originOp)) {
+      throw new StrataError("STRATA_COPY_MIXED_SOURCES", `one ${instruction.toLowerCase()}() reads from one place (the context, one image, one download)`, {
+        hint: "split it into several copy() calls, one per source image or context",
+        locations: [captureCallsite()()],
+      });
+    }
+    const paths = froms.flatMap((f) => f.paths);
+    const destT = tpl(dest);
+    const action: FileAction = {
+      action: "copy",
+      from: 1,
+      src: paths,
+      dest: destT,
+      ...(options.chown !== undefined ? { chown: ownerTemplate(options.chown) } : {}),
+      ...(options.chmod !== undefined ? { chmod: modeString(options.chmod) } : {}),
+      ...(options.link ? { link: true } : {}),
+      ...(options.exclude?.length ? { exclude: options.exclude.map(tpl) } : {}),
+      ...(options.parents ? { parents: true } : {}),
+      ...(instruction === "ADD" ? { add: true } : {}),
+      ...(options.unpack !== undefined ? { unpack: options.unpack } : {}),
+      ...(options.keepGitDir ? { keepGitDir: true } : {}),
+    };
+    const templates = [...paths, destT, ...(action.chown ? [action.chown] : []), ...(action.exclude ?? [])];
+    const scope = narrowScope(this.#state.scope, templates, { workdir: !destT.startsWith("/") });
+    const location = captureCallsite();
+    const op = FileOp.create([this.#state.rootfs, originOp], [action], scope, { location });
+    return new ImageImpl({
+      ...this.#state,
+      rootfs: op,
+      steps: [...this.#state.steps, Object.freeze({ instruction, createdBy: createdBy.copy(instruction, paths, destT), op, meta: { location } })],
+    });
+  }
+
+  env(nameOrVars: string | Readonly<Record<string, string | number | Arg<ArgValue>>>, value?: string | number | Arg<ArgValue>): Image {
+    const vars = typeof nameOrVars === "string" ? { [nameOrVars]: value! } : nameOrVars;
+    const pairs = Object.entries(vars).map(([k, v]) => {
+      if (!k || /[=\s]/.test(k)) throw new TypeError(`invalid environment variable name ${JSON.stringify(k)}`);
+      if (v === undefined) throw new TypeError(`env(${JSON.stringify(k)}): a value is required (use withoutEnv to remove one)`);
+      return [k, tpl(v)] as const;
+    });
+    if (!pairs.length) throw new TypeError("env() needs at least one variable");
+    const edits = pairs.map(([name, v]) => ({ edit: "env", name, value: v }) as const);
+    return this.configStep("ENV", createdBy.keyValues("ENV", pairs), edits, {}, pairs.map(([env, v]) => ({ env, value: v })));
+  }
+
+  arg(nameOrArg: string | Arg<ArgValue>, defaultValue?: ArgValue): Image {
+    const entry = isArg(nameOrArg) ? argEntry(nameOrArg) : argEntry({ name: nameOrArg, default: defaultValue });
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(entry.arg)) throw new TypeError(`invalid build arg name ${JSON.stringify(entry.arg)}`);
+    const decl = entry.default === undefined ? { name: entry.arg } : { name: entry.arg, default: entry.default };
+    const text = entry.default === undefined ? `ARG ${entry.arg}` : `ARG ${entry.arg}=${entry.default}`;
+    return this.next({ scope: [...this.#state.scope, entry] }, { instruction: "ARG", createdBy: text, args: [decl] });
+  }
+
+  workdir(path: string): Image {
+    const t = tpl(path);
+    if (!t) throw new TypeError("workdir() needs a path");
+    const scope = narrowScope(this.#state.scope, [t, ...(this.#state.user ? [this.#state.user] : [])], { workdir: !t.startsWith("/") });
+    const action: FileAction = { action: "mkdir", path: t, mode: 0o755, parents: true, ...(this.#state.user ? { chown: this.#state.user } : {}) };
+    const location = captureCallsite();
+    const op = FileOp.create([this.#state.rootfs], [action], scope, { location });
+    return new ImageImpl({
+      ...this.#state,
+      rootfs: op,
+      scope: [...this.#state.scope, { workdir: t }],
+      steps: [...this.#state.steps, Object.freeze({ instruction: "WORKDIR", createdBy: `WORKDIR ${t}`, op, edits: [{ edit: "workdir", path: t } as const], meta: { location } })],
+    });
+  }
+
+  user(user: Owner): Image {
+    const t = ownerTemplate(user);
+    if (!t) throw new TypeError("user() needs a user");
+    return this.configStep("USER", `USER ${t}`, [{ edit: "user", user: t }], { user: t });
+  }
+
+  cmd(command: readonly string[] | ShellCommand): Image {
+    const c = toCommand(command, "cmd");
+    return this.configStep("CMD", createdBy.command("CMD", c), [{ edit: "cmd", command: c }], { cmdSet: true });
+  }
+
+  entrypoint(command: readonly string[] | ShellCommand): Image {
+    const c = toCommand(command, "entrypoint");
+    return this.configStep("ENTRYPOINT", createdBy.command("ENTRYPOINT", c), [{ edit: "entrypoint", command: c, resetCmd: !this.#state.cmdSet }]);
+  }
+
+  expose(...ports: [Port, ...Port[]]): Image {
+    const ts = ports.map(portTemplate);
+    return this.configStep("EXPOSE", createdBy.list("EXPOSE", ts), ts.map((port) => ({ edit: "expose", port })));
+  }
+
+  label(keyOrLabels: string | Readonly<Record<string, string | Arg<ArgValue>>>, value?: string | Arg<ArgValue>): Image {
+    const labels = typeof keyOrLabels === "string" ? { [keyOrLabels]: value! } : keyOrLabels;
+    const pairs = Object.entries(labels).map(([k, v]) => {
+      if (!k) throw new TypeError("label keys must not be empty");
+      if (v === undefined) throw new TypeError(`label(${JSON.stringify(k)}): a value is required (use withoutLabel to remove one)`);
+      return [tpl(k), tpl(v)] as const;
+    });
+    if (!pairs.length) throw new TypeError("label() needs at least one label");
+    return this.configStep("LABEL", createdBy.keyValues("LABEL", pairs), pairs.map(([key, v]) => ({ edit: "label", key, value: v })));
+  }
+
+  volume(...paths: [string, ...string[]]): Image {
+    const ts = paths.map(tpl);
+    return this.configStep("VOLUME", createdBy.list("VOLUME", ts), ts.map((path) => ({ edit: "volume", path })));
+  }
+
+  healthcheck(test: readonly string[] | ShellCommand | "none", options: HealthcheckOptions = {}): Image {
+    const check = healthConfig(test, options);
+    return this.configStep("HEALTHCHECK", createdBy.healthcheck(check), [{ edit: "healthcheck", check }]);
+  }
+
+  stopSignal(signal: Signal): Image {
+    const t = tpl(signal);
+    return this.configStep("STOPSIGNAL", `STOPSIGNAL ${t}`, [{ edit: "stopSignal", signal: t }]);
+  }
+
+  shell(argv: readonly [string, ...string[]]): Image {
+    if (!Array.isArray(argv) || !argv.length || argv.some((a) => typeof a !== "string")) throw new TypeError('shell() takes a non-empty array of strings, e.g. ["/bin/bash", "-c"]');
+    const s = Object.freeze([...argv]);
+    return this.configStep("SHELL", `SHELL ${JSON.stringify(s)}`, [{ edit: "shell", shell: s }], { shell: s });
+  }
+
+  onbuild(instruction: string): Image {
+    const text = instruction.trim();
+    if (!text) throw new TypeError("onbuild() needs an instruction");
+    if (/^(ONBUILD|FROM|MAINTAINER)\b/i.test(text)) throw new TypeError(`onbuild(${JSON.stringify(text)}): ONBUILD cannot trigger ONBUILD, FROM or MAINTAINER`);
+    return this.configStep("ONBUILD", `ONBUILD ${text}`, [{ edit: "onbuild", instruction: text }]);
+  }
+
+  author(name: string): Image {
+    return this.configStep("MAINTAINER", `MAINTAINER ${name}`, [{ edit: "author", author: name }]);
+  }
+
+  withoutEnv(...names: [string, ...string[]]): Image {
+    return this.configStep("ENV", `ENV (unset ${names.join(" ")})`, names.map((name) => ({ edit: "unsetEnv", name })), {}, names.map((env) => ({ env, value: null })));
+  }
+
+  withoutLabel(...keys: [string, ...string[]]): Image {
+    const ts = keys.map(tpl);
+    return this.configStep("LABEL", `LABEL (unset ${ts.join(" ")})`, ts.map((key) => ({ edit: "unlabel", key })));
+  }
+
+  withoutExpose(...ports: [Port, ...Port[]]): Image {
+    const ts = ports.map(portTemplate);
+    return this.configStep("EXPOSE", `EXPOSE (unset ${ts.join(" ")})`, ts.map((port) => ({ edit: "unexpose", port })));
+  }
+
+  withoutVolume(...paths: [string, ...string[]]): Image {
+    const ts = paths.map(tpl);
+    return this.configStep("VOLUME", `VOLUME (unset ${ts.join(" ")})`, ts.map((path) => ({ edit: "unvolume", path })));
+  }
+
+  with(fragment: (image: Image) => Image): Image {
+    const out = fragment(this);
+    if (!isImage(out)) throw new TypeError("with(fn): the fragment must return an Image");
+    return out;
+  }
+
+  path(...paths: [string, ...string[]]): CopyFrom {
+    return imagePaths(this, paths);
+  }
+}
+
+const graphs = new WeakMap<Image, LayerGraph>();
+
+function toCopyFrom(src: CopySource): CopyFrom {
+  if (typeof src === "string") return defaultContextFiles([src]);
+  if (isImage(src)) return src.path("/");
+  if (isCopyFrom(src)) return src;
+  throw new TypeError("copy/add sources are context paths (strings), context(), image.path(), http(), git() or file()");
+}
+
+function originOf(from: CopyFrom): Op {
+  return "op" in from.origin ? from.origin.op : imageState(from.origin.image).rootfs;
+}
+
+function toGraphMount(m: RunMount, inputIndex: (op: Op) => number): Mount {
+  if (!isRunMount(m)) throw new TypeError("run({ mounts }) takes cache(), secret(), bind(), tmpfs() or ssh()");
+  switch (m.type) {
+    case "cache": {
+      const { from, type: _t, target, id, ...rest } = m;
+      return {
+        type: "cache",
+        target: tpl(target),
+        ...(id !== undefined ? { id: tpl(id) } : {}),
+        ...(from ? { input: inputIndex(originOf(from)), source: from.paths[0]! } : {}),
+        ...rest,
+      };
+    }
+    case "bind": {
+      const from = m.from ?? defaultContextFiles(["."]);
+      return {
+        type: "bind",
+        target: tpl(m.target),
+        input: inputIndex(originOf(from)),
+        source: from.paths[0]!,
+        ...(m.readwrite ? { readwrite: true } : {}),
+      };
+    }
+    case "tmpfs":
+      return { type: "tmpfs", target: tpl(m.target), ...(m.size !== undefined ? { size: m.size } : {}) };
+    case "secret": {
+      const { type: _t, id, target, ...rest } = m;
+      return { type: "secret", id: tpl(id), ...(target !== undefined ? { target: tpl(target) } : {}), ...rest };
+    }
+    case "ssh": {
+      const { type: _t, ...rest } = m;
+      return { type: "ssh", ...rest };
+    }
+  }
+}
+
+export type { Owner };

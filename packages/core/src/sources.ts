@@ -1,0 +1,129 @@
+import { SourceOp, templateFromUser, type Op, type Source } from "@strata/graph";
+import { captureCallsite } from "./callsite.ts";
+import type { Image } from "./image.ts";
+
+const DIRECTORY = Symbol.for("strata.directory");
+const SOURCE = Symbol.for("strata.copySource");
+
+/** A set of paths inside some filesystem (a context, another image, a download) that copy/add read. */
+export interface CopyFrom {
+  readonly [SOURCE]: true;
+  /** The filesystem read from: a source op, or an image (whose root filesystem is read). */
+  readonly origin: { readonly op: Op } | { readonly image: Image };
+  /** Paths or globs inside it (templates). */
+  readonly paths: readonly string[];
+  /** What a Dockerfile would say for the origin (`context`, an http URL, a git URL): used in history. */
+  readonly label: string;
+}
+
+export function isCopyFrom(value: unknown): value is CopyFrom {
+  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[SOURCE] === true;
+}
+
+function copyFrom(origin: CopyFrom["origin"], paths: readonly string[], label: string): CopyFrom {
+  return Object.freeze({ [SOURCE]: true as const, origin, paths: Object.freeze(paths.map(templateFromUser)), label });
+}
+
+export interface ContextOptions {
+  /** Only these paths (globs) are read from the directory. */
+  readonly include?: readonly string[];
+  /** These paths (globs, `.dockerignore` syntax) are never read. */
+  readonly exclude?: readonly string[];
+  /** The context's name; a build can point each name elsewhere (`--context name=dir`). Default `context`. */
+  readonly name?: string;
+}
+
+/** A local directory (by default the build context): copy all of it, some files, or a subpath. */
+export interface Directory extends CopyFrom {
+  readonly [DIRECTORY]: true;
+  /** Selected files or globs, e.g. `src.files("package.json", "package-lock.json")`. */
+  files(...paths: string[]): CopyFrom;
+  /** One path inside the directory. */
+  path(path: string): CopyFrom;
+}
+
+/**
+ * A local directory, relative to the `.image.ts` file (or to `--context` for the default one).
+ * The path is kept relative so a graph's digest does not depend on where the repo is checked out.
+ */
+export function context(path = ".", options: ContextOptions = {}): Directory {
+  if (path.startsWith("/")) {
+    throw new TypeError(`context(${JSON.stringify(path)}): use a path relative to the image file, so the graph does not depend on the checkout location`);
+  }
+  const source: Source = {
+    type: "local",
+    name: options.name ?? "context",
+    ...(path !== "." ? { path } : {}),
+    ...(options.include?.length ? { include: [...options.include] } : {}),
+    ...(options.exclude?.length ? { exclude: [...options.exclude] } : {}),
+  };
+  const op = SourceOp.create(source, { location: captureCallsite() });
+  const base = copyFrom({ op }, ["."], source.name);
+  return Object.freeze({
+    ...base,
+    [DIRECTORY]: true as const,
+    files: (...paths: string[]) => {
+      if (!paths.length) throw new TypeError("files() needs at least one path");
+      return copyFrom({ op }, paths, source.name);
+    },
+    path: (p: string) => copyFrom({ op }, [p], source.name),
+  });
+}
+
+/** The default build context, shared so that `copy("a", …)` and `copy(context().files("a"), …)` give one op. */
+let defaultContextOp: Op | undefined;
+export function defaultContextFiles(paths: readonly string[]): CopyFrom {
+  defaultContextOp ??= SourceOp.create({ type: "local", name: "context" });
+  return copyFrom({ op: defaultContextOp }, paths, "context");
+}
+
+export interface HttpOptions {
+  /** Expected digest of the download (`sha256:…`); a mismatch fails the build. Strongly recommended. */
+  readonly checksum?: `sha256:${string}`;
+  /** File name in the destination (default: the last URL path segment). */
+  readonly filename?: string;
+}
+
+/** A file downloaded over HTTP(S), as `ADD <url>` does. */
+export function http(url: string, options: HttpOptions = {}): CopyFrom {
+  if (!/^https?:\/\//.test(url)) throw new TypeError(`http(${JSON.stringify(url)}): the URL must start with http:// or https://`);
+  const op = SourceOp.create(
+    {
+      type: "http",
+      url: templateFromUser(url),
+      ...(options.checksum ? { checksum: options.checksum } : {}),
+      ...(options.filename ? { filename: options.filename } : {}),
+    },
+    { location: captureCallsite() },
+  );
+  return copyFrom({ op }, ["."], url);
+}
+
+export interface GitOptions {
+  /** Branch, tag or commit. */
+  readonly ref?: string;
+  /** Keep the `.git` directory (ADD --keep-git-dir). */
+  readonly keepGitDir?: boolean;
+  /** Expected commit (ADD --checksum for git sources). */
+  readonly checksum?: string;
+}
+
+/** A git repository's tree, as `ADD <git url>` reads it. */
+export function git(url: string, options: GitOptions = {}): CopyFrom {
+  const op = SourceOp.create(
+    {
+      type: "git",
+      url: templateFromUser(url),
+      ...(options.ref ? { ref: templateFromUser(options.ref) } : {}),
+      ...(options.keepGitDir ? { keepGitDir: true } : {}),
+      ...(options.checksum ? { checksum: options.checksum } : {}),
+    },
+    { location: captureCallsite() },
+  );
+  return copyFrom({ op }, ["."], url);
+}
+
+/** Paths inside another image's filesystem (what Dockerfile `COPY --from=stage` reads). */
+export function imagePaths(image: Image, paths: readonly string[]): CopyFrom {
+  return copyFrom({ image }, paths, "image");
+}

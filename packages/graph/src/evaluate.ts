@@ -1,0 +1,94 @@
+import { DEFAULT_LINUX_PATH } from "./image-config.ts";
+import type { Scope, ScopeEntry } from "./scope.ts";
+import { expandTemplate } from "./template.ts";
+
+/** What a build knows that the graph leaves symbolic. */
+export interface EvalContext {
+  /** `--build-arg NAME=value` values. */
+  readonly buildArgs?: Readonly<Record<string, string>>;
+  /** Values of predefined args (TARGETPLATFORM, BUILDARCH, …), used when an ARG declares one without a default. */
+  readonly predefined?: Readonly<Record<string, string>>;
+}
+
+/** Joins a WORKDIR onto the current directory the way Docker does (absolute replaces, relative appends). */
+export function joinWorkdir(current: string, next: string): string {
+  const joined = next.startsWith("/") ? next : `${current.replace(/\/+$/, "")}/${next}`;
+  return normalizePosix(joined);
+}
+
+export function normalizePosix(path: string): string {
+  const out: string[] = [];
+  for (const part of path.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") out.pop();
+    else out.push(part);
+  }
+  return `/${out.join("/")}`;
+}
+
+/**
+ * Evaluates a scope in order, starting from a base image's Env and WorkingDir: the state an
+ * op's templates are expanded in. ENV wins over ARG of the same name, as in Docker.
+ */
+export class ScopeState {
+  readonly env = new Map<string, string>();
+  readonly args = new Map<string, string | undefined>();
+  cwd: string;
+  private readonly ctx: EvalContext;
+  /** Predefined args visible without a declaration (true for FROM lines, as in BuildKit). */
+  private readonly implicitPredefined: boolean;
+
+  constructor(ctx: EvalContext, base: { env?: readonly string[] | undefined; workdir?: string | undefined } = {}, opts: { implicitPredefined?: boolean } = {}) {
+    this.ctx = ctx;
+    this.implicitPredefined = opts.implicitPredefined ?? false;
+    for (const kv of base.env ?? []) {
+      const eq = kv.indexOf("=");
+      if (eq > 0) this.env.set(kv.slice(0, eq), kv.slice(eq + 1));
+      else this.env.set(kv, "");
+    }
+    this.cwd = base.workdir ? normalizePosix(base.workdir) : "/";
+  }
+
+  readonly lookup = (name: string): string | undefined => {
+    const e = this.env.get(name);
+    if (e !== undefined) return e;
+    if (this.args.has(name)) return this.args.get(name);
+    if (this.implicitPredefined) return this.ctx.predefined?.[name];
+    return undefined;
+  };
+
+  expand(template: string): string {
+    return expandTemplate(template, this.lookup);
+  }
+
+  apply(entry: ScopeEntry): void {
+    if ("arg" in entry) {
+      const given = this.ctx.buildArgs;
+      let value: string | undefined;
+      if (given && Object.prototype.hasOwnProperty.call(given, entry.arg)) value = given[entry.arg];
+      else if (entry.default !== undefined) value = this.expand(entry.default);
+      else value = this.ctx.predefined?.[entry.arg];
+      this.args.set(entry.arg, value);
+    } else if ("env" in entry) {
+      if (entry.value === null) this.env.delete(entry.env);
+      else this.env.set(entry.env, this.expand(entry.value));
+    } else if ("workdir" in entry) {
+      this.cwd = joinWorkdir(this.cwd, this.expand(entry.workdir));
+    } else {
+      this.args.clear();
+    }
+  }
+
+  applyAll(scope: Scope): this {
+    for (const e of scope) this.apply(e);
+    return this;
+  }
+
+  /** The environment of a RUN process: image env, then args that have a value (ENV wins), PATH defaulted. */
+  processEnv(): string[] {
+    const out = new Map(this.env);
+    for (const [k, v] of this.args) if (v !== undefined && !out.has(k)) out.set(k, v);
+    if (!out.has("PATH")) out.set("PATH", DEFAULT_LINUX_PATH);
+    return [...out].map(([k, v]) => `${k}=${v}`);
+  }
+}

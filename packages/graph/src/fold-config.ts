@@ -1,0 +1,125 @@
+import type { ConfigEdit } from "./config-edit.ts";
+import { ScopeState, type EvalContext } from "./evaluate.ts";
+import { DEFAULT_LINUX_PATH, DEFAULT_SHELL, type HistoryEntry, type ImageConfig } from "./image-config.ts";
+import type { Command } from "./ops/exec-op.ts";
+import type { Step } from "./step.ts";
+
+export interface FoldedConfig {
+  readonly config: ImageConfig;
+  readonly author?: string;
+  /** History entries for the steps (not the base image's), `empty_layer` on config-only steps. */
+  readonly history: readonly HistoryEntry[];
+}
+
+type MutableConfig = {
+  -readonly [K in keyof ImageConfig]: ImageConfig[K];
+};
+
+/**
+ * Applies an image definition's steps to its base image's config, expanding templates with
+ * the build's args, exactly in step order. Pure: the engine, the exporter's tests and the
+ * equivalence harness all fold configs through this one function.
+ */
+export function foldConfig(base: ImageConfig | undefined, steps: readonly Step[], ctx: EvalContext): FoldedConfig {
+  const config: MutableConfig = { ...(base ?? {}) };
+  // A base image's ONBUILD triggers are consumed by the build that uses it.
+  delete config.OnBuild;
+  const state = new ScopeState(ctx, { env: config.Env, workdir: config.WorkingDir });
+  if (!state.env.has("PATH")) state.env.set("PATH", DEFAULT_LINUX_PATH);
+  let author: string | undefined;
+  const history: HistoryEntry[] = [];
+  const ports = new Map(Object.entries(config.ExposedPorts ?? {}));
+  const volumes = new Map(Object.entries(config.Volumes ?? {}));
+  const labels = new Map(Object.entries(config.Labels ?? {}));
+  const onbuild: string[] = [];
+  let workdirSet = config.WorkingDir !== undefined && config.WorkingDir !== "";
+
+  for (const step of steps) {
+    for (const a of step.args ?? []) state.apply(a.default === undefined ? { arg: a.name } : { arg: a.name, default: a.default });
+    for (const edit of step.edits ?? []) {
+      const e = edit as ConfigEdit;
+      switch (e.edit) {
+        case "env":
+          state.apply({ env: e.name, value: e.value });
+          break;
+        case "unsetEnv":
+          state.apply({ env: e.name, value: null });
+          break;
+        case "workdir":
+          state.apply({ workdir: e.path });
+          workdirSet = true;
+          break;
+        case "user":
+          config.User = state.expand(e.user);
+          break;
+        case "cmd":
+          config.Cmd = commandArgv(e.command, config.Shell);
+          if (e.command.form === "shell") config.ArgsEscaped = true;
+          break;
+        case "entrypoint":
+          config.Entrypoint = commandArgv(e.command, config.Shell);
+          if (e.command.form === "shell") config.ArgsEscaped = true;
+          if (e.resetCmd) config.Cmd = null;
+          break;
+        case "expose":
+          ports.set(normalizePort(state.expand(e.port)), {});
+          break;
+        case "unexpose":
+          ports.delete(normalizePort(state.expand(e.port)));
+          break;
+        case "label":
+          labels.set(state.expand(e.key), state.expand(e.value));
+          break;
+        case "unlabel":
+          labels.delete(state.expand(e.key));
+          break;
+        case "volume":
+          volumes.set(state.expand(e.path), {});
+          break;
+        case "unvolume":
+          volumes.delete(state.expand(e.path));
+          break;
+        case "healthcheck":
+          config.Healthcheck = e.check;
+          break;
+        case "stopSignal":
+          config.StopSignal = state.expand(e.signal);
+          break;
+        case "shell":
+          config.Shell = e.shell;
+          break;
+        case "onbuild":
+          onbuild.push(e.instruction);
+          break;
+        case "author":
+          author = e.author;
+          break;
+      }
+    }
+    history.push({ created_by: step.createdBy, ...(step.op ? {} : { empty_layer: true }) });
+  }
+
+  config.Env = [...state.env].map(([k, v]) => `${k}=${v}`);
+  if (workdirSet) config.WorkingDir = state.cwd;
+  setMap(config, "ExposedPorts", ports);
+  setMap(config, "Volumes", volumes);
+  if (labels.size) config.Labels = Object.fromEntries([...labels].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  else delete config.Labels;
+  if (onbuild.length) config.OnBuild = onbuild;
+  return { config, history, ...(author !== undefined ? { author } : {}) };
+}
+
+function setMap(config: MutableConfig, key: "ExposedPorts" | "Volumes", map: Map<string, Record<string, never>>): void {
+  if (map.size) config[key] = Object.fromEntries([...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  else delete config[key];
+}
+
+/** `80` → `80/tcp`; protocols lower-cased, as Docker stores them. */
+export function normalizePort(port: string): string {
+  const [num, proto] = port.split("/");
+  return `${num}/${(proto || "tcp").toLowerCase()}`;
+}
+
+export function commandArgv(command: Command, shell: readonly string[] | undefined): string[] {
+  return command.form === "exec" ? [...command.argv] : [...(shell ?? DEFAULT_SHELL), command.script];
+}
