@@ -1,0 +1,24 @@
+/** Media types Strata reads and writes: OCI image spec v1.1 and Docker's v2 schema 2. */
+export const MediaType = Object.freeze({
+  OciManifest: "application/vnd.oci.image.manifest.v1+json",
+  OciIndex: "application/vnd.oci.image.index.v1+json",
+  OciConfig: "application/vnd.oci.image.config.v1+json",
+  OciLayer: "application/vnd.oci.image.layer.v1.tar",
+  OciLayerGzip: "application/vnd.oci.image.layer.v1.tar+gzip",
+  OciLayerZstd: "application/vnd.oci.image.layer.v1.tar+zstd",
+  DockerManifest: "application/vnd.docker.distribution.manifest.v2+json",
+  DockerManifestList: "application/vnd.docker.distribution.manifest.list.v2+json",
+  DockerConfig: "application/vnd.docker.container.image.v1+json",
+  DockerLayerGzip: "application/vnd.docker.image.rootfs.diff.tar.gzip",
+  DockerForeignLayerGzip: "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+} as const);
+
+export type MediaTypeName = (typeof MediaType)[keyof typeof MediaType];
+
+export function isIndexMediaType(mt: string | undefined): boolean {
+  return mt === MediaType.OciIndex || mt === MediaType.DockerManifestList;
+}
+
+export function isManifestMediaType(mt: string | undefined): boolean {
+  return mt === MediaType.OciManifest || mt === MediaType.DockerManifest;
+}
