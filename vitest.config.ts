@@ -11,5 +11,6 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     typecheck: { enabled: false },
+    globalSetup: ["test/setup/build-cli.ts"],
   },
 });

@@ -1,29 +1,35 @@
-// Bundles the CLI into one ESM file so `strata` starts fast: no TypeScript at run time, heavy
-// dependencies (esbuild, ts-morph) stay external and are imported lazily by the commands that
-// need them. Runs on `pnpm install` (prepare), `pnpm build`, `pnpm test` and `pnpm bench`.
+// Bundles the CLI so `strata` starts fast: no TypeScript at run time, each command a lazily
+// loaded chunk (code splitting), heavy dependencies (esbuild, ts-morph) external and imported
+// only by the commands that need them. Runs on `pnpm install` (prepare), `pnpm build`,
+// `pnpm test` and `pnpm bench`.
 import { build } from "esbuild";
-import { mkdirSync, renameSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const outdir = join(root, "packages/cli/dist");
-mkdirSync(outdir, { recursive: true });
-const tmp = join(outdir, `.strata.${process.pid}.mjs`);
+const dist = join(root, "packages/cli/dist");
+const tmp = `${dist}.tmp-${process.pid}`;
+rmSync(tmp, { recursive: true, force: true });
+mkdirSync(tmp, { recursive: true });
 await build({
-  entryPoints: { strata: join(root, "packages/cli/src/main.ts") },
-  outfile: tmp,
+  entryPoints: { strata: join(root, "packages/cli/src/bin.ts") },
+  outdir: tmp,
+  outExtension: { ".js": ".mjs" },
+  chunkNames: "chunks/[name]-[hash]",
+  splitting: true,
   bundle: true,
   platform: "node",
   format: "esm",
   target: "node20",
   sourcemap: "linked",
-  external: ["esbuild", "ts-morph", "typescript", "tar-stream", "fast-check"],
-  // Lazily imported commands become separate chunks only with splitting; one file keeps start-up to a single read.
+  external: ["esbuild", "ts-morph", "typescript", "fast-check"],
   banner: { js: "import { createRequire as __strataCreateRequire } from 'node:module'; const require = __strataCreateRequire(import.meta.url);" },
   logLevel: "warning",
   legalComments: "none",
 });
-// Atomic: a concurrently starting `strata` never sees a half-written bundle.
-renameSync(tmp, join(outdir, "strata.mjs"));
-renameSync(`${tmp}.map`, join(outdir, "strata.mjs.map"));
+// Swap the whole directory so a running `strata` never mixes chunks of two builds.
+const old = `${dist}.old-${process.pid}`;
+if (existsSync(dist)) renameSync(dist, old);
+renameSync(tmp, dist);
+rmSync(old, { recursive: true, force: true });

@@ -1,1 +1,48 @@
-console.log("strata: not yet");
+import { parseArgs, formatHelp, usageError } from "./argv.ts";
+import { COMMANDS } from "./commands/index.ts";
+import type { CliContext } from "./context.ts";
+import { reportError } from "./ui/report-error.ts";
+import { VERSION } from "./version.ts";
+
+const TOP_HELP = () =>
+  [
+    "strata: container images as typed TypeScript code",
+    "",
+    "Usage: strata <command> [options]",
+    "",
+    "Commands:",
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(12)}${c.summary}`),
+    "",
+    "Run `strata <command> --help` for a command's options.",
+    "",
+    "Exit status: 0 success; 1 the command failed (errors are printed with a code, the",
+    "file:line:col and a hint); 2 invalid usage; 70 an internal error (a bug; --debug shows the stack).",
+    "",
+  ].join("\n");
+
+/** Runs one CLI invocation and returns its exit status; never throws. */
+export async function runCli(argv: readonly string[], ctx: CliContext): Promise<number> {
+  const debug = argv.includes("--debug");
+  try {
+    const [name, ...rest] = argv;
+    if (!name || name === "--help" || name === "-h" || name === "help") {
+      ctx.stdout(TOP_HELP());
+      return 0;
+    }
+    if (name === "--version" || name === "version") {
+      ctx.stdout(`strata ${VERSION}\n`);
+      return 0;
+    }
+    const entry = COMMANDS.find((c) => c.name === name);
+    if (!entry) throw usageError(`unknown command ${JSON.stringify(name)}`);
+    const cmd = await entry.load();
+    const args = parseArgs(cmd.spec, rest);
+    if (args.options.help) {
+      ctx.stdout(formatHelp(cmd.spec));
+      return 0;
+    }
+    return await cmd.run(args, ctx);
+  } catch (e) {
+    return reportError(e, { stderr: ctx.stderr, color: ctx.color, debug });
+  }
+}

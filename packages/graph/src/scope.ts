@@ -54,7 +54,8 @@ export function narrowScope(scope: Scope, templates: readonly string[], opts: { 
     const e = scope[i]!;
     if ("stage" in e) {
       // A boundary matters only if an arg declared before it is kept (it hides that arg from later readers).
-      if (keep.length && !("stage" in keep[keep.length - 1]!)) keep.push(e);
+      // (The reader sits after every entry, so a boundary always separates it from earlier args.)
+      if (!keep.length || !("stage" in keep[keep.length - 1]!)) keep.push(e);
       continue;
     }
     const name = entryName(e);

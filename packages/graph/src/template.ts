@@ -101,6 +101,9 @@ class Parser {
       return { type: "ref", name };
     }
     const modifier = readModifier(s, i);
+    if (!modifier && i >= s.length) {
+      throw new TemplateError("STRATA_TEMPLATE_UNCLOSED", `missing '}' after \${${name} in ${JSON.stringify(s)}`);
+    }
     if (!modifier) {
       throw new TemplateError("STRATA_TEMPLATE_BAD_REF", `bad substitution \${${name}${s[i] ?? ""}… in ${JSON.stringify(s)}`);
     }

@@ -86,7 +86,8 @@ export interface ExecOpInit {
 export const ExecOp = Object.freeze({
   create(init: ExecOpInit): ExecOp {
     // Mounts are sorted by target so that their order in the source does not change the digest.
-    const mounts = [...(init.mounts ?? [])].sort((a, b) => mountKey(a).localeCompare(mountKey(b)));
+    // Code-unit order, never localeCompare: the digest must not depend on the machine's locale.
+    const mounts = [...(init.mounts ?? [])].sort((a, b) => (mountKey(a) < mountKey(b) ? -1 : mountKey(a) > mountKey(b) ? 1 : 0));
     return Object.freeze({
       kind: "ExecOp",
       inputs: Object.freeze([...init.inputs]),

@@ -1,0 +1,51 @@
+import { cache, context, from, scratch, type Arg, type ArgValue, type CopyFrom, type Directory, type Image } from "@strata/core";
+
+export type GoVersion = "1.22" | "1.23" | "1.24";
+
+export interface GoBuildOptions {
+  readonly version: GoVersion;
+  /** The module source (default: the build context). */
+  readonly src?: Directory;
+  /** The package to build, e.g. `./cmd/api`. */
+  readonly pkg: `./${string}` | ".";
+  /** Output path of the binary inside the build image. */
+  readonly output?: `/${string}`;
+  /** Build with cgo (default false: a static binary that runs on scratch). */
+  readonly cgo?: boolean;
+  readonly ldflags?: string;
+  /** Build args the build step reads (e.g. a version stamped in with ldflags); declared in the stage. */
+  readonly args?: readonly Arg<ArgValue>[];
+}
+
+/** A Go build stage with module and build caches; the binary is at `output` (default `/out/app`). */
+export function goBuild(options: GoBuildOptions): Image {
+  const out = options.output ?? "/out/app";
+  const src = options.src ?? context();
+  const caches = [cache("/go/pkg/mod", { id: "gomod" }), cache("/root/.cache/go-build", { id: "gobuild" })];
+  let stage = from(`golang:${options.version}`).workdir("/src");
+  for (const a of options.args ?? []) stage = stage.arg(a);
+  return stage
+    .copy(src.files("go.mod", "go.sum"), "./")
+    .run("go mod download", { mounts: caches })
+    .copy(src, ".")
+    .env("CGO_ENABLED", options.cgo ? "1" : "0")
+    .run(`go build -trimpath${options.ldflags ? ` -ldflags="${options.ldflags}"` : ""} -o ${out} ${options.pkg}`, { mounts: caches });
+}
+
+export interface StaticImageOptions {
+  /** Where the binary goes in the final image. */
+  readonly path?: `/${string}`;
+  /** Numeric user to run as (scratch images have no /etc/passwd). Default 65532 (nonroot). */
+  readonly uid?: number;
+  readonly args?: readonly string[];
+}
+
+/** A minimal image: just a static binary on scratch, run as a non-root uid. */
+export function staticImage(binary: CopyFrom, options: StaticImageOptions = {}): Image {
+  const path = options.path ?? "/app";
+  const uid = options.uid ?? 65532;
+  return scratch()
+    .copy(binary, path, { chmod: 0o755 })
+    .user({ user: uid, group: uid })
+    .entrypoint([path, ...(options.args ?? [])]);
+}

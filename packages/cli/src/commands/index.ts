@@ -1,0 +1,13 @@
+import type { CommandSpec, ParsedArgs } from "../argv.ts";
+import type { CliContext } from "../context.ts";
+
+export interface CommandModule {
+  readonly spec: CommandSpec;
+  run(args: ParsedArgs, ctx: CliContext): Promise<number>;
+}
+
+/** The command table. Modules load lazily so `strata build` never pays for ts-morph. */
+export const COMMANDS: ReadonlyArray<{ readonly name: string; readonly summary: string; readonly load: () => Promise<CommandModule> }> = [
+  { name: "graph", summary: "print the layer graph of an image module or Dockerfile (json, mermaid, dot)", load: () => import("./graph.ts") },
+  { name: "check", summary: "type-check image modules with the TypeScript compiler", load: () => import("./check.ts") },
+];

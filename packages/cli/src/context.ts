@@ -1,0 +1,10 @@
+/** What a command gets besides its arguments: I/O and environment (tests pass their own). */
+export interface CliContext {
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly stdin: () => Promise<string>;
+  readonly color: boolean;
+  readonly isTty: boolean;
+}

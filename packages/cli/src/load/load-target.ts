@@ -1,0 +1,73 @@
+import { existsSync, statSync } from "node:fs";
+import { basename, resolve } from "node:path";
+import { StrataError, type LayerGraph } from "@strata/graph";
+import type { CliContext } from "../context.ts";
+import { readEvalCache, writeEvalCache } from "./eval-cache.ts";
+import { loadImageModule } from "./load-module.ts";
+import { strataHome } from "./strata-home.ts";
+
+/** Dockerfile, *.Dockerfile, Dockerfile.*, Containerfile (any case). */
+export function isDockerfileName(file: string): boolean {
+  const b = basename(file);
+  return /^(dockerfile|containerfile)(\..+)?$/i.test(b) || /\.(dockerfile|containerfile)$/i.test(b);
+}
+
+export interface LoadedGraphs {
+  readonly file: string;
+  readonly kind: "image-module" | "dockerfile";
+  /** Target name → graph (`default` for a module's default export). */
+  readonly targets: ReadonlyMap<string, LayerGraph>;
+  readonly defaultTarget: string | undefined;
+}
+
+/** Loads FILE (image module or Dockerfile) into the graphs of all its targets. */
+export async function loadGraphs(file: string, ctx: CliContext, opts: { evalCache?: boolean } = {}): Promise<LoadedGraphs> {
+  const abs = resolve(ctx.cwd, file);
+  if (isDockerfileName(file)) {
+    throw new StrataError("STRATA_NOT_IMPLEMENTED", "Dockerfile input needs the Dockerfile front end", { hint: "coming with @strata/dockerfile" });
+  }
+  if (!/\.(m|c)?[jt]sx?$/.test(file)) {
+    throw new StrataError("STRATA_UNKNOWN_INPUT", `don't know how to read ${file}`, {
+      hint: "give a .image.ts module, or a Dockerfile named Dockerfile, *.Dockerfile, Dockerfile.* or Containerfile",
+    });
+  }
+  if (!existsSync(abs) || !statSync(abs).isFile()) {
+    throw new StrataError("STRATA_FILE_NOT_FOUND", `no such file: ${file}`, { hint: "give the path of a .image.ts module or a Dockerfile" });
+  }
+  const cacheDir = strataHome(ctx.env);
+  const useCache = opts.evalCache ?? ctx.env.STRATA_NO_EVAL_CACHE === undefined;
+  const cached = useCache ? readEvalCache(cacheDir, abs) : undefined;
+  let targets: ReadonlyMap<string, LayerGraph>;
+  if (cached) targets = cached;
+  else {
+    const mod = await loadImageModule(abs, { cacheDir });
+    targets = new Map([...mod.targets].map(([name, image]) => [name, image.toGraph()]));
+    if (useCache) writeEvalCache(cacheDir, abs, mod.inputs, targets);
+  }
+  return { file: abs, kind: "image-module", targets, defaultTarget: targets.has("default") ? "default" : undefined };
+}
+
+export interface LoadedTarget {
+  readonly graph: LayerGraph;
+  readonly name: string;
+  readonly file: string;
+  readonly all: LoadedGraphs;
+}
+
+export async function loadTarget(file: string, target: string | undefined, ctx: CliContext): Promise<LoadedTarget> {
+  const all = await loadGraphs(file, ctx);
+  const name = target ?? all.defaultTarget;
+  const names = [...all.targets.keys()];
+  if (!name) {
+    throw new StrataError("STRATA_NO_DEFAULT_TARGET", `${file} has no default target`, {
+      hint: names.length ? `pick one with --target (${names.join(", ")}) or add \`export default …\`` : 'export an Image: `export default from("…")…`',
+    });
+  }
+  const graph = all.targets.get(name);
+  if (!graph) {
+    throw new StrataError("STRATA_UNKNOWN_TARGET", `no target ${JSON.stringify(name)} in ${file}`, {
+      hint: names.length ? `targets: ${names.join(", ")}` : "the file defines no image",
+    });
+  }
+  return { graph, name, file: all.file, all };
+}

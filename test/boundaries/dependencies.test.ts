@@ -1,0 +1,77 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { REPO } from "../helpers/cli.ts";
+
+/**
+ * The dependency table of ARCHITECTURE.md, enforced: a package may import only what its row
+ * allows (workspace packages by name, npm packages, and for all but `graph`, Node built-ins).
+ */
+const ALLOWED: Record<string, { workspace: string[]; npm: string[]; node: boolean }> = {
+  graph: { workspace: [], npm: ["@noble/hashes"], node: false },
+  core: { workspace: ["graph"], npm: [], node: false },
+  dockerfile: { workspace: ["graph", "core"], npm: [], node: false },
+  codegen: { workspace: ["graph", "core", "dockerfile"], npm: ["ts-morph"], node: true },
+  oci: { workspace: ["graph"], npm: ["tar-stream"], node: true },
+  registry: { workspace: ["graph", "oci"], npm: [], node: true },
+  build: { workspace: ["graph", "oci", "registry"], npm: [], node: true },
+  cli: { workspace: ["graph", "core", "dockerfile", "codegen", "oci", "registry", "build"], npm: ["esbuild", "ts-morph"], node: true },
+};
+
+const IMPORT = /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)|^\s*import\s*["']([^"']+)["']/gm;
+
+function sources(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...sources(p));
+    else if (/\.ts$/.test(e.name) && !e.name.endsWith(".d.ts")) out.push(p);
+  }
+  return out;
+}
+
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, "utf8");
+  return [...text.matchAll(IMPORT)].map((m) => (m[1] ?? m[2] ?? m[3])!);
+}
+
+describe("package boundaries", () => {
+  for (const [pkg, rule] of Object.entries(ALLOWED)) {
+    test(`${pkg} imports only what ARCHITECTURE.md allows`, () => {
+      const bad: string[] = [];
+      for (const file of sources(join(REPO, "packages", pkg, "src"))) {
+        for (const spec of importsOf(file)) {
+          if (spec.startsWith(".")) continue;
+          const ok = spec.startsWith("node:")
+            ? rule.node
+            : spec.startsWith("@strata/")
+              ? rule.workspace.includes(spec.slice("@strata/".length).split("/")[0]!)
+              : rule.npm.some((n) => spec === n || spec.startsWith(`${n}/`));
+          if (!ok) bad.push(`${file.slice(REPO.length + 1)}: ${spec}`);
+        }
+      }
+      expect(bad).toEqual([]);
+    });
+  }
+
+  test("each package's package.json declares the workspace packages it imports", () => {
+    for (const pkg of Object.keys(ALLOWED)) {
+      const manifest = JSON.parse(readFileSync(join(REPO, "packages", pkg, "package.json"), "utf8")) as { dependencies?: Record<string, string> };
+      const declared = new Set(Object.keys(manifest.dependencies ?? {}));
+      const used = new Set(
+        sources(join(REPO, "packages", pkg, "src"))
+          .flatMap(importsOf)
+          .filter((s) => !s.startsWith(".") && !s.startsWith("node:"))
+          .map((s) => (s.startsWith("@") ? s.split("/").slice(0, 2).join("/") : s.split("/")[0]!)),
+      );
+      for (const u of used) expect(declared.has(u), `${pkg} imports ${u} without declaring it`).toBe(true);
+    }
+  });
+
+  test("graph uses no Node globals (it runs in a browser too)", () => {
+    for (const file of sources(join(REPO, "packages/graph/src"))) {
+      const text = readFileSync(file, "utf8").replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
+      expect(text, file).not.toMatch(/\b(process|Buffer|require|__dirname)\b/);
+    }
+  });
+});
