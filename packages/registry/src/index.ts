@@ -1,1 +1,17 @@
-export {};
+export * from "./errors.ts";
+export * from "./reference.ts";
+export * from "./challenge.ts";
+export * from "./endpoint.ts";
+export * from "./platform-match.ts";
+export * from "./docker-config.ts";
+export type { Token } from "./token.ts";
+export { RegistryTransport, repositoryScope, USER_AGENT, type TransportOptions, type TransportRequest } from "./transport.ts";
+export type { RetryOptions } from "./retry.ts";
+export type { BlobProgress, ProgressCallback } from "./progress.ts";
+export { MANIFEST_ACCEPT, MAX_MANIFEST_BYTES, parseManifest, sha256Of, type RawManifest } from "./manifest.ts";
+export { downloadBlob, type DownloadOptions } from "./blob-download.ts";
+export { blobExists, uploadBlob, type BlobSource, type UploadOptions, type UploadOutcome } from "./blob-upload.ts";
+export { getManifest, pullImage, resolveManifest, type PullOptions, type PullResult, type ResolveOptions, type ResolveResult } from "./pull.ts";
+export { isIndexSource, pushToRepository, sourceFromStore, type ImageSource, type IndexSource, type PushOptions, type PushResult, type PushSource } from "./push.ts";
+export { login, logout, type LoginOptions, type LoginResult } from "./login.ts";
+export { Registry, type RefLike, type RegistryOptions } from "./registry.ts";

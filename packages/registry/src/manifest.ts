@@ -1,0 +1,70 @@
+import { createHash } from "node:crypto";
+import type { Digest } from "@strata/graph";
+import { MediaType, type Index, type Manifest } from "@strata/oci";
+import { registryError, RegistryErrorCode } from "./errors.ts";
+import { header, readAll, type HttpResponse } from "./http.ts";
+
+/** What we ask a registry for: OCI and Docker v2 schema 2, images and indexes. Never schema 1. */
+export const MANIFEST_ACCEPT = [MediaType.OciManifest, MediaType.OciIndex, MediaType.DockerManifest, MediaType.DockerManifestList].join(", ");
+
+/** containerd's cap: a manifest larger than this is not a manifest. */
+export const MAX_MANIFEST_BYTES = 4 << 20;
+
+export function sha256Of(bytes: Uint8Array): Digest {
+  return `sha256:${createHash("sha256").update(bytes).digest("hex")}` as Digest;
+}
+
+/** A manifest or index exactly as received: the bytes are what the digest names. */
+export type RawManifest =
+  | { readonly kind: "manifest"; readonly mediaType: string; readonly digest: Digest; readonly raw: Uint8Array; readonly parsed: Manifest }
+  | { readonly kind: "index"; readonly mediaType: string; readonly digest: Digest; readonly raw: Uint8Array; readonly parsed: Index };
+
+/**
+ * Classifies and parses manifest bytes. The media type comes from the JSON's own
+ * `mediaType` when present (it is signed by the digest), else the Content-Type, else the
+ * shape (`manifests` → index).
+ */
+export function parseManifest(raw: Uint8Array, contentType: string | undefined, digest: Digest = sha256Of(raw)): RawManifest {
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString("utf8")) as Record<string, unknown>;
+  } catch (e) {
+    throw registryError(RegistryErrorCode.ManifestInvalid, `manifest ${digest} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (typeof json !== "object" || json === null) throw registryError(RegistryErrorCode.ManifestInvalid, `manifest ${digest} is not a JSON object`);
+  const ct = contentType?.split(";")[0]?.trim();
+  const mediaType =
+    typeof json.mediaType === "string" ? json.mediaType : ct && ct !== "application/json" && ct !== "text/plain" ? ct : Array.isArray(json.manifests) ? MediaType.OciIndex : MediaType.OciManifest;
+  if (json.schemaVersion === 1 || mediaType.startsWith("application/vnd.docker.distribution.manifest.v1")) {
+    throw registryError(RegistryErrorCode.ManifestInvalid, `manifest ${digest} uses Docker's deprecated schema 1`, { hint: "re-push the image with a current Docker or skopeo" });
+  }
+  if (mediaType === MediaType.OciIndex || mediaType === MediaType.DockerManifestList) {
+    if (!Array.isArray(json.manifests)) throw registryError(RegistryErrorCode.ManifestInvalid, `index ${digest} has no manifests array`);
+    return { kind: "index", mediaType, digest, raw, parsed: json as unknown as Index };
+  }
+  if (mediaType === MediaType.OciManifest || mediaType === MediaType.DockerManifest) {
+    const cfg = json.config as { digest?: unknown } | undefined;
+    if (!cfg || typeof cfg.digest !== "string" || !Array.isArray(json.layers)) {
+      throw registryError(RegistryErrorCode.ManifestInvalid, `manifest ${digest} lacks a config descriptor or layers`);
+    }
+    return { kind: "manifest", mediaType, digest, raw, parsed: json as unknown as Manifest };
+  }
+  throw registryError(RegistryErrorCode.ManifestInvalid, `manifest ${digest} has unsupported media type ${mediaType}`);
+}
+
+/**
+ * Reads a manifest response and checks its bytes against what names them: the digest we
+ * asked for, and the registry's Docker-Content-Digest header.
+ */
+export async function readManifestResponse(res: HttpResponse, expected: Digest | undefined, what: string): Promise<RawManifest> {
+  const raw = await readAll(res, MAX_MANIFEST_BYTES);
+  const digest = sha256Of(raw);
+  if (expected && digest !== expected) {
+    throw registryError(RegistryErrorCode.DigestMismatch, `${what}: content hashes to ${digest}, not ${expected}`);
+  }
+  const claimed = header(res, "docker-content-digest");
+  if (claimed?.startsWith("sha256:") && claimed !== digest) {
+    throw registryError(RegistryErrorCode.DigestMismatch, `${what}: registry says ${claimed} but the content hashes to ${digest}`);
+  }
+  return parseManifest(new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength), header(res, "content-type"), digest);
+}

@@ -1,0 +1,66 @@
+import { StrataError } from "@strata/graph";
+import { registryError, RegistryErrorCode } from "./errors.ts";
+import { isTransientNetworkError } from "./http.ts";
+
+export interface RetryOptions {
+  /** Attempts after the first. Default 4. */
+  readonly retries?: number;
+  /** First backoff in ms; doubles per attempt. Default 200. */
+  readonly baseDelayMs?: number;
+  /** Upper bound of one backoff. Default 5000. */
+  readonly maxDelayMs?: number;
+}
+
+/** An HTTP status the registry may answer differently a moment later. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 429 || status === 408 || (status >= 500 && status !== 501 && status !== 505);
+}
+
+/** Thrown inside a retried operation to ask for another attempt (a 5xx, a short body). */
+export class RetryableError extends Error {
+  constructor(
+    message: string,
+    readonly final: StrataError,
+  ) {
+    super(message);
+  }
+}
+
+export function isRetryable(e: unknown): boolean {
+  return e instanceof RetryableError || (!(e instanceof StrataError) && isTransientNetworkError(e));
+}
+
+/**
+ * Runs `fn` until it succeeds, fails for good, or runs out of attempts. Backoff is
+ * exponential with full jitter (AWS's recommendation), so many clients retrying against one
+ * sick registry spread out instead of stampeding together.
+ */
+export async function withRetry<T>(
+  what: string,
+  fn: (attempt: number) => Promise<T>,
+  opts: RetryOptions & { signal?: AbortSignal; onRetry?: (attempt: number, error: unknown, delayMs: number) => void } = {},
+): Promise<T> {
+  const retries = opts.retries ?? 4;
+  const base = opts.baseDelayMs ?? 200;
+  const max = opts.maxDelayMs ?? 5000;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn(attempt);
+    } catch (e) {
+      if (!isRetryable(e) || attempt >= retries || opts.signal?.aborted) {
+        if (e instanceof RetryableError) throw e.final;
+        if (isTransientNetworkError(e)) {
+          const err = e as Error;
+          throw registryError(RegistryErrorCode.Unreachable, `${what}: ${err.message} (after ${attempt + 1} attempts)`, {
+            cause: e,
+            hint: "check that the registry is running and reachable; the connection kept failing",
+          });
+        }
+        throw e;
+      }
+      const delay = Math.round(Math.random() * Math.min(max, base * 2 ** attempt));
+      opts.onRetry?.(attempt + 1, e, delay);
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}

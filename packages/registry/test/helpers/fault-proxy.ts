@@ -1,0 +1,115 @@
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+
+/**
+ * An HTTP proxy between a client and a registry that misbehaves on demand: answers a status
+ * instead of forwarding, cuts the connection after N body bytes, or flips a byte in a body.
+ * It forwards the Host header unchanged, so the registry's Location headers point back
+ * through the proxy.
+ */
+export type Fault =
+  | { readonly kind: "status"; readonly status: number }
+  | { readonly kind: "drop-after"; readonly bytes: number }
+  | { readonly kind: "corrupt"; readonly offset: number };
+
+export interface FaultRule {
+  readonly method?: string;
+  /** Matches the request path (string: substring). */
+  readonly path: RegExp | string;
+  readonly fault: Fault;
+  /** How many matching requests get the fault. Default: all. */
+  times?: number;
+}
+
+export interface ProxyLogEntry {
+  readonly method: string;
+  readonly path: string;
+  readonly range?: string;
+  readonly status: number;
+  readonly fault?: Fault["kind"];
+}
+
+export interface FaultProxy {
+  readonly url: string;
+  readonly host: string;
+  readonly log: ProxyLogEntry[];
+  rules: FaultRule[];
+  close(): Promise<void>;
+}
+
+export async function startFaultProxy(target: string): Promise<FaultProxy> {
+  const t = new URL(target);
+  const log: ProxyLogEntry[] = [];
+  const proxy: { rules: FaultRule[] } = { rules: [] };
+
+  const pick = (req: IncomingMessage): Fault | undefined => {
+    for (const r of proxy.rules) {
+      if (r.method && r.method !== req.method) continue;
+      const path = req.url ?? "";
+      if (typeof r.path === "string" ? !path.includes(r.path) : !r.path.test(path)) continue;
+      if (r.times !== undefined) {
+        if (r.times <= 0) continue;
+        r.times--;
+      }
+      return r.fault;
+    }
+    return undefined;
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const fault = pick(req);
+    const entry = { method: req.method ?? "GET", path: req.url ?? "", ...(req.headers.range ? { range: req.headers.range } : {}) };
+    if (fault?.kind === "status") {
+      req.resume();
+      log.push({ ...entry, status: fault.status, fault: "status" });
+      res.writeHead(fault.status, { "content-type": "application/json" }).end(JSON.stringify({ errors: [{ code: "UNKNOWN", message: "injected fault" }] }));
+      return;
+    }
+    const up = request({ host: t.hostname, port: t.port, method: req.method, path: req.url, headers: req.headers }, (ures) => {
+      log.push({ ...entry, status: ures.statusCode ?? 0, ...(fault ? { fault: fault.kind } : {}) });
+      res.writeHead(ures.statusCode ?? 502, ures.headers);
+      let sent = 0;
+      ures.on("data", (chunk: Buffer) => {
+        let c = chunk;
+        if (fault?.kind === "corrupt" && fault.offset >= sent && fault.offset < sent + c.length) {
+          c = Buffer.from(c);
+          c[fault.offset - sent] = (c[fault.offset - sent] ?? 0) ^ 0xff;
+        }
+        if (fault?.kind === "drop-after" && sent + c.length >= fault.bytes) {
+          res.write(c.subarray(0, Math.max(0, fault.bytes - sent)));
+          sent = fault.bytes;
+          ures.destroy();
+          // Give the partial write a moment to reach the client, then cut the connection.
+          setTimeout(() => res.socket?.destroy(), 20);
+          return;
+        }
+        sent += c.length;
+        res.write(c);
+      });
+      ures.on("end", () => res.end());
+      ures.on("error", () => res.socket?.destroy());
+    });
+    up.on("error", () => res.socket?.destroy());
+    req.pipe(up);
+  };
+
+  const server: Server = createServer(handle);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const addr = server.address();
+  const port = typeof addr === "object" && addr ? addr.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    host: `127.0.0.1:${port}`,
+    log,
+    get rules() {
+      return proxy.rules;
+    },
+    set rules(r: FaultRule[]) {
+      proxy.rules = r;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
