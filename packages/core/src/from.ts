@@ -51,7 +51,7 @@ export function from(base: string | Arg<string> | ImageSource | Image, options: 
       });
     }
     const scope: ScopeEntry[] = s.scope.length ? [...s.scope, { stage: true }] : [];
-    return createImage({ ...s, scope, cmdSet: false });
+    return createImage({ ...s, scope, cmdSet: false, parent: { image: base.toDefinition(), steps: s.steps.length } });
   }
   const transport = isImageSource(base) ? base.transport : undefined;
   const refText = isImageSource(base) ? base.ref : isArg(base) ? `\${${base.name}}` : base;

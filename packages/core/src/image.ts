@@ -98,6 +98,8 @@ export interface ImageState {
   readonly platform?: string;
   /** CMD was set in the current stage (an ENTRYPOINT then keeps it; otherwise it clears an inherited CMD). */
   readonly cmdSet: boolean;
+  /** Provenance: the image this one started from with `from(image)` (see ImageDefinition.parent). */
+  readonly parent?: ImageDefinition["parent"];
 }
 
 export function createImage(state: ImageState): Image {
@@ -129,7 +131,12 @@ class ImageImpl implements Image {
 
   toDefinition(): ImageDefinition {
     const s = this.#state;
-    return Object.freeze({ rootfs: s.rootfs, steps: s.steps, ...(s.platform !== undefined ? { platform: s.platform } : {}) });
+    return Object.freeze({
+      rootfs: s.rootfs,
+      steps: s.steps,
+      ...(s.platform !== undefined ? { platform: s.platform } : {}),
+      ...(s.parent ? { parent: s.parent } : {}),
+    });
   }
 
   toGraph(): LayerGraph {
@@ -151,9 +158,13 @@ class ImageImpl implements Image {
     const cmd = typeof command === "string" ? ({ form: "shell", script: command } as const) : toCommand(command, "run");
     if (cmd.form === "shell" && !cmd.script.trim()) throw new TypeError("run() needs a command");
     const inputs: Op[] = [this.#state.rootfs];
-    const inputIndex = (op: Op) => {
-      const i = inputs.indexOf(op);
-      return i >= 0 ? i : inputs.push(op) - 1;
+    const images: Record<number, ImageDefinition> = {};
+    const inputIndex = (from: CopyFrom) => {
+      const op = originOf(from);
+      let i = inputs.indexOf(op);
+      if (i < 0) i = inputs.push(op) - 1;
+      if ("image" in from.origin) images[i] = from.origin.image.toDefinition();
+      return i;
     };
     const mounts = (options.mounts ?? []).map((m) => toGraphMount(m, inputIndex));
     const location = captureCallsite();
@@ -166,7 +177,7 @@ class ImageImpl implements Image {
       mounts,
       network: options.network,
       security: options.security,
-      meta: { location },
+      meta: { location, ...(Object.keys(images).length ? { images } : {}) },
     });
     return new ImageImpl({
       ...this.#state,
@@ -213,7 +224,9 @@ class ImageImpl implements Image {
     const templates = [...paths, destT, ...(action.chown ? [action.chown] : []), ...(action.exclude ?? [])];
     const scope = narrowScope(this.#state.scope, templates, { workdir: !destT.startsWith("/") });
     const location = captureCallsite();
-    const op = FileOp.create([this.#state.rootfs, originOp], [action], scope, { location });
+    const origin = froms[0]!.origin;
+    const meta = { location, ...("image" in origin ? { images: { 1: origin.image.toDefinition() } } : {}) };
+    const op = FileOp.create([this.#state.rootfs, originOp], [action], scope, meta);
     return new ImageImpl({
       ...this.#state,
       rootfs: op,
@@ -363,7 +376,7 @@ function originOf(from: CopyFrom): Op {
   return "op" in from.origin ? from.origin.op : imageState(from.origin.image).rootfs;
 }
 
-function toGraphMount(m: RunMount, inputIndex: (op: Op) => number): Mount {
+function toGraphMount(m: RunMount, inputIndex: (from: CopyFrom) => number): Mount {
   if (!isRunMount(m)) throw new TypeError("run({ mounts }) takes cache(), secret(), bind(), tmpfs() or ssh()");
   switch (m.type) {
     case "cache": {
@@ -372,7 +385,7 @@ function toGraphMount(m: RunMount, inputIndex: (op: Op) => number): Mount {
         type: "cache",
         target: tpl(target),
         ...(id !== undefined ? { id: tpl(id) } : {}),
-        ...(from ? { input: inputIndex(originOf(from)), source: from.paths[0]! } : {}),
+        ...(from ? { input: inputIndex(from), source: from.paths[0]! } : {}),
         ...rest,
       };
     }
@@ -381,7 +394,7 @@ function toGraphMount(m: RunMount, inputIndex: (op: Op) => number): Mount {
       return {
         type: "bind",
         target: tpl(m.target),
-        input: inputIndex(originOf(from)),
+        input: inputIndex(from),
         source: from.paths[0]!,
         ...(m.readwrite ? { readwrite: true } : {}),
       };

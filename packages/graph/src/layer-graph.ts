@@ -9,6 +9,14 @@ export interface ImageDefinition {
   readonly steps: readonly Step[];
   /** Template, e.g. `linux/arm64`; absent: the platform the build targets. */
   readonly platform?: string;
+  /**
+   * Provenance, not identity (never part of the digest): the image this one started from with
+   * `from(image)` and how many of `steps` it inherited. The Dockerfile exporter and the codegen
+   * use it to rebuild stages (a new stage starts without the previous stage's build args).
+   */
+  readonly parent?: { readonly image: ImageDefinition; readonly steps: number };
+  /** A name for the stage (a Dockerfile stage name or an export name), for exporters; not identity. */
+  readonly name?: string;
 }
 
 /**

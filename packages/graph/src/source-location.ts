@@ -1,3 +1,5 @@
+import type { ImageDefinition } from "./layer-graph.ts";
+
 /** A 1-based position range in a source file (`.image.ts` or Dockerfile). */
 export interface SourceLocation {
   readonly file: string;
@@ -14,6 +16,11 @@ export interface SourceLocation {
 export interface OpMeta {
   readonly description?: string;
   readonly location?: SourceLocation | (() => SourceLocation | undefined);
+  /**
+   * For inputs that are another image's root filesystem (a copy or mount from a stage): input
+   * index → that image's definition, so exporters can write the stage it comes from.
+   */
+  readonly images?: Readonly<Record<number, ImageDefinition>>;
 }
 
 export function resolveLocation(meta: OpMeta | undefined): SourceLocation | undefined {
