@@ -41,15 +41,44 @@ export class FsBlobStore implements BlobStore {
     return createReadStream(path, { highWaterMark: 1 << 20 });
   }
 
+  /**
+   * A fresh temp path inside the store (same file system as the blobs, so `adopt` can
+   * rename): for producers that hash while writing and then hand the file over.
+   */
+  async tempPath(): Promise<string> {
+    const tmpDir = join(this.root, ".tmp");
+    await fsp.mkdir(tmpDir, { recursive: true });
+    await fsp.mkdir(join(this.root, "sha256"), { recursive: true });
+    return join(tmpDir, `${process.pid}-${randomBytes(8).toString("hex")}`);
+  }
+
+  /**
+   * Moves a complete file whose digest and size the caller computed while writing it (e.g.
+   * from `tempPath()`) into place; returns the blob's path. If the blob is already stored,
+   * the temp file is dropped.
+   */
+  async adopt(tmpPath: string, digest: Digest, size: number): Promise<string> {
+    const dest = this.pathOf(digest);
+    if ((await this.size(digest)) === size) {
+      await fsp.rm(tmpPath, { force: true });
+      return dest;
+    }
+    await fsp.mkdir(join(this.root, "sha256"), { recursive: true });
+    await fsp.rename(tmpPath, dest);
+    return dest;
+  }
+
+  /** Removes the temp directory if nothing is being written (e.g. after an OCI layout export). */
+  async removeTempDir(): Promise<void> {
+    await fsp.rmdir(join(this.root, ".tmp")).catch(() => {});
+  }
+
   async put(data: Readable | Uint8Array, expected: { digest?: Digest; size?: number } = {}): Promise<{ digest: Digest; size: number }> {
     if (expected.digest && expected.size !== undefined && (await this.size(expected.digest)) === expected.size) {
       if (data instanceof Readable) data.resume();
       return { digest: expected.digest, size: expected.size };
     }
-    const tmpDir = join(this.root, ".tmp");
-    await fsp.mkdir(tmpDir, { recursive: true });
-    await fsp.mkdir(join(this.root, "sha256"), { recursive: true });
-    const tmp = join(tmpDir, `${process.pid}-${randomBytes(8).toString("hex")}`);
+    const tmp = await this.tempPath();
     const hash = createHash("sha256");
     let size = 0;
     const tap = new Transform({
