@@ -1,1 +1,12 @@
-export {};
+// Parser: Dockerfile text → typed AST (+ BuildKit's raw tree) and diagnostics.
+export { parseDockerfile, type ParseOptions } from "./parser/parse.ts";
+export { dumpAst, dumpNode } from "./parser/dump.ts";
+export { toJson, type DockerfileJson } from "./parser/json.ts";
+export { goQuote } from "./parser/go-quote.ts";
+export { toLocation, toGraphDiagnostic } from "./parser/diagnostics.ts";
+export type * from "./parser/types.ts";
+// Shell words: BuildKit's lexer, and conversion to/from the graph's templates.
+export { expandWord, expandWords, processShellWord, ShellError, type Env, type LexOptions, type ProcessResult } from "./shell/lex.ts";
+export { toTemplate, toTemplates, type TemplateOptions } from "./shell/to-template.ts";
+export { fromTemplate, type FromTemplateOptions } from "./shell/from-template.ts";
+export { lintDockerfile } from "./lint/checks.ts";
