@@ -124,28 +124,40 @@ export class RegistryTransport {
     if (cached && !fresh) {
       const t = await cached.catch(() => undefined);
       if (t && t.expiresAt > now) return t;
+      // Someone else replaced the entry while we waited: share their fetch.
+      const current = this.#tokens.get(key);
+      if (current && current !== cached) return this.token(challenge, scopes, false, signal);
     }
-    const creds = await this.credentials();
-    if (realmUrl.protocol !== "https:" && creds && !allowsPlainHttp(realmUrl.host, this.#opts.insecure)) {
-      throw registryError(RegistryErrorCode.Insecure, `refusing to send credentials to ${realmUrl.origin} over plain HTTP`, {
-        hint: `mark ${realmUrl.host} as insecure if this is intended`,
-      });
-    }
-    this.tokenFetches++;
-    const p = withRetry(`token from ${realmUrl.host}`, () =>
-      fetchToken({
-        realm: realmUrl,
-        ...(challenge.params.service !== undefined ? { service: challenge.params.service } : {}),
-        scopes: sorted,
-        ...(creds ? { credentials: creds } : {}),
-        ...(this.#opts.oauthPassword ? { oauthPassword: true } : {}),
-        clientId: "strata",
-        userAgent: this.userAgent,
-        now,
-        ...this.#common(signal),
-      }), this.#opts.retry ?? {});
+    // The promise goes into the cache before any await, so concurrent requests share one fetch.
+    const p = (async () => {
+      const creds = await this.credentials();
+      if (realmUrl.protocol !== "https:" && creds && !allowsPlainHttp(realmUrl.host, this.#opts.insecure)) {
+        throw registryError(RegistryErrorCode.Insecure, `refusing to send credentials to ${realmUrl.origin} over plain HTTP`, {
+          hint: `mark ${realmUrl.host} as insecure if this is intended`,
+        });
+      }
+      this.tokenFetches++;
+      return withRetry(
+        `token from ${realmUrl.host}`,
+        () =>
+          fetchToken({
+            realm: realmUrl,
+            ...(challenge.params.service !== undefined ? { service: challenge.params.service } : {}),
+            scopes: sorted,
+            ...(creds ? { credentials: creds } : {}),
+            ...(this.#opts.oauthPassword ? { oauthPassword: true } : {}),
+            clientId: "strata",
+            userAgent: this.userAgent,
+            now,
+            ...this.#common(signal),
+          }),
+        this.#opts.retry ?? {},
+      );
+    })();
     this.#tokens.set(key, p);
-    p.catch(() => this.#tokens.delete(key));
+    p.catch(() => {
+      if (this.#tokens.get(key) === p) this.#tokens.delete(key);
+    });
     return p;
   }
 

@@ -9,7 +9,11 @@ import { createServer, request, type IncomingMessage, type Server, type ServerRe
 export type Fault =
   | { readonly kind: "status"; readonly status: number }
   | { readonly kind: "drop-after"; readonly bytes: number }
-  | { readonly kind: "corrupt"; readonly offset: number };
+  | { readonly kind: "corrupt"; readonly offset: number }
+  /** Send `bytes` of the body, then go silent with the connection open (a hung server). */
+  | { readonly kind: "stall-after"; readonly bytes: number }
+  /** Forward without the Range header, as a server that does not support ranges would answer. */
+  | { readonly kind: "ignore-range" };
 
 export interface FaultRule {
   readonly method?: string;
@@ -40,6 +44,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const t = new URL(target);
   const log: ProxyLogEntry[] = [];
   const proxy: { rules: FaultRule[] } = { rules: [] };
+  const stalled = new Set<ServerResponse>();
 
   const pick = (req: IncomingMessage): Fault | undefined => {
     for (const r of proxy.rules) {
@@ -64,7 +69,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       res.writeHead(fault.status, { "content-type": "application/json" }).end(JSON.stringify({ errors: [{ code: "UNKNOWN", message: "injected fault" }] }));
       return;
     }
-    const up = request({ host: t.hostname, port: t.port, method: req.method, path: req.url, headers: req.headers }, (ures) => {
+    const headers = { ...req.headers };
+    if (fault?.kind === "ignore-range") delete headers.range;
+    const up = request({ host: t.hostname, port: t.port, method: req.method, path: req.url, headers }, (ures) => {
       log.push({ ...entry, status: ures.statusCode ?? 0, ...(fault ? { fault: fault.kind } : {}) });
       res.writeHead(ures.statusCode ?? 502, ures.headers);
       let sent = 0;
@@ -82,11 +89,22 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
           setTimeout(() => res.socket?.destroy(), 20);
           return;
         }
+        if (fault?.kind === "stall-after" && sent + c.length >= fault.bytes) {
+          res.write(c.subarray(0, Math.max(0, fault.bytes - sent)));
+          sent = fault.bytes;
+          ures.destroy();
+          stalled.add(res);
+          return;
+        }
         sent += c.length;
         res.write(c);
       });
-      ures.on("end", () => res.end());
-      ures.on("error", () => res.socket?.destroy());
+      ures.on("end", () => {
+        if (!stalled.has(res)) res.end();
+      });
+      ures.on("error", () => {
+        if (!stalled.has(res)) res.socket?.destroy();
+      });
     });
     up.on("error", () => res.socket?.destroy());
     req.pipe(up);
