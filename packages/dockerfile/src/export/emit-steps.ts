@@ -1,0 +1,234 @@
+import {
+  formatDuration,
+  resolveLocation,
+  StrataError,
+  type Command,
+  type ConfigEdit,
+  type ExecOp,
+  type FileAction,
+  type FileOp,
+  type HealthConfig,
+  type Op,
+  type Step,
+} from "@strata/graph";
+import { mountFlag, type InputNamer } from "./mount-flags.ts";
+import type { SyntaxFeatures } from "./syntax.ts";
+import { heredoc, jsonArray, word } from "./words.ts";
+
+export interface EmitContext {
+  readonly esc: string;
+  readonly features: SyntaxFeatures;
+  /** The `--from=` value for an op input (a stage name, an image reference, a named context), or undefined for the default context. */
+  readonly nameInput: InputNamer;
+  /** Records a named build context a copy or mount reads (name → path relative to the image file). */
+  readonly useContext: (op: Op) => void;
+}
+
+const unsupported = (what: string, step: Step | undefined, hint?: string) =>
+  new StrataError("STRATA_EXPORT_UNSUPPORTED", `${what} cannot be written as a Dockerfile`, {
+    locations: [resolveLocation(step?.meta)],
+    ...(hint ? { hint } : {}),
+  });
+
+/** The Dockerfile lines (one instruction, possibly with a heredoc body) for one step. */
+export function emitStep(step: Step, ctx: EmitContext): string {
+  const w = (t: string, what: string) => word(t, ctx.esc, what);
+  const edits = (step.edits ?? []) as readonly ConfigEdit[];
+  switch (step.instruction) {
+    case "ARG":
+      return `ARG ${(step.args ?? []).map((a) => (a.default === undefined ? a.name : `${a.name}=${w(a.default, `ARG ${a.name}`)}`)).join(" ")}`;
+    case "ENV": {
+      const bad = edits.find((e) => e.edit !== "env");
+      if (bad) throw unsupported("withoutEnv()", step, "remove the variable where it is set instead");
+      return `ENV ${edits.map((e) => (e.edit === "env" ? `${e.name}=${w(e.value, `ENV ${e.name}`)}` : "")).join(" ")}`;
+    }
+    case "LABEL": {
+      if (edits.some((e) => e.edit !== "label")) throw unsupported("withoutLabel()", step);
+      return `LABEL ${edits.map((e) => (e.edit === "label" ? `${w(e.key, "LABEL key")}=${w(e.value, "LABEL value")}` : "")).join(" ")}`;
+    }
+    case "EXPOSE": {
+      if (edits.some((e) => e.edit !== "expose")) throw unsupported("withoutExpose()", step);
+      return `EXPOSE ${edits.map((e) => (e.edit === "expose" ? w(e.port, "EXPOSE") : "")).join(" ")}`;
+    }
+    case "VOLUME": {
+      if (edits.some((e) => e.edit !== "volume")) throw unsupported("withoutVolume()", step);
+      return `VOLUME ${edits.map((e) => (e.edit === "volume" ? w(e.path, "VOLUME") : "")).join(" ")}`;
+    }
+    case "WORKDIR": {
+      const e = edits.find((x) => x.edit === "workdir");
+      if (!e || e.edit !== "workdir") throw unsupported("this WORKDIR step", step);
+      return `WORKDIR ${w(e.path, "WORKDIR")}`;
+    }
+    case "USER": {
+      const e = edits[0];
+      if (e?.edit !== "user") throw unsupported("this USER step", step);
+      return `USER ${w(e.user, "USER")}`;
+    }
+    case "CMD":
+    case "ENTRYPOINT": {
+      const e = edits[0];
+      if (!e || (e.edit !== "cmd" && e.edit !== "entrypoint")) throw unsupported(`this ${step.instruction} step`, step);
+      return `${step.instruction} ${command(e.command, step)}`;
+    }
+    case "HEALTHCHECK": {
+      const e = edits[0];
+      if (e?.edit !== "healthcheck") throw unsupported("this HEALTHCHECK step", step);
+      return healthcheck(e.check, step, ctx);
+    }
+    case "STOPSIGNAL": {
+      const e = edits[0];
+      if (e?.edit !== "stopSignal") throw unsupported("this STOPSIGNAL step", step);
+      return `STOPSIGNAL ${w(e.signal, "STOPSIGNAL")}`;
+    }
+    case "SHELL": {
+      const e = edits[0];
+      if (e?.edit !== "shell") throw unsupported("this SHELL step", step);
+      return `SHELL ${jsonArray(e.shell)}`;
+    }
+    case "ONBUILD": {
+      const e = edits[0];
+      if (e?.edit !== "onbuild") throw unsupported("this ONBUILD step", step);
+      if (e.instruction.includes("\n")) throw unsupported("a multi-line ONBUILD instruction", step);
+      return `ONBUILD ${e.instruction}`;
+    }
+    case "MAINTAINER": {
+      const e = edits[0];
+      if (e?.edit !== "author") throw unsupported("this MAINTAINER step", step);
+      if (e.author.includes("\n")) throw unsupported("a multi-line author", step);
+      return `MAINTAINER ${e.author}`;
+    }
+    case "RUN":
+      return run(step.op as ExecOp, step, ctx);
+    case "COPY":
+    case "ADD":
+      return copy(step.instruction, step.op as FileOp, step, ctx);
+    case "MERGE":
+      throw unsupported("a filesystem merge", step);
+  }
+}
+
+function command(c: Command, step: Step): string {
+  if (c.form === "exec") return jsonArray(c.argv);
+  if (c.script.includes("\n")) throw unsupported("a shell-form command with a newline", step, "use exec form (an array)");
+  if (/^\s*\[/.test(c.script)) throw unsupported("a shell-form command starting with '['", step, "it would read as exec form; use an array");
+  return c.script;
+}
+
+function healthcheck(h: HealthConfig, step: Step, ctx: EmitContext): string {
+  if (h.Test[0] === "NONE") return "HEALTHCHECK NONE";
+  const flags: string[] = [];
+  if (h.Interval) flags.push(`--interval=${formatDuration(h.Interval)}`);
+  if (h.Timeout) flags.push(`--timeout=${formatDuration(h.Timeout)}`);
+  if (h.StartPeriod) flags.push(`--start-period=${formatDuration(h.StartPeriod)}`);
+  if (h.StartInterval) {
+    if (!ctx.features.startInterval) throw unsupported("HEALTHCHECK --start-interval", step);
+    flags.push(`--start-interval=${formatDuration(h.StartInterval)}`);
+  }
+  if (h.Retries) flags.push(`--retries=${h.Retries}`);
+  const cmd = h.Test[0] === "CMD-SHELL" ? command({ form: "shell", script: h.Test[1] ?? "" }, step) : jsonArray(h.Test.slice(1));
+  return `HEALTHCHECK ${flags.map((f) => `${f} `).join("")}CMD ${cmd}`;
+}
+
+function run(op: ExecOp, step: Step, ctx: EmitContext): string {
+  const flags = op.mounts.map((m) => {
+    if ("input" in m && m.input !== undefined) ctx.useContext(op.inputs[m.input]!);
+    return mountFlag(op, m, ctx.esc, ctx.nameInput);
+  });
+  if (op.network) flags.push(`--network=${op.network}`);
+  if (op.security) flags.push(`--security=${op.security}`);
+  const prefix = `RUN ${flags.map((f) => `${f} `).join("")}`;
+  const c = op.command;
+  if (c.form === "exec") return `${prefix}${jsonArray(c.argv)}`;
+  if (!c.script.includes("\n")) {
+    if (/^\s*\[/.test(c.script)) throw unsupported("a shell-form RUN starting with '['", step, "use exec form (an array)");
+    return `${prefix}${c.script}`;
+  }
+  const h = ctx.features.heredoc ? heredoc(c.script) : undefined;
+  if (!h) {
+    throw unsupported(
+      ctx.features.heredoc ? "a multi-line script that does not end with a newline" : "a multi-line script (this Dockerfile syntax has no heredocs)",
+      step,
+      ctx.features.heredoc ? "end the script with a newline so it can be a heredoc" : "use the latest Dockerfile syntax, or join the lines with &&",
+    );
+  }
+  return `${prefix}<<${h.delimiter}\n${h.body}${h.delimiter}`;
+}
+
+function copy(instruction: "COPY" | "ADD", op: FileOp, step: Step, ctx: EmitContext): string {
+  const a = op.actions[0];
+  if (op.actions.length !== 1 || a?.action !== "copy") throw unsupported(`this ${instruction} step`, step);
+  const src = op.inputs[a.from]!;
+  const flags: string[] = [];
+  const w = (t: string, what: string) => word(t, ctx.esc, what);
+  const inline = inlineFile(src);
+  let sources: string[];
+  let body = "";
+  if (inline) {
+    if (!ctx.features.heredoc) throw unsupported("copying inline file content (heredoc)", step);
+    const h = heredoc(inline.data, inline.name);
+    if (!h || h.delimiter !== inline.name || inline.mode !== 0o644) throw unsupported("this inline file (its content must end with a newline; its name must be a heredoc word)", step);
+    sources = [`<<${h.delimiter}`];
+    body = `\n${h.body}${h.delimiter}`;
+  } else if (src.kind === "SourceOp" && (src.source.type === "http" || src.source.type === "git")) {
+    if (instruction !== "ADD") throw unsupported(`COPY of a ${src.source.type} source`, step, "use add()");
+    const s = src.source;
+    if (s.type === "http") {
+      if (s.filename) throw unsupported("http(…, { filename })", step);
+      if (s.checksum) {
+        if (!ctx.features.checksum) throw unsupported("ADD --checksum", step);
+        flags.push(`--checksum=${s.checksum}`);
+      }
+      sources = [w(s.url, "ADD URL")];
+    } else {
+      if (s.checksum) {
+        if (!ctx.features.checksum) throw unsupported("ADD --checksum", step);
+        flags.push(`--checksum=${s.checksum}`);
+      }
+      sources = [w(s.ref ? `${s.url}#${s.ref}` : s.url, "ADD git URL")];
+    }
+    if (a.src.length !== 1 || a.src[0] !== ".") throw unsupported("a sub-path of a download", step);
+  } else {
+    const from = ctx.nameInput(op, a.from, instruction);
+    if (from !== undefined) flags.push(`--from=${from}`);
+    ctx.useContext(src);
+    sources = a.src.map((s) => w(s, `${instruction} source`));
+  }
+  if (a.chown !== undefined) flags.push(`--chown=${w(a.chown, "--chown")}`);
+  if (a.chmod !== undefined) flags.push(`--chmod=${a.chmod}`);
+  if (a.link) {
+    if (!ctx.features.link) throw unsupported(`${instruction} --link`, step);
+    flags.push("--link");
+  }
+  if (a.parents) {
+    if (!ctx.features.parents) throw unsupported(`${instruction} --parents`, step);
+    flags.push("--parents");
+  }
+  for (const x of a.exclude ?? []) {
+    if (!ctx.features.exclude) throw unsupported(`${instruction} --exclude`, step);
+    flags.push(`--exclude=${w(x, "--exclude")}`);
+  }
+  if (a.keepGitDir) {
+    if (!ctx.features.keepGitDir) throw unsupported("ADD --keep-git-dir", step);
+    flags.push("--keep-git-dir=true");
+  }
+  if (a.unpack !== undefined) {
+    if (!ctx.features.unpack) throw unsupported("ADD --unpack", step);
+    flags.push(`--unpack=${a.unpack}`);
+  }
+  if (a.add && instruction !== "ADD") throw unsupported("COPY with ADD semantics", step);
+  const dest = w(a.dest, `${instruction} destination`);
+  const args = [...sources, dest];
+  const head = `${instruction} ${flags.map((f) => `${f} `).join("")}`;
+  // Shell form splits arguments on whitespace before any quote processing: paths with spaces need JSON form.
+  if (!inline && args.some((x) => /\s/.test(x))) return `${head}${jsonArray(args)}`;
+  return `${head}${args.join(" ")}${body}`;
+}
+
+/** A scratch filesystem holding one file made by file(): what a COPY heredoc reads. */
+function inlineFile(op: Op): { name: string; data: string; mode: number } | undefined {
+  if (op.kind !== "FileOp" || op.actions.length !== 1) return undefined;
+  const base = op.inputs[0];
+  const a = op.actions[0] as FileAction;
+  if (base?.kind !== "SourceOp" || base.source.type !== "scratch" || a.action !== "mkfile") return undefined;
+  return { name: a.path.replace(/^\//, ""), data: a.data, mode: a.mode ?? 0o644 };
+}

@@ -1,0 +1,128 @@
+import {
+  imageDigest,
+  opDigest,
+  referencedImages,
+  resolveLocation,
+  StrataError,
+  templateLiteralValue,
+  type Digest,
+  type ImageDefinition,
+  type LayerGraph,
+  type Op,
+  type SourceOp,
+  type Step,
+} from "@strata/graph";
+
+/** One stage of the exported Dockerfile. */
+export interface StagePlan {
+  readonly def: ImageDefinition;
+  readonly id: Digest;
+  /** The stage's name, when another stage refers to it (or it was named). */
+  name: string | undefined;
+  /** `FROM` argument: another stage, or an image source. */
+  readonly base: { readonly stage: StagePlan } | { readonly source: SourceOp };
+  /** The steps this stage adds (after its parent's). */
+  readonly steps: readonly Step[];
+}
+
+/**
+ * Rebuilds the stages of a graph: every image the target copies or mounts from, and the
+ * `from(image)` parents, become stages (dependencies first, the target last), each starting
+ * from its parent stage or from the image source at the bottom of its filesystem chain.
+ */
+export function planStages(graph: LayerGraph, opts: { targetName?: string | undefined }): StagePlan[] {
+  const defs = [...referencedImages(graph), graph.image];
+  const byId = new Map<Digest, StagePlan>();
+  const plans: StagePlan[] = [];
+  for (const def of defs) {
+    const id = imageDigest(def);
+    if (byId.has(id)) continue;
+    let base: StagePlan["base"];
+    let steps: readonly Step[];
+    if (def.parent) {
+      const parent = byId.get(imageDigest(def.parent.image));
+      if (!parent) throw new StrataError("STRATA_EXPORT_INTERNAL", "a parent image was not planned before its child");
+      base = { stage: parent };
+      steps = def.steps.slice(def.parent.steps);
+    } else {
+      base = { source: bottomSource(def) };
+      steps = def.steps;
+    }
+    const plan: StagePlan = { def, id, name: def.name, base, steps };
+    byId.set(id, plan);
+    plans.push(plan);
+  }
+  nameStages(plans, byId, opts.targetName);
+  return plans;
+}
+
+/** The stage planned for an image definition. */
+export function stageOf(plans: readonly StagePlan[], def: ImageDefinition): StagePlan | undefined {
+  const id = imageDigest(def);
+  return plans.find((p) => p.id === id);
+}
+
+/** The source op at the bottom of an image's filesystem chain (what its FROM names). */
+function bottomSource(def: ImageDefinition): SourceOp {
+  let op: Op = def.rootfs;
+  const firstFs = def.steps.find((s) => s.op);
+  if (firstFs?.op) op = firstFs.op.inputs[0] ?? firstFs.op;
+  while (op.kind !== "SourceOp") {
+    const input = op.inputs[0];
+    if (!input) break;
+    op = input;
+  }
+  if (op.kind !== "SourceOp" || (op.source.type !== "image" && op.source.type !== "scratch")) {
+    throw new StrataError("STRATA_EXPORT_UNSUPPORTED", `an image whose filesystem starts with ${op.kind === "SourceOp" ? `a ${op.source.type} source` : `a ${op.kind}`} has no Dockerfile FROM`, {
+      locations: [resolveLocation(op.meta)],
+      hint: "start images with from(…) or scratch()",
+    });
+  }
+  return op;
+}
+
+const STAGE_NAME = /^[a-z][a-z0-9-_.]*$/;
+
+function nameStages(plans: StagePlan[], byId: Map<Digest, StagePlan>, targetName: string | undefined): void {
+  const referenced = new Set<StagePlan>();
+  for (const p of plans) {
+    if ("stage" in p.base) referenced.add(p.base.stage);
+    for (const s of p.steps) {
+      for (const img of Object.values(s.op?.meta?.images ?? {})) {
+        const ref = byId.get(imageDigest(img));
+        if (ref) referenced.add(ref);
+      }
+    }
+  }
+  const used = new Set<string>();
+  const take = (wanted: string) => {
+    let name = wanted.toLowerCase().replace(/[^a-z0-9-_.]/g, "-").replace(/^[^a-z]+/, "") || "stage";
+    if (!STAGE_NAME.test(name)) name = "stage";
+    let n = name;
+    for (let i = 2; used.has(n); i++) n = `${name}-${i}`;
+    used.add(n);
+    return n;
+  };
+  for (const p of plans) if (p.name !== undefined) p.name = take(p.name);
+  const last = plans[plans.length - 1]!;
+  if (targetName !== undefined && last.name === undefined) last.name = take(targetName);
+  for (const p of plans) {
+    if (p.name !== undefined || !referenced.has(p)) continue;
+    p.name = take(suggestName(p));
+  }
+}
+
+/** `golang:1.23` → `golang`; a stage of a stage → its parent's name with `-2`. */
+function suggestName(p: StagePlan): string {
+  if ("stage" in p.base) return p.base.stage.name ?? "stage";
+  const s = p.base.source.source;
+  if (s.type !== "image") return "stage";
+  // The literal part of the reference before any build arg: `golang:$GO` → `golang`.
+  const ref = templateLiteralValue(s.ref) ?? s.ref.split("$")[0] ?? "";
+  const last = ref.split("/").pop() ?? ref;
+  return last.split(/[:@]/)[0] || "stage";
+}
+
+export function sourceRefKey(op: SourceOp): string {
+  return opDigest(op);
+}
