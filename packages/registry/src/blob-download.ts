@@ -5,7 +5,7 @@ import type { BlobStore, Descriptor } from "@strata/oci";
 import { registryError, RegistryErrorCode } from "./errors.ts";
 import { drain, header, isTransientNetworkError, type HttpResponse } from "./http.ts";
 import { throttledProgress, type ProgressCallback } from "./progress.ts";
-import { isRetryableStatus, type RetryOptions } from "./retry.ts";
+import { abortError, isRetryableStatus, type RetryOptions } from "./retry.ts";
 import { repositoryScope, responseError, type RegistryTransport } from "./transport.ts";
 
 export interface DownloadOptions {
@@ -70,9 +70,10 @@ async function downloadOnce(t: RegistryTransport, repo: string, desc: Descriptor
         }, () => putError);
         break;
       } catch (e) {
+        if (opts.signal?.aborted) throw abortError(opts.signal);
         if (putError !== undefined) throw putError;
         const transient = e instanceof Interrupted || isTransientNetworkError(e);
-        if (!transient || attempt >= retries || opts.signal?.aborted) {
+        if (!transient || attempt >= retries) {
           if (e instanceof Interrupted || isTransientNetworkError(e)) {
             throw registryError(RegistryErrorCode.Unreachable, `downloading ${desc.digest} from ${t.registry}/${repo}: ${(e as Error).message} (after ${attempt + 1} attempts, ${received} of ${desc.size} bytes)`, {
               cause: e,

@@ -73,6 +73,9 @@ async function sendOnce(req: HttpRequest, url: URL): Promise<HttpResponse> {
     r.on("response", (res) => {
       settled = true;
       res.once("close", cleanup);
+      // A body nobody reads may still be destroyed (abort, timeout): that must not crash the
+      // process. Readers see the error through their own listeners or iteration.
+      res.on("error", () => {});
       resolve({ status: res.statusCode ?? 0, headers: res.headers, url, body: res });
     });
     r.on("error", (e) => {

@@ -11,6 +11,10 @@ export type RegistryOptions = TransportOptions;
 
 export type RefLike = string | Reference;
 
+function toList(x: readonly string[] | string | undefined): readonly string[] {
+  return x === undefined ? [] : typeof x === "string" ? [x] : x;
+}
+
 function toRef(r: RefLike): Reference {
   return typeof r === "string" ? parseReference(r) : r;
 }
@@ -68,9 +72,18 @@ export class Registry {
       groups.set(k, [...(groups.get(k) ?? []), r]);
     }
     let result: PushResult | undefined;
+    const done = new Map<string, string[]>(); // registry → repositories already holding every blob
     for (const group of groups.values()) {
       const first = group[0]!;
-      const one = await pushToRepository(this.transport(first.domain), first.path, source, group, { ...(this.#opts.retry ? { retry: this.#opts.retry } : {}), ...opts });
+      const already = done.get(first.domain) ?? [];
+      // Later repositories in the same registry mount the blobs from the first instead of re-uploading.
+      const mountFrom = already.length === 0 ? opts.mountFrom : (d: Parameters<NonNullable<PushOptions["mountFrom"]>>[0]) => [...toList(opts.mountFrom?.(d)), ...already];
+      const one = await pushToRepository(this.transport(first.domain), first.path, source, group, {
+        ...(this.#opts.retry ? { retry: this.#opts.retry } : {}),
+        ...opts,
+        ...(mountFrom ? { mountFrom } : {}),
+      });
+      done.set(first.domain, [...already, first.path]);
       result = result ? { ...one, refs: [...result.refs, ...one.refs], blobs: [...result.blobs, ...one.blobs] } : one;
     }
     return result!;

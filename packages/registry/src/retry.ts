@@ -47,7 +47,8 @@ export async function withRetry<T>(
     try {
       return await fn(attempt);
     } catch (e) {
-      if (!isRetryable(e) || attempt >= retries || opts.signal?.aborted) {
+      if (opts.signal?.aborted) throw abortError(opts.signal);
+      if (!isRetryable(e) || attempt >= retries) {
         if (e instanceof RetryableError) throw e.final;
         if (isTransientNetworkError(e)) {
           const err = e as Error;
@@ -63,4 +64,8 @@ export async function withRetry<T>(
       await new Promise((r) => setTimeout(r, delay));
     }
   }
+}
+
+export function abortError(signal: AbortSignal): StrataError {
+  return registryError(RegistryErrorCode.Aborted, "the operation was aborted", { cause: signal.reason });
 }

@@ -81,6 +81,15 @@ describe("push and pull against an open docker-registry", () => {
     expect(head.status).toBe(200);
   });
 
+  it("pushing to several repositories mounts the blobs from the first", async () => {
+    const img = await busyboxImage(tempStore(), "fan-out");
+    const res = await new Registry().push(await sourceFromStore(img.store, img.manifestDigest), [`${reg.host}/fan/one:1`, `${reg.host}/fan/two:1`, `${reg.host}/fan/two:2`]);
+    expect(res.blobs.map((b) => b.outcome)).toEqual(["uploaded", "uploaded", "mounted", "mounted"]);
+    expect(res.refs.map((r) => `${r.path}:${r.tag}`)).toEqual(["fan/one:1", "fan/two:1", "fan/two:2"]);
+    const pulled = await new Registry().pull(`${reg.host}/fan/two:2`, tempStore());
+    expect(pulled.digest).toBe(img.manifestDigest);
+  });
+
   it("uploads large blobs in PATCH chunks, following Location each time", async () => {
     const img = await randomImage(tempStore(), 1, 5 * 1024 * 1024 + 123);
     const client = new Registry({ insecure: [] });

@@ -75,5 +75,4 @@ describe("parseReference agrees with docker's CLI", () => {
       docker("rmi", input);
     }
   });
-
 });

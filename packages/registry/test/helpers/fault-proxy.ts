@@ -13,7 +13,9 @@ export type Fault =
   /** Send `bytes` of the body, then go silent with the connection open (a hung server). */
   | { readonly kind: "stall-after"; readonly bytes: number }
   /** Forward without the Range header, as a server that does not support ranges would answer. */
-  | { readonly kind: "ignore-range" };
+  | { readonly kind: "ignore-range" }
+  /** Answer 307 to `location` (plus the request path), as registries backed by object storage do. */
+  | { readonly kind: "redirect"; readonly location: string };
 
 export interface FaultRule {
   readonly method?: string;
@@ -67,6 +69,12 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       req.resume();
       log.push({ ...entry, status: fault.status, fault: "status" });
       res.writeHead(fault.status, { "content-type": "application/json" }).end(JSON.stringify({ errors: [{ code: "UNKNOWN", message: "injected fault" }] }));
+      return;
+    }
+    if (fault?.kind === "redirect") {
+      req.resume();
+      log.push({ ...entry, status: 307, fault: "redirect" });
+      res.writeHead(307, { location: fault.location + (req.url ?? "") }).end();
       return;
     }
     const headers = { ...req.headers };
