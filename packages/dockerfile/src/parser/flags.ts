@@ -46,8 +46,7 @@ export function parseFlags(words: readonly string[], spec: FlagSpec): ParsedFlag
     }
     const kind = Object.prototype.hasOwnProperty.call(spec, name) ? spec[name] : undefined;
     if (!kind) {
-      const known = Object.keys(spec);
-      const near = known.find((k) => editDistance(k, name) <= 2);
+      const near = suggest(name, Object.keys(spec));
       return fail(`unknown flag: ${name}${near ? ` (did you mean ${near}?)` : ""}`, word);
     }
     if (used.has(name) && kind !== "strings") return fail(`duplicate flag specified: ${name}`, word);
@@ -71,7 +70,8 @@ export function parseFlags(words: readonly string[], spec: FlagSpec): ParsedFlag
   return { strings, lists, bools, raw };
 }
 
-function editDistance(a: string, b: string): number {
+/** Levenshtein distance, capped: anything above 2 reads as 3 (only near misses matter). */
+export function editDistance(a: string, b: string): number {
   if (Math.abs(a.length - b.length) > 2) return 3;
   const d: number[] = [];
   for (let j = 0; j <= b.length; j++) d[j] = j;
@@ -85,4 +85,18 @@ function editDistance(a: string, b: string): number {
     }
   }
   return d[b.length]!;
+}
+
+/** The closest candidate within edit distance 2 (BuildKit's suggest.WrapError does the same). */
+export function suggest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = 3;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestD) {
+      best = c;
+      bestD = d;
+    }
+  }
+  return best;
 }

@@ -3,7 +3,7 @@
  * flags, the JSON/shell form, heredoc sources. Problems are returned as messages; the caller
  * turns them into diagnostics with the instruction's span.
  */
-import { parseFlags, toRawFlags, type FlagSpec, type ParsedFlags } from "./flags.ts";
+import { parseFlags, suggest, toRawFlags, type FlagSpec, type ParsedFlags } from "./flags.ts";
 import { parseGoDuration } from "./go-duration.ts";
 import type { MutableNode } from "./line-parsers.ts";
 import { parseMount } from "./mounts.ts";
@@ -209,6 +209,7 @@ export function typeInstruction(node: MutableNode, base: Omit<InstructionBase, "
       if (security !== undefined && security !== "sandbox" && security !== "insecure") {
         return fail(`unsupported security mode ${JSON.stringify(security)}`, "DF_PARSE_BAD_FLAG", { flag: `--security=${security}` });
       }
+      if (node.json && args.length === 0) return fail("RUN: arguments are required (an empty JSON array runs nothing)");
       return {
         instruction: {
           ...b,
@@ -312,7 +313,6 @@ function opt<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V 
 const KNOWN = ["ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK", "LABEL", "MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR"];
 
 function suggestInstruction(cmd: string): string {
-  const up = cmd.toUpperCase();
-  const near = KNOWN.find((k) => k.startsWith(up.slice(0, 2)) && Math.abs(k.length - up.length) <= 2);
+  const near = suggest(cmd.toUpperCase(), KNOWN);
   return near ? `Did you mean ${near}?` : `Dockerfile instructions are: ${KNOWN.join(", ")}.`;
 }

@@ -3,6 +3,7 @@
  * `key=value` fields. Values holding `$` are kept raw and checked only when the importer
  * expands them (BuildKit too validates after expansion).
  */
+import { suggest } from "./flags.ts";
 import type { MountType, ParsedMount } from "./types.ts";
 
 const TYPES = new Set<MountType>(["bind", "cache", "tmpfs", "secret", "ssh"]);
@@ -118,7 +119,10 @@ export function parseMount(raw: string): MountResult {
       case "type": {
         const t = value.toLowerCase() as MountType;
         if (dynamic) break;
-        if (!TYPES.has(t)) return { error: `unsupported mount type "${value}"` };
+        if (!TYPES.has(t)) {
+          const near = suggest(t, [...TYPES]);
+          return { error: `unsupported mount type "${value}"${near ? ` (did you mean ${near}?)` : ""}` };
+        }
         type = t;
         break;
       }
@@ -184,7 +188,7 @@ export function parseMount(raw: string): MountResult {
         m.env = value;
         break;
       default: {
-        const near = KEYS.find((k) => k[0] === key[0] && Math.abs(k.length - key.length) <= 1);
+        const near = suggest(key, KEYS);
         return { error: `unexpected key '${key}' in '${field}'${near ? ` (did you mean ${near}?)` : ""}` };
       }
     }

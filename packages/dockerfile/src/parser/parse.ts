@@ -4,6 +4,7 @@
  */
 import { lintDockerfile } from "../lint/checks.ts";
 import { typeInstruction } from "./instructions.ts";
+import { checkWords } from "./word-check.ts";
 import { rawParse, span as mkSpan, type RawInstruction } from "./raw-parser.ts";
 import type {
   ArgInstruction,
@@ -65,6 +66,16 @@ function parseUnsafe(text: string, opts: ParseOptions): ParseResult {
     }
     const ins = r.instruction;
     if (!ins) continue;
+    const bad = checkWords(ins, rp.escapeToken);
+    if (bad) {
+      diagnostics.push({
+        code: "DF_PARSE_BAD_WORD",
+        severity: "error",
+        message: bad.message,
+        span: flagSpan(rp.text, rp.lineStarts, ri, bad.word),
+        hint: "BuildKit expands this word when it converts the Dockerfile; quote or escape it so that it is one valid shell word.",
+      });
+    }
     instructions.push(ins);
     if (ins.kind === "FROM") {
       stages.push({ index: stages.length, from: ins, ...(ins.stageNameLower ? { name: ins.stageNameLower } : {}), instructions: [], span: ins.span });

@@ -68,7 +68,8 @@ function escapeText(v: string, esc: string, ctx: Ctx): string {
         out += c === "$" || c === esc || c === '"' ? esc + c : c;
         break;
       case "word":
-        out += c === "$" || c === esc || c === "'" || c === '"' || c === "}" ? esc + c : c;
+        // Whitespace too: ENV/LABEL split their words before expanding them.
+        out += c === "$" || c === esc || c === "'" || c === '"' || c === "}" || /\s/u.test(c) ? esc + c : c;
         break;
       case "pattern": {
         // Graph glob → BuildKit's dialect: `\x` pairs of the glob, `[` classes have no equivalent.

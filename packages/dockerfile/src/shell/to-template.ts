@@ -301,6 +301,10 @@ class TemplateWalker {
       const graphName = this.graphName(name);
       if (graphName === undefined) return "";
       if (pattern.length === 0) unrepresentable("an empty pattern in ${VAR/pattern/replacement}");
+      // Go skips an empty match right after a match; the graph's JS replace does not.
+      if (all && pattern.every((s) => s.type === "ref" || /^\**$/.test(s.value))) {
+        unrepresentable("a pattern that can match the empty string in ${VAR//pattern/replacement}");
+      }
       if (all && replacement.some((s) => s.type === "text" && s.value.includes("$"))) {
         unrepresentable("'$' in the replacement of ${VAR//pattern/replacement}");
       }
