@@ -41,7 +41,7 @@ export async function blobExists(t: RegistryTransport, repo: string, desc: Descr
   throw await responseError(res, what);
 }
 
-function uploadUrl(t: RegistryTransport, res: HttpResponse, what: string): URL {
+function uploadUrl(res: HttpResponse, what: string): URL {
   const loc = header(res, "location");
   if (!loc) throw registryError(RegistryErrorCode.Http, `${what}: ${res.status} without a Location header`);
   return new URL(loc, res.url);
@@ -81,7 +81,7 @@ export async function uploadBlob(t: RegistryTransport, repo: string, desc: Descr
         }
         if (res.status === 202) {
           // The registry could not mount (e.g. no access to `from`) but opened an upload session.
-          location = uploadUrl(t, res, what);
+          location = uploadUrl(res, what);
           drain(res);
           break;
         }
@@ -91,7 +91,7 @@ export async function uploadBlob(t: RegistryTransport, repo: string, desc: Descr
         const what = `start upload of ${desc.digest} to ${repo}`;
         const res = await t.request({ method: "POST", path: `/v2/${repo}/blobs/uploads/`, scopes, ...sig });
         if (res.status !== 202) await failStatus(res, what);
-        location = uploadUrl(t, res, what);
+        location = uploadUrl(res, what);
         drain(res);
       }
       const progress = throttledProgress(opts.onProgress, base, "uploading");
@@ -193,7 +193,7 @@ async function putChunked(
       ...sig,
     });
     if (res.status !== 202) await failStatus(res, what);
-    location = uploadUrl(t, res, what);
+    location = uploadUrl(res, what);
     drain(res);
     offset += chunk.length;
     progress(offset);

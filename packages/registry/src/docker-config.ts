@@ -111,12 +111,18 @@ function fromAuthEntry(e: AuthEntry): Credentials | undefined {
 export async function resolveCredentials(registry: string, opts: DockerConfigOptions = {}): Promise<Credentials | undefined> {
   const cfg = await readDockerConfig(opts);
   if (!cfg) return undefined;
-  const host = normalizeRegistry(registry);
-  const helper = cfg.credHelpers?.[host] ?? (host === DEFAULT_DOMAIN ? cfg.credHelpers?.["index.docker.io"] : undefined) ?? cfg.credsStore;
+  const helper = helperFor(cfg, registry);
   if (helper) return helperGet(helper, credentialServerKey(registry), opts);
   if (!cfg.auths) return undefined;
   const entry = findAuthEntry(cfg.auths, registry);
   return entry ? fromAuthEntry(entry) : undefined;
+}
+
+/** `credHelpers` by host (or Docker Hub's server key), else the global `credsStore`. */
+function helperFor(cfg: DockerConfigFile, registry: string): string | undefined {
+  const host = normalizeRegistry(registry);
+  const key = credentialServerKey(registry);
+  return cfg.credHelpers?.[host] ?? cfg.credHelpers?.[key] ?? (host === DEFAULT_DOMAIN ? cfg.credHelpers?.["index.docker.io"] : undefined) ?? cfg.credsStore;
 }
 
 function runHelper(name: string, action: "get" | "store" | "erase", input: string, opts: DockerConfigOptions): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -183,9 +189,8 @@ async function writeDockerConfig(cfg: DockerConfigFile, opts: DockerConfigOption
  */
 export async function storeCredentials(registry: string, creds: Credentials, opts: DockerConfigOptions = {}): Promise<{ where: string }> {
   const cfg = (await readDockerConfig(opts)) ?? {};
-  const host = normalizeRegistry(registry);
   const key = credentialServerKey(registry);
-  const helper = cfg.credHelpers?.[host] ?? cfg.credsStore;
+  const helper = helperFor(cfg, registry);
   if (helper) {
     const payload = creds.identityToken
       ? { ServerURL: key, Username: "<token>", Secret: creds.identityToken }
@@ -211,7 +216,7 @@ export async function eraseCredentials(registry: string, opts: DockerConfigOptio
   if (!cfg) return false;
   const host = normalizeRegistry(registry);
   const key = credentialServerKey(registry);
-  const helper = cfg.credHelpers?.[host] ?? cfg.credsStore;
+  const helper = helperFor(cfg, registry);
   let removed = false;
   if (helper) {
     const r = await runHelper(helper, "erase", key, opts);

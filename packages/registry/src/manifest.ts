@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Digest } from "@strata/graph";
+import { isDigest, type Digest } from "@strata/graph";
 import { MediaType, type Index, type Manifest } from "@strata/oci";
 import { registryError, RegistryErrorCode } from "./errors.ts";
 import { header, readAll, type HttpResponse } from "./http.ts";
@@ -40,16 +40,30 @@ export function parseManifest(raw: Uint8Array, contentType: string | undefined, 
   }
   if (mediaType === MediaType.OciIndex || mediaType === MediaType.DockerManifestList) {
     if (!Array.isArray(json.manifests)) throw registryError(RegistryErrorCode.ManifestInvalid, `index ${digest} has no manifests array`);
+    for (const d of json.manifests) checkDescriptor(d, digest);
     return { kind: "index", mediaType, digest, raw, parsed: json as unknown as Index };
   }
   if (mediaType === MediaType.OciManifest || mediaType === MediaType.DockerManifest) {
-    const cfg = json.config as { digest?: unknown } | undefined;
-    if (!cfg || typeof cfg.digest !== "string" || !Array.isArray(json.layers)) {
+    if (!json.config || !Array.isArray(json.layers)) {
       throw registryError(RegistryErrorCode.ManifestInvalid, `manifest ${digest} lacks a config descriptor or layers`);
     }
+    for (const d of [json.config, ...json.layers]) checkDescriptor(d, digest);
     return { kind: "manifest", mediaType, digest, raw, parsed: json as unknown as Manifest };
   }
   throw registryError(RegistryErrorCode.ManifestInvalid, `manifest ${digest} has unsupported media type ${mediaType}`);
+}
+
+/**
+ * Descriptors name files in the store and paths on the registry, so a digest must be exactly
+ * `sha256:<64 hex>` (nothing like `sha256:../../x`) and a size a safe non-negative integer.
+ */
+function checkDescriptor(d: unknown, where: Digest): void {
+  const desc = d as { digest?: unknown; size?: unknown; mediaType?: unknown } | null;
+  if (!desc || typeof desc !== "object" || !isDigest(desc.digest) || typeof desc.size !== "number" || !Number.isSafeInteger(desc.size) || desc.size < 0 || typeof desc.mediaType !== "string") {
+    throw registryError(RegistryErrorCode.ManifestInvalid, `manifest ${where} has an invalid descriptor ${JSON.stringify(d)?.slice(0, 200)}`, {
+      hint: "descriptors need a mediaType, a sha256 digest and a size",
+    });
+  }
 }
 
 /**
