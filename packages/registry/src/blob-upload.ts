@@ -140,7 +140,13 @@ async function putMonolithic(
     path: withDigestParam(location, desc.digest),
     scopes,
     headers: { "content-type": "application/octet-stream", "content-length": String(desc.size) },
-    body: async () => (await source.open(desc.digest)).pipe(counting(progress)),
+    body: async () => {
+      const src = await source.open(desc.digest);
+      const counted = counting(progress);
+      src.on("error", (e) => counted.destroy(e));
+      counted.on("close", () => src.destroy());
+      return src.pipe(counted);
+    },
     ...(signal ? { signal } : {}),
   });
   if (res.status !== 201) await failStatus(res, what);

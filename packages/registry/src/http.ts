@@ -87,6 +87,10 @@ async function sendOnce(req: HttpRequest, url: URL): Promise<HttpResponse> {
     });
     if (body instanceof Readable) {
       body.on("error", (e) => r.destroy(e));
+      // A failed request must not leave the source (often a file) open.
+      r.on("close", () => {
+        if (!body.readableEnded) body.destroy();
+      });
       body.pipe(r);
     } else {
       r.end(body);

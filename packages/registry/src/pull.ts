@@ -156,12 +156,16 @@ export async function pullImage(t: RegistryTransport, ref: Reference, store: Blo
   const blobs = [configDesc, ...manifest.layers];
   const seen = new Set<string>();
   const unique = blobs.filter((d) => (seen.has(d.digest) ? false : (seen.add(d.digest), true)));
-  await mapLimit(unique, opts.concurrency ?? 3, (d) =>
-    downloadBlob(t, ref.path, d, store, {
-      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-      ...(opts.signal ? { signal: opts.signal } : {}),
-      ...(opts.retry ? { retry: opts.retry } : {}),
-    }),
+  await mapLimit(
+    unique,
+    opts.concurrency ?? 3,
+    (d, _i, signal) =>
+      downloadBlob(t, ref.path, d, store, {
+        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+        signal,
+        ...(opts.retry ? { retry: opts.retry } : {}),
+      }),
+    opts.signal,
   );
   // Manifests last: a store that has the manifest has everything it names.
   await store.put(image.raw, { digest: image.digest, size: image.raw.byteLength });

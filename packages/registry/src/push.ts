@@ -103,18 +103,18 @@ async function pushImageBlobs(t: RegistryTransport, repo: string, img: ImageSour
   const seen = new Set<string>();
   // Layers first and the config last, as Docker does: a registry that sees the config has the rest.
   const blobs = [...m.parsed.layers, m.parsed.config].filter((d) => (seen.has(d.digest) ? false : (seen.add(d.digest), true)));
-  return mapLimit(blobs, opts.concurrency ?? 3, async (d) => {
+  return mapLimit(blobs, opts.concurrency ?? 3, async (d, _i, signal) => {
     const from = opts.mountFrom?.(d);
     const outcome = await uploadBlob(t, repo, d, source, {
       ...(from !== undefined ? { mountFrom: typeof from === "string" ? [from] : from } : {}),
       ...(opts.monolithicMax !== undefined ? { monolithicMax: opts.monolithicMax } : {}),
       ...(opts.chunkSize !== undefined ? { chunkSize: opts.chunkSize } : {}),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-      ...(opts.signal ? { signal: opts.signal } : {}),
+      signal,
       ...(opts.retry ? { retry: opts.retry } : {}),
     });
     return { digest: d.digest, outcome };
-  });
+  }, opts.signal);
 }
 
 /**
