@@ -135,7 +135,7 @@ export class TarParser {
       if (size === 0) this.finishMeta(this.state);
       return;
     }
-    const h = this.decode(block, typeflag, size);
+    const h = decodeHeader(block, { pax: this.pax, longName: this.longName, longLink: this.longLink }, this.offset);
     this.pax = undefined;
     this.longName = undefined;
     this.longLink = undefined;
@@ -156,72 +156,82 @@ export class TarParser {
     else if (st.typeflag === TypeFlag.PaxHeader) this.pax = { ...this.pax, ...parsePax(body, this.offset) };
     // Global pax headers ('g') carry archive-wide defaults nobody uses in layers; ignored like Docker does.
   }
-
-  private decode(block: Buffer, typeflag: number, sizeField: number): TarHeader {
-    const pax = this.pax;
-    const magic = block.toString("latin1", 257, 263);
-    let name = cString(block.subarray(0, 100));
-    if (magic === "ustar\0" && block[345] !== 0) name = `${cString(block.subarray(345, 500))}/${name}`;
-    if (this.longName !== undefined) name = this.longName;
-    let linkname = cString(block.subarray(157, 257));
-    if (this.longLink !== undefined) linkname = this.longLink;
-    let uid = readNumber(block, 108, 8, this.offset);
-    let gid = readNumber(block, 116, 8, this.offset);
-    let size = sizeField;
-    let mtime = readNumber(block, 136, 12, this.offset);
-    let uname = cString(block.subarray(265, 297));
-    let gname = cString(block.subarray(297, 329));
-    let xattrs: Record<string, Buffer> | undefined;
-    if (pax) {
-      for (const [k, v] of Object.entries(pax)) {
-        switch (k) {
-          case "path": name = v.toString("utf8"); break;
-          case "linkpath": linkname = v.toString("utf8"); break;
-          case "uid": uid = paxInt(v, k, this.offset); break;
-          case "gid": gid = paxInt(v, k, this.offset); break;
-          case "size": size = paxInt(v, k, this.offset); break;
-          case "mtime": mtime = paxFloat(v, this.offset); break;
-          case "uname": uname = v.toString("utf8"); break;
-          case "gname": gname = v.toString("utf8"); break;
-          default:
-            if (k.startsWith("SCHILY.xattr.")) (xattrs ??= {})[k.slice("SCHILY.xattr.".length)] = v;
-            else if (k.startsWith("GNU.sparse.")) corrupt(`sparse files are not supported (${JSON.stringify(name)})`, this.offset);
-        }
-      }
-    }
-    if (typeflag === 0x53 /* 'S' GNU sparse */) corrupt(`sparse files are not supported (${JSON.stringify(name)})`, this.offset);
-    // A trailing slash on an old-style regular file means a directory.
-    const tf = typeflag === TypeFlag.File && name.endsWith("/") ? TypeFlag.Directory : typeflag;
-    return {
-      name,
-      typeflag: tf,
-      mode: readNumber(block, 100, 8, this.offset) & 0o7777,
-      uid,
-      gid,
-      size: HEADER_ONLY.has(tf) ? 0 : size,
-      mtime,
-      linkname,
-      uname,
-      gname,
-      devmajor: readNumber(block, 329, 8, this.offset),
-      devminor: readNumber(block, 337, 8, this.offset),
-      xattrs,
-    };
-  }
 }
 
-function corrupt(msg: string, offset: number): never {
+/** Extended header state that applies to the next entry. */
+export interface PendingExtensions {
+  readonly pax?: Readonly<Record<string, Buffer>> | undefined;
+  readonly longName?: string | undefined;
+  readonly longLink?: string | undefined;
+}
+
+/** Decodes an entry header block (checksum already verified), applying pax and GNU long names. */
+export function decodeHeader(block: Buffer, ext: PendingExtensions, offset: number): TarHeader {
+  const typeflag = block[156] === 0 ? TypeFlag.File : (block[156] as number);
+  const sizeField = readNumber(block, 124, 12, offset);
+  const pax = ext.pax;
+  const magic = block.toString("latin1", 257, 263);
+  let name = cString(block.subarray(0, 100));
+  if (magic === "ustar\0" && block[345] !== 0) name = `${cString(block.subarray(345, 500))}/${name}`;
+  if (ext.longName !== undefined) name = ext.longName;
+  let linkname = cString(block.subarray(157, 257));
+  if (ext.longLink !== undefined) linkname = ext.longLink;
+  let uid = readNumber(block, 108, 8, offset);
+  let gid = readNumber(block, 116, 8, offset);
+  let size = sizeField;
+  let mtime = readNumber(block, 136, 12, offset);
+  let uname = cString(block.subarray(265, 297));
+  let gname = cString(block.subarray(297, 329));
+  let xattrs: Record<string, Buffer> | undefined;
+  if (pax) {
+    for (const [k, v] of Object.entries(pax)) {
+      switch (k) {
+        case "path": name = v.toString("utf8"); break;
+        case "linkpath": linkname = v.toString("utf8"); break;
+        case "uid": uid = paxInt(v, k, offset); break;
+        case "gid": gid = paxInt(v, k, offset); break;
+        case "size": size = paxInt(v, k, offset); break;
+        case "mtime": mtime = paxFloat(v, offset); break;
+        case "uname": uname = v.toString("utf8"); break;
+        case "gname": gname = v.toString("utf8"); break;
+        default:
+          if (k.startsWith("SCHILY.xattr.")) (xattrs ??= {})[k.slice("SCHILY.xattr.".length)] = v;
+          else if (k.startsWith("GNU.sparse.")) corrupt(`sparse files are not supported (${JSON.stringify(name)})`, offset);
+      }
+    }
+  }
+  if (typeflag === 0x53 /* 'S' GNU sparse */) corrupt(`sparse files are not supported (${JSON.stringify(name)})`, offset);
+  // A trailing slash on an old-style regular file means a directory.
+  const tf = typeflag === TypeFlag.File && name.endsWith("/") ? TypeFlag.Directory : typeflag;
+  return {
+    name,
+    typeflag: tf,
+    mode: readNumber(block, 100, 8, offset) & 0o7777,
+    uid,
+    gid,
+    size: HEADER_ONLY.has(tf) ? 0 : size,
+    mtime,
+    linkname,
+    uname,
+    gname,
+    devmajor: readNumber(block, 329, 8, offset),
+    devminor: readNumber(block, 337, 8, offset),
+    xattrs,
+  };
+}
+
+export function corrupt(msg: string, offset: number): never {
   throw new StrataError("STRATA_TAR_CORRUPT", `invalid tar archive at byte ${offset}: ${msg}`, {
     hint: "the layer or archive is damaged, truncated, or not a tar (is it compressed with an unsupported algorithm?)",
   });
 }
 
-function isZero(b: Buffer): boolean {
+export function isZero(b: Buffer): boolean {
   for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false;
   return true;
 }
 
-function verifyChecksum(block: Buffer, offset: number): void {
+export function verifyChecksum(block: Buffer, offset: number): void {
   const stored = readNumber(block, 148, 8, offset);
   let unsigned = 0;
   let signed = 0;
@@ -233,13 +243,13 @@ function verifyChecksum(block: Buffer, offset: number): void {
   if (stored !== unsigned && stored !== signed) corrupt("header checksum mismatch", offset);
 }
 
-function cString(b: Buffer): string {
+export function cString(b: Buffer): string {
   const nul = b.indexOf(0);
   return b.toString("utf8", 0, nul < 0 ? b.length : nul);
 }
 
 /** Octal (with optional spaces/NULs) or GNU base-256 numeric field. */
-function readNumber(b: Buffer, at: number, len: number, offset: number): number {
+export function readNumber(b: Buffer, at: number, len: number, offset: number): number {
   const first = b[at] as number;
   if (first & 0x80) {
     if (first === 0xff) corrupt("negative numeric field", offset);
@@ -263,7 +273,7 @@ function readNumber(b: Buffer, at: number, len: number, offset: number): number 
   return v;
 }
 
-function parsePax(body: Buffer, offset: number): Record<string, Buffer> {
+export function parsePax(body: Buffer, offset: number): Record<string, Buffer> {
   const out: Record<string, Buffer> = {};
   let at = 0;
   while (at < body.length) {
