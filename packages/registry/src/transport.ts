@@ -180,7 +180,8 @@ export class RegistryTransport {
     const again = pickChallenge(parseChallenges(res.headers["www-authenticate"])) ?? challenge;
     if (!again) return res;
     const creds = await this.credentials();
-    if (again.scheme === "basic" && creds?.username === undefined) return res;
+    // Basic credentials already sent (or none to send): asking again cannot help.
+    if (again.scheme === "basic" && (creds?.username === undefined || challenge?.scheme === "basic")) return res;
     drain(res);
     const extra = again.params.scope ? again.params.scope.split(" ") : [];
     if (!challenge) this.#challenge = Promise.resolve(again);
