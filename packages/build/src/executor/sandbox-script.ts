@@ -1,0 +1,155 @@
+import { dirname, join } from "node:path/posix";
+import { formatFstab, shQuote, type FstabEntry } from "./fstab.ts";
+import type { RunContext } from "./run-context.ts";
+import { DEFAULT_HOSTNAME } from "./etc-files.ts";
+import { DEFAULT_CAPABILITIES } from "./security-profile.ts";
+import type { ExecSpec } from "./types.ts";
+
+/** Host tools the script runs, by absolute path (resolved once on the host's PATH). */
+export interface SandboxTools {
+  readonly sh: string;
+  readonly mount: string;
+  readonly cp: string;
+  readonly mkdir: string;
+  readonly env: string;
+  readonly setpriv: string;
+  readonly unshare: string;
+  /** iproute2, only needed for `network: none` (to bring `lo` up). */
+  readonly ip: string | undefined;
+}
+
+export interface SandboxFiles {
+  /** The script and its fstab files, keyed by file name in the run directory. */
+  readonly files: ReadonlyMap<string, string>;
+  readonly scriptPath: string;
+}
+
+/**
+ * The in-namespace half of the built-in sandbox, as a POSIX sh script run by the host's
+ * /bin/sh inside `unshare --mount --pid --ipc --uts --fork [--net]`. It
+ * 1. mounts everything the step sees below the root (a bind of the root onto itself, /proc,
+ *    a tmpfs /dev filled from a template of device nodes, /dev/pts, /dev/shm, /dev/mqueue, a
+ *    read-only /sys, Docker's masked and read-only paths, /etc/hosts, /etc/resolv.conf, the
+ *    step's mounts) with two `mount -a -T fstab` calls instead of one process per mount;
+ * 2. moves the root's mount onto `/` (`mount --move . /`), so the host's tree is covered in this
+ *    namespace and a later chroot cannot climb out of it: `..` at the root of the moved mount
+ *    leads back into it, and /proc/self/mountinfo no longer lists host mounts;
+ * 3. execs, with the host's tools still reachable through the old root, `env -i <env>` →
+ *    `setpriv` (bounding set = Docker's default capabilities, gid, supplementary groups) →
+ *    `unshare --root=. --wd=<cwd> [-S uid]`, which chroots into the moved root, changes to the
+ *    working directory, drops to the uid and execs argv, looked up on the step's own PATH.
+ * Setup errors go to a file in the run directory; "ok" on fd 3 tells the parent that setup
+ * finished, and fd 3 and the saved stderr are closed before the step's command starts.
+ */
+export function buildSandboxScript(
+  spec: ExecSpec,
+  ctx: RunContext,
+  tools: SandboxTools,
+  devTemplate: string,
+  hostMasked: { readonly files: readonly string[]; readonly dirs: readonly string[]; readonly readonly: readonly string[] },
+): SandboxFiles {
+  const R = spec.rootfs;
+  const at = (rel: string) => join(R, rel);
+  const base: FstabEntry[] = [
+    { source: "proc", target: at("proc"), fsType: "proc", options: ["nosuid", "nodev", "noexec"] },
+    { source: "tmpfs", target: at("dev"), fsType: "tmpfs", options: ["nosuid", "strictatime", "mode=755", "size=65536k"] },
+    { source: "sysfs", target: at("sys"), fsType: "sysfs", options: ["ro", "nosuid", "nodev", "noexec"] },
+  ];
+  const rest: FstabEntry[] = [
+    {
+      source: "devpts",
+      target: at("dev/pts"),
+      fsType: "devpts",
+      options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"],
+    },
+    { source: "shm", target: at("dev/shm"), fsType: "tmpfs", options: ["nosuid", "nodev", "noexec", "mode=1777", "size=65536k"] },
+    { source: "mqueue", target: at("dev/mqueue"), fsType: "mqueue", options: ["nosuid", "nodev", "noexec"] },
+    ...hostMasked.files.map((p) => ({ source: at("dev/null"), target: at(p.slice(1)), fsType: "none", options: ["bind", "ro"] })),
+    ...hostMasked.dirs.map((p) => ({ source: "tmpfs", target: at(p.slice(1)), fsType: "tmpfs", options: ["ro", "nosuid", "nodev", "noexec", "size=4k"] })),
+    ...hostMasked.readonly.map((p) => ({ source: at(p.slice(1)), target: at(p.slice(1)), fsType: "none", options: ["bind", "ro"] })),
+    { source: ctx.hostsFile, target: at(ctx.hostsRel), fsType: "none", options: ["bind", "ro"] },
+    { source: ctx.resolvConfFile, target: at(ctx.resolvConfRel), fsType: "none", options: ["bind", "ro"] },
+  ];
+
+  // User mounts, in plan order; a file mount point inside a tmpfs needs a `touch` between two fstabs.
+  const groups: { fstab: FstabEntry[]; touchBefore: string[] }[] = [{ fstab: rest, touchBefore: [] }];
+  for (const p of ctx.plan) {
+    const target = at(p.rel);
+    const nested = p.insideTmpfs !== undefined;
+    if (nested && p.kind === "file") groups.push({ fstab: [], touchBefore: [target] });
+    const cur = groups[groups.length - 1]!.fstab;
+    const mkdir = nested && p.kind === "dir" ? ["X-mount.mkdir"] : [];
+    const m = p.mount;
+    switch (m.type) {
+      case "bind":
+        cur.push({ source: m.source, target, fsType: "none", options: ["rbind", m.readonly ? "ro" : "rw", ...mkdir] });
+        break;
+      case "cache":
+        cur.push({ source: m.source, target, fsType: "none", options: ["rbind", "rw", ...mkdir] });
+        break;
+      case "secret":
+        cur.push({ source: m.source, target, fsType: "none", options: ["bind", "ro", "nosuid", "nodev", "noexec"] });
+        break;
+      case "tmpfs":
+        cur.push({
+          source: "tmpfs",
+          target,
+          fsType: "tmpfs",
+          options: ["nosuid", "nodev", ...(m.size !== undefined ? [`size=${m.size}`] : []), ...mkdir],
+        });
+        break;
+    }
+  }
+
+  const files = new Map<string, string>();
+  files.set("fstab-0", formatFstab(base));
+  const lines = [
+    "set -u",
+    `exec 4>&2 2>${shQuote(join(ctx.dir, "setup.err"))}`,
+    `fail() { echo "strata-sandbox: $*" >&2; exit 125; }`,
+    `R=${shQuote(R)}`,
+    `${shQuote(tools.mount)} --bind "$R" "$R" || fail "cannot bind the root filesystem"`,
+    `${shQuote(tools.mount)} -a -T ${shQuote(join(ctx.dir, "fstab-0"))} || fail "cannot mount /proc, /dev or /sys"`,
+    `${shQuote(tools.cp)} -a ${shQuote(`${devTemplate}/.`)} "$R/dev/" || fail "cannot populate /dev"`,
+  ];
+  groups.forEach((g, i) => {
+    for (const t of g.touchBefore) {
+      lines.push(`${shQuote(tools.mkdir)} -p ${shQuote(dirname(t))} && : > ${shQuote(t)} || fail ${shQuote(`cannot create mount point ${t}`)}`);
+    }
+    if (g.fstab.length === 0) return;
+    const name = `fstab-${i + 1}`;
+    files.set(name, formatFstab(g.fstab));
+    lines.push(`${shQuote(tools.mount)} -a -T ${shQuote(join(ctx.dir, name))} || fail "cannot apply the step's mounts"`);
+  });
+  lines.push(`printf %s ${shQuote(spec.hostname ?? DEFAULT_HOSTNAME)} > /proc/sys/kernel/hostname || fail "cannot set the hostname"`);
+  if (spec.network === "none") {
+    lines.push(tools.ip ? `${shQuote(tools.ip)} link set lo up || fail "cannot bring up lo"` : `echo "strata-sandbox: iproute2 missing, lo stays down" >&2`);
+  }
+  lines.push(`cd "$R" || fail "cannot enter the root"`);
+  lines.push(`${shQuote(tools.mount)} --move . / || fail "cannot move the root onto /"`);
+  const caps = DEFAULT_CAPABILITIES.map((c) => `+${c.slice(4).toLowerCase()}`).join(",");
+  const groupsArg = spec.user.additionalGids.length > 0 ? `--groups=${spec.user.additionalGids.join(",")}` : "--clear-groups";
+  const finalArgv = [
+    tools.env,
+    "-i",
+    "--",
+    ...ctx.env,
+    tools.setpriv,
+    `--bounding-set=-all,${caps}`,
+    `--regid=${spec.user.gid}`,
+    groupsArg,
+    "--",
+    tools.unshare,
+    "--root=.",
+    `--wd=${spec.cwd}`,
+    ...(spec.user.uid !== 0 ? ["-S", String(spec.user.uid)] : []),
+    "--",
+    ...spec.argv,
+  ];
+  lines.push(`echo ok >&3`);
+  lines.push(`exec 2>&4 4>&- 3>&-`);
+  lines.push(`exec ${finalArgv.map(shQuote).join(" ")}`);
+  const scriptPath = join(ctx.dir, "sandbox.sh");
+  files.set("sandbox.sh", `${lines.join("\n")}\n`);
+  return { files, scriptPath };
+}
