@@ -1,0 +1,147 @@
+// Benchmarks @strata/oci's layer writer, gzip and extractor against GNU tar on this machine.
+//
+//   node bench/oci-layer.mjs            # full size: 20,000 files / ~300 MB, 4 × 100 MB files
+//   SCALE=0.2 node bench/oci-layer.mjs  # smaller trees for a quick look
+//
+// The source trees are generated once under $BENCH_DIR (default /tmp/strata-bench-oci) and
+// reused; every figure is the median of RUNS runs (default 3) with a warm page cache.
+import { execFileSync } from "node:child_process";
+import { createReadStream, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { build } from "esbuild";
+
+const SCALE = Number(process.env.SCALE ?? 1);
+const RUNS = Number(process.env.RUNS ?? 3);
+const BENCH_DIR = process.env.BENCH_DIR ?? join(tmpdir(), "strata-bench-oci");
+const repo = fileURLToPath(new URL("..", import.meta.url));
+
+const bundle = join(BENCH_DIR, "oci.mjs");
+mkdirSync(BENCH_DIR, { recursive: true });
+await build({ entryPoints: [join(repo, "packages/oci/src/index.ts")], bundle: true, platform: "node", format: "esm", outfile: bundle, logLevel: "silent" });
+const { writeLayer, extractLayer, gzipBlob } = await import(pathToFileURL(bundle).href);
+
+// --- source trees ---------------------------------------------------------------------
+const WORDS = "const let function return import export from async await if else for while new class this value data file path size layer image build cache digest".split(" ");
+function textBytes(size, seed) {
+  let x = seed | 1;
+  const parts = [];
+  let n = 0;
+  while (n < size) {
+    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    const w = `${WORDS[(x >>> 0) % WORDS.length]}${(x >>> 8) % 7 === 0 ? `(${(x >>> 12) % 1000});\n` : " "}`;
+    parts.push(w);
+    n += w.length;
+  }
+  return Buffer.from(parts.join("")).subarray(0, size);
+}
+
+function ensureTree(name, make) {
+  const dir = join(BENCH_DIR, name);
+  if (!existsSync(join(dir, ".done"))) {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    make(dir);
+    writeFileSync(join(dir, ".done"), "");
+  }
+  return dir;
+}
+
+const smallCount = Math.round(20_000 * SCALE);
+const small = ensureTree(`small-${smallCount}`, (dir) => {
+  // 20,000 files in 200 directories, 1–30 KB each (~300 MB), like a node_modules or source tree.
+  for (let i = 0; i < smallCount; i++) {
+    const d = join(dir, `d${i % 200}`);
+    if (i < 200) mkdirSync(d);
+    writeFileSync(join(d, `f${i}.js`), textBytes(1024 + ((i * 7919) % 29_696), i + 1));
+  }
+});
+const largeSize = Math.round(100 * SCALE) << 20;
+const large = ensureTree(`large-${largeSize}`, (dir) => {
+  for (let i = 0; i < 4; i++) writeFileSync(join(dir, `big${i}.bin`), textBytes(largeSize, i + 7));
+});
+
+function entriesOf(root) {
+  const out = [];
+  const walk = (rel) => {
+    for (const name of readdirSync(join(root, rel))) {
+      if (name === ".done") continue;
+      const p = rel ? `${rel}/${name}` : name;
+      const st = statSync(join(root, p));
+      if (st.isDirectory()) {
+        out.push({ type: "directory", path: p, mode: 0o755, uid: 0, gid: 0, mtime: st.mtimeMs / 1000 });
+        walk(p);
+      } else {
+        out.push({ type: "file", path: p, mode: 0o644, uid: 0, gid: 0, mtime: st.mtimeMs / 1000, size: st.size, content: { path: join(root, p) } });
+      }
+    }
+  };
+  walk("");
+  return out;
+}
+
+// --- helpers --------------------------------------------------------------------------
+async function median(fn) {
+  const times = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t = performance.now();
+    await fn(i);
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)] / 1000;
+}
+const mb = (bytes) => bytes / 1e6;
+const rows = [];
+function report(what, seconds, bytes, files) {
+  const row = { what, seconds: seconds.toFixed(2), "MB/s": (mb(bytes) / seconds).toFixed(0), "files/s": files ? Math.round(files / seconds) : "" };
+  rows.push(row);
+  console.log(`${what.padEnd(58)} ${row.seconds.padStart(6)} s ${row["MB/s"].padStart(6)} MB/s ${String(row["files/s"]).padStart(8)} files/s`);
+}
+const out = join(BENCH_DIR, "out");
+mkdirSync(out, { recursive: true });
+const fresh = (name) => {
+  const p = join(out, name);
+  rmSync(p, { recursive: true, force: true });
+  return p;
+};
+
+// --- layer writing --------------------------------------------------------------------
+for (const [name, root] of [[`${smallCount} small files`, small], ["4 large files", large]]) {
+  const entries = entriesOf(root);
+  const files = entries.filter((e) => e.type === "file").length;
+  const bytes = entries.reduce((n, e) => n + (e.size ?? 0), 0);
+  execFileSync("sh", ["-c", `cat $(find ${root} -type f | head -2000) > /dev/null`]); // warm the cache a bit
+  let size = 0;
+  const t = await median(async () => {
+    const r = await writeLayer(entries, { to: { file: fresh("layer.tar") } });
+    size = r.size;
+  });
+  report(`writeLayer, ${name} (uncompressed, hashed)`, t, bytes, files);
+  const g = await median(async () => execFileSync("tar", ["-cf", fresh("gnu.tar"), "-C", root, "."]));
+  report(`GNU tar -cf, ${name}`, g, bytes, files);
+  const x = await median(async () => extractLayer(createReadStream(join(out, "layer.tar")), fresh("x"), { mode: "apply" }));
+  report(`extractLayer, ${name}`, x, bytes, files);
+  const gx = await median(async () => {
+    mkdirSync(fresh("gx"));
+    execFileSync("tar", ["-xf", join(out, "layer.tar"), "-C", join(out, "gx")]);
+  });
+  report(`GNU tar -xf, ${name}`, gx, bytes, files);
+  if (name.includes("small")) console.log(`  (layer: ${mb(size).toFixed(0)} MB of tar)`);
+}
+
+// --- gzip -----------------------------------------------------------------------------
+const tarPath = join(out, "layer.tar"); // the large-files layer from above
+const tarSize = statSync(tarPath).size;
+for (const level of [6, 1]) {
+  for (const threads of [1, 2]) {
+    const t = await median(async () => gzipBlob(createReadStream(tarPath, { highWaterMark: 1 << 20 }), { to: { file: fresh("layer.tar.gz") }, level, threads }));
+    report(`gzipBlob level ${level}, ${threads} thread${threads > 1 ? "s" : ""}`, t, tarSize);
+  }
+}
+const gz = await median(async () => execFileSync("sh", ["-c", `gzip -6 -c ${tarPath} > ${fresh("gnu.tar.gz")}`]));
+report("GNU gzip -6 (one thread)", gz, tarSize);
+
+rmSync(out, { recursive: true, force: true });
+writeFileSync(join(BENCH_DIR, "results.json"), JSON.stringify({ scale: SCALE, runs: RUNS, rows }, null, 2));
