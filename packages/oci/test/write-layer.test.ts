@@ -147,6 +147,8 @@ describe("writeLayer", () => {
       await expect(writeLayer([file(path, "x")], { to: { file: join(dir, "x.tar") } })).rejects.toMatchObject({ code: "STRATA_LAYER_BAD_PATH" });
     }
     await expect(writeLayer([file("a/.wh.b", "x")], { to: { file: join(dir, "x.tar") } })).rejects.toMatchObject({ code: "STRATA_LAYER_RESERVED_NAME" });
+    const underSymlink: LayerEntry[] = [{ ...base, type: "symlink", path: "lib", linkname: "usr/lib" }, file("lib/x", "x")];
+    await expect(writeLayer(underSymlink, { to: { file: join(dir, "x.tar") } })).rejects.toMatchObject({ code: "STRATA_LAYER_BAD_PATH" });
     await expect(writeLayer([{ ...base, type: "hardlink", path: "l", linkname: "missing" }], { to: { file: join(dir, "x.tar") } })).rejects.toMatchObject({
       code: "STRATA_LAYER_HARDLINK_TARGET",
     });

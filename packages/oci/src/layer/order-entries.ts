@@ -32,6 +32,7 @@ export function orderEntries(entries: readonly LayerEntry[]): PlacedEntry[] {
     checkEntry(e);
     byName.set(tarNameOf(e), e);
   }
+  checkAncestors(byName);
   const placed: PlacedEntry[] = [];
   for (const [tarName, entry] of byName) placed.push({ entry, tarName, key: sortKey(entry) });
   placed.sort((a, b) => Buffer.compare(a.key, b.key));
@@ -125,6 +126,24 @@ function asLink(e: LayerEntry, linkname: string): LayerEntry {
 
 function owners(e: { readonly uname?: string; readonly gname?: string }): { uname?: string; gname?: string } {
   return { ...(e.uname !== undefined ? { uname: e.uname } : {}), ...(e.gname !== undefined ? { gname: e.gname } : {}) };
+}
+
+/** Nothing may sit below a path that this layer makes a file, symlink or other non-directory. */
+function checkAncestors(byName: ReadonlyMap<string, LayerEntry>): void {
+  const nonDirs = new Map<string, string>();
+  for (const e of byName.values()) {
+    if (e.type !== "directory" && e.type !== "whiteout" && e.type !== "opaque") nonDirs.set(e.path, e.type);
+  }
+  if (nonDirs.size === 0) return;
+  for (const e of byName.values()) {
+    for (let i = e.path.indexOf("/"); i >= 0; i = e.path.indexOf("/", i + 1)) {
+      const type = nonDirs.get(e.path.slice(0, i));
+      if (type === undefined) continue;
+      throw new StrataError("STRATA_LAYER_BAD_PATH", `layer entry ${JSON.stringify(e.path)} is below ${JSON.stringify(e.path.slice(0, i))}, which this layer makes a ${type}`, {
+        hint: "a layer cannot hold entries below a file or symlink it also contains",
+      });
+    }
+  }
 }
 
 function checkEntry(e: LayerEntry): void {

@@ -90,6 +90,21 @@ export function encodeHeader(h: HeaderFields, out: Buffer, offset: number, pax: 
  * suffices. Callers that size a buffer first pass the result on to avoid computing it twice.
  */
 export function paxRecords(h: HeaderFields): Buffer | undefined {
+  // Fast path: the common entry (short ASCII name, small numbers, no owner names or xattrs).
+  if (
+    h.xattrs === undefined &&
+    h.uname === undefined &&
+    h.gname === undefined &&
+    h.linkname === undefined &&
+    h.uid <= MAX_OCTAL_7 &&
+    h.gid <= MAX_OCTAL_7 &&
+    h.size <= MAX_OCTAL_11 &&
+    h.mtime <= MAX_OCTAL_11 &&
+    h.name.length <= 100 &&
+    ASCII_ONLY.test(h.name)
+  ) {
+    return undefined;
+  }
   const recs: [string, string | Uint8Array][] = [];
   if (!splitUstarName(h.name)) recs.push(["path", h.name]);
   if (h.linkname !== undefined && (!ASCII_ONLY.test(h.linkname) || h.linkname.length > 100)) recs.push(["linkpath", h.linkname]);
@@ -176,7 +191,10 @@ function writeUstar(out: Buffer, at: number, h: HeaderFields, isPax: boolean): v
 
 /** Zero-padded octal digits followed by NUL, filling the field (Go and GNU tar do the same). */
 function writeOctal(out: Buffer, at: number, width: number, value: number): void {
-  const digits = Math.max(0, Math.floor(value)).toString(8).padStart(width - 1, "0");
-  out.write(digits, at, width - 1, "latin1");
+  let v = Math.max(0, Math.floor(value));
   out[at + width - 1] = 0;
+  for (let i = at + width - 2; i >= at; i--) {
+    out[i] = 0x30 + (v % 8);
+    v = Math.floor(v / 8);
+  }
 }
