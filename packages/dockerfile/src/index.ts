@@ -3,6 +3,7 @@ export { parseDockerfile, type ParseOptions } from "./parser/parse.ts";
 export { dumpAst, dumpNode } from "./parser/dump.ts";
 export { toJson, type DockerfileJson } from "./parser/json.ts";
 export { goQuote } from "./parser/go-quote.ts";
+export { heredocText } from "./parser/heredoc.ts";
 export { toLocation, toGraphDiagnostic } from "./parser/diagnostics.ts";
 export type * from "./parser/types.ts";
 // Shell words: BuildKit's lexer, and conversion to/from the graph's templates.

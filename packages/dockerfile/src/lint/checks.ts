@@ -54,12 +54,14 @@ export function lintDockerfile(ast: DockerfileAst): DockerfileDiagnostic[] {
   let upper = 0;
   let lower = 0;
   for (const i of ast.instructions) {
-    if (i.keyword === i.keyword.toUpperCase()) upper++;
-    else if (i.keyword === i.keyword.toLowerCase()) lower++;
+    const c = letterCase(i.keyword);
+    if (c === 1) upper++;
+    else if (c === 2) lower++;
   }
   const majority = upper >= lower ? "uppercase" : "lowercase";
   for (const i of ast.instructions) {
-    const ok = majority === "uppercase" ? i.keyword === i.keyword.toUpperCase() : i.keyword === i.keyword.toLowerCase();
+    const c = letterCase(i.keyword);
+    const ok = majority === "uppercase" ? c === 1 || c === 0 : c === 2 || c === 0;
     if (!ok) out.push(warn("ConsistentInstructionCasing", `Command '${i.keyword}' should match the case of the command majority (${majority})`, i.span));
   }
 
@@ -204,4 +206,17 @@ function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
   const l = m.get(k);
   if (l) l.push(v);
   else m.set(k, [v]);
+}
+
+/** 1: no lower-case ASCII letter, 2: no upper-case one, 3: mixed, 0: no letters. Keywords are ASCII. */
+function letterCase(s: string): number {
+  let up = false;
+  let low = false;
+  for (let k = 0; k < s.length; k++) {
+    const c = s.charCodeAt(k);
+    if (c >= 65 && c <= 90) up = true;
+    else if (c >= 97 && c <= 122) low = true;
+    else if (c > 127) return s === s.toUpperCase() ? (s === s.toLowerCase() ? 0 : 1) : s === s.toLowerCase() ? 2 : 3;
+  }
+  return up ? (low ? 3 : 1) : low ? 2 : 0;
 }

@@ -20,6 +20,7 @@ export interface ParsedFlags {
 }
 
 export function toRawFlags(words: readonly string[]): RawFlag[] {
+  if (words.length === 0) return [];
   return words.map((raw) => {
     const body = raw.startsWith("--") ? raw.slice(2) : raw;
     const eq = body.indexOf("=");
@@ -27,7 +28,11 @@ export function toRawFlags(words: readonly string[]): RawFlag[] {
   });
 }
 
+const NO_FLAGS: ParsedFlags = { strings: new Map(), lists: new Map(), bools: new Map(), raw: [] };
+
 export function parseFlags(words: readonly string[], spec: FlagSpec): ParsedFlags {
+  // Most instructions have no flags: share one empty (never mutated) result.
+  if (words.length === 0) return NO_FLAGS;
   const strings = new Map<string, string>();
   const lists = new Map<string, string[]>();
   const bools = new Map<string, boolean>();

@@ -3,6 +3,7 @@
  * broken, gives an AST (possibly empty) and diagnostics saying what BuildKit would reject.
  */
 import { lintDockerfile } from "../lint/checks.ts";
+import { isGoSpace } from "../shell/chars.ts";
 import { typeInstruction } from "./instructions.ts";
 import { checkWords } from "./word-check.ts";
 import { rawParse, span as mkSpan, type RawInstruction } from "./raw-parser.ts";
@@ -19,6 +20,8 @@ import type {
 } from "./types.ts";
 
 export interface ParseOptions {
+  /** The file's name, for callers that label diagnostics (spans carry no file name). */
+  readonly file?: string;
   /** Run the build checks (BuildKit's lint rules); default true. */
   readonly lint?: boolean;
 }
@@ -119,9 +122,9 @@ function parseUnsafe(text: string, opts: ParseOptions): ParseResult {
 
 function firstWord(s: string): string {
   let i = 0;
-  while (i < s.length && /\s/.test(s[i]!)) i++;
+  while (i < s.length && isGoSpace(s.charCodeAt(i))) i++;
   let j = i;
-  while (j < s.length && !/\s/.test(s[j]!)) j++;
+  while (j < s.length && !isGoSpace(s.charCodeAt(j))) j++;
   return s.slice(i, j);
 }
 

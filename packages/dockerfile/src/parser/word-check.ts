@@ -11,14 +11,21 @@ export function expandedWords(i: Instruction): string[] {
   switch (i.kind) {
     case "FROM":
       return [i.image, ...(i.platform !== undefined ? [i.platform] : [])];
-    case "ARG":
-      return i.args.flatMap((a) => (a.default !== undefined ? [a.default] : []));
+    case "ARG": {
+      const out: string[] = [];
+      for (const a of i.args) if (a.default !== undefined) out.push(a.default);
+      return out;
+    }
     case "ENV":
-    case "LABEL":
-      return i.pairs.flatMap((p) => [p.key, p.value]);
+    case "LABEL": {
+      const out: string[] = [];
+      for (const p of i.pairs) out.push(p.key, p.value);
+      return out;
+    }
     case "COPY":
     case "ADD": {
-      const out = i.sources.flatMap((s) => (s.type === "path" ? [s.path] : []));
+      const out: string[] = [];
+      for (const s of i.sources) if (s.type === "path") out.push(s.path);
       out.push(i.dest);
       if (i.chown !== undefined) out.push(i.chown);
       if (i.chmod !== undefined) out.push(i.chmod);
@@ -43,7 +50,7 @@ export function expandedWords(i: Instruction): string[] {
 /** The first word BuildKit would fail to process, with its message. */
 export function checkWords(i: Instruction, escapeToken: string): { word: string; message: string } | undefined {
   for (const word of expandedWords(i)) {
-    if (!/['"$\\`]/.test(word)) continue;
+    if (!needsCheck(word)) continue;
     try {
       // Every variable "set": only the syntax is checked, not values.
       processShellWord(word, () => "x", { escapeToken });
@@ -52,4 +59,13 @@ export function checkWords(i: Instruction, escapeToken: string): { word: string;
     }
   }
   return undefined;
+}
+
+/** Only words with a quote, `$` or an escape character can be malformed. */
+function needsCheck(w: string): boolean {
+  for (let k = 0; k < w.length; k++) {
+    const c = w.charCodeAt(k);
+    if (c === 0x22 || c === 0x27 || c === 0x24 || c === 0x5c || c === 0x60) return true;
+  }
+  return false;
 }

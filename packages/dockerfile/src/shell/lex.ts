@@ -36,6 +36,7 @@ export interface ProcessResult {
 }
 
 const EOF = -1;
+const EMPTY_SET: Set<string> = new Set();
 
 /** Expands one word (BuildKit's ProcessWord): quotes removed, variables substituted, no split. */
 export function expandWord(text: string, env: Env, opts: LexOptions = {}): string {
@@ -104,8 +105,9 @@ class ShellWord {
   readonly skipUnsetEnv: boolean;
   /** Shared between nested scans on purpose (see the module comment). */
   wordsBuf = "";
-  readonly matched = new Set<string>();
-  readonly unmatched = new Set<string>();
+  /** Allocated on first use: most words look nothing up. */
+  matched: Set<string> = EMPTY_SET;
+  unmatched: Set<string> = EMPTY_SET;
   private readonly lookup: (name: string) => string | undefined;
 
   constructor(
@@ -135,8 +137,8 @@ class ShellWord {
 
   getEnv(name: string): string | undefined {
     const v = this.lookup(name);
-    if (v === undefined) this.unmatched.add(name);
-    else this.matched.add(name);
+    if (v === undefined) (this.unmatched === EMPTY_SET ? (this.unmatched = new Set()) : this.unmatched).add(name);
+    else (this.matched === EMPTY_SET ? (this.matched = new Set()) : this.matched).add(name);
     return v;
   }
 
