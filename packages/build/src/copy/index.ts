@@ -1,0 +1,10 @@
+export { planCopy, planCopyDetailed, type CopyOptions, type CopyPlan } from "./plan-copy.ts";
+export { resolveSources, type ResolvedSource, type ResolveOptions } from "./sources.ts";
+export { selectionDigest, type SelectionOptions } from "./selection-digest.ts";
+export { contextSourceTree, DirectorySourceTree, MemorySourceTree, digestOfSource, type SourceTree, type SourceNode, type SourceNodeType } from "./source-tree.ts";
+export { EMPTY_BASE, DirectoryBaseFs, type BaseFs, type BaseNode, type BaseNodeType } from "./base-fs.ts";
+export { parseChown, resolveChown, type ChownSpec, type Owner } from "./chown.ts";
+export { parseChmod, type ModeChange } from "./chmod.ts";
+export { resolveInRoot } from "./resolve-path.ts";
+export { detectArchiveCompression, decompressArchive, looksLikeArchive, isTarHeader, type ArchiveCompression } from "./archive.ts";
+export { isArchiveSource, cleanArchivePath } from "./unpack.ts";
