@@ -147,6 +147,15 @@ describe.each(executors)("$name executor", (ex) => {
     expect(pid.stdout[0]).toBe("1");
   });
 
+  it.skipIf(skip)("cannot open host devices it makes with mknod (like Docker's device cgroup)", async () => {
+    const dev = statSync("/").dev;
+    // The host's root disk, and the hardware RNG (which this host itself can read).
+    const nodes = [`b ${Math.floor(dev / 256) & 0xfff} ${(dev & 0xff) | ((dev >> 12) & 0xfff00)}`, "c 10 183"];
+    const script = nodes.map((n, i) => `mknod /tmp/n${i} ${n} && echo made; [ "$(head -c 1 /tmp/n${i} 2>/dev/null | wc -c)" = 1 ] && echo READ; rm -f /tmp/n${i}`);
+    const r = await runCaptured(ex, root, ["sh", "-c", `${script.join("; ")}; head -c 1 /dev/zero | wc -c`]);
+    expect(r.stdout).toEqual(["made", "made", "1"]);
+  });
+
   it.skipIf(skip || !haveTool("gcc"))("cannot climb out of its root with chroot as root (CAP_SYS_CHROOT)", async () => {
     const r = freshRoot();
     const src = join(tmp.path, `escape-${ex.name}.c`);

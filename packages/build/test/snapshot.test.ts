@@ -18,6 +18,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { prepareRootfs, type SnapshotMode } from "../src/snapshot/prepare-rootfs.ts";
 import { mountsUnder } from "../src/sandbox-util/mountinfo.ts";
+import { unmountAllUnder } from "../src/snapshot/overlay-mount.ts";
 import { haveStaticBusybox, tempDir } from "./helpers/busybox-rootfs.ts";
 import { comparable, makeLowers, setOpaque, summary, whiteout } from "./helpers/layers.ts";
 
@@ -199,6 +200,31 @@ describe.skipIf(skip)("prepareRootfs", () => {
     mkdirSync(d.upperDir, { recursive: true });
     writeFileSync(join(d.upperDir, "junk"), "");
     await expect(prepareRootfs({ lowerDirs: lowers, ...d })).rejects.toMatchObject({ code: "STRATA_SNAPSHOT_PATH" });
+  });
+
+  it.each(["overlay", "copy"] as const)("%s: a second step stacks on the first one's result", async (mode) => {
+    const first = await prepareRootfs({ lowerDirs: lowers, ...dirs(), mode });
+    rmSync(join(first.mergedDir, "data/keep"));
+    writeFileSync(join(first.mergedDir, "data/step1"), "1\n");
+    await first.unmount();
+    const second = await prepareRootfs({ lowerDirs: first.nextLowerDirs, ...dirs(), mode });
+    try {
+      expect(existsSync(join(second.mergedDir, "data/keep"))).toBe(false);
+      expect(readFileSync(join(second.mergedDir, "data/step1"), "utf8")).toBe("1\n");
+      expect(readFileSync(join(second.mergedDir, "data/a"), "utf8")).toBe("a1\n");
+      rmSync(join(second.mergedDir, "data/step1"));
+    } finally {
+      await second.unmount();
+    }
+    expect(summary(await second.diff())).toEqual(["directory data 755 0:0", "whiteout data/step1"]);
+  });
+
+  it("unmountAllUnder clears mounts a crashed build left behind", async () => {
+    const a = await prepareRootfs({ lowerDirs: lowers, ...dirs(), mode: "overlay" });
+    const b = await prepareRootfs({ lowerDirs: [], ...dirs(), mode: "overlay" });
+    expect((await mountsUnder(tmp.path)).length).toBe(2);
+    expect((await unmountAllUnder(tmp.path)).sort()).toEqual([a.mergedDir, b.mergedDir].sort());
+    expect(await mountsUnder(tmp.path)).toEqual([]);
   });
 
   it("leaves nothing mounted", async () => {

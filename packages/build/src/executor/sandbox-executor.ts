@@ -87,7 +87,6 @@ export class SandboxExecutor implements Executor {
         mount: await need("mount", "util-linux"),
         unshare: await need("unshare", "util-linux"),
         setpriv: await need("setpriv", "util-linux (setpriv)"),
-        cp: await need("cp", "coreutils"),
         mkdir: await need("mkdir", "coreutils"),
         env: await need("env", "coreutils"),
         ip: await which("ip"),
@@ -167,7 +166,7 @@ export class SandboxExecutor implements Executor {
     });
   }
 
-  /** Device nodes and /dev symlinks made once with mknod, then copied into each run's tmpfs /dev. */
+  /** Device nodes and /dev symlinks made once with mknod, then bound read-only as each run's /dev. */
   #getDevTemplate(): Promise<string> {
     this.#devTemplate ??= makeDevTemplate(this.#stateDir).catch((e: unknown) => {
       this.#devTemplate = undefined;

@@ -9,7 +9,6 @@ import type { ExecSpec } from "./types.ts";
 export interface SandboxTools {
   readonly sh: string;
   readonly mount: string;
-  readonly cp: string;
   readonly mkdir: string;
   readonly env: string;
   readonly setpriv: string;
@@ -28,9 +27,9 @@ export interface SandboxFiles {
  * The in-namespace half of the built-in sandbox, as a POSIX sh script run by the host's
  * /bin/sh inside `unshare --mount --pid --ipc --uts --fork [--net]`. It
  * 1. mounts everything the step sees below the root (a bind of the root onto itself, /proc,
- *    a tmpfs /dev filled from a template of device nodes, /dev/pts, /dev/shm, /dev/mqueue, a
- *    read-only /sys, Docker's masked and read-only paths, /etc/hosts, /etc/resolv.conf, the
- *    step's mounts) with two `mount -a -T fstab` calls instead of one process per mount;
+ *    /dev, /dev/pts, /dev/shm, /dev/mqueue, a read-only /sys, Docker's masked and read-only
+ *    paths, /etc/hosts, /etc/resolv.conf, the step's mounts) with two `mount -a -T fstab`
+ *    calls instead of one process per mount;
  * 2. moves the root's mount onto `/` (`mount --move . /`), so the host's tree is covered in this
  *    namespace and a later chroot cannot climb out of it: `..` at the root of the moved mount
  *    leads back into it, and /proc/self/mountinfo no longer lists host mounts;
@@ -38,6 +37,13 @@ export interface SandboxFiles {
  *    `setpriv` (bounding set = Docker's default capabilities, gid, supplementary groups) →
  *    `unshare --root=. --wd=<cwd> [-S uid]`, which chroots into the moved root, changes to the
  *    working directory, drops to the uid and execs argv, looked up on the step's own PATH.
+ *
+ * Devices: the step's root has CAP_MKNOD (Docker's default set), and without a device cgroup a
+ * node it makes could open a host disk. So every mount it can write to is `nodev` (the root,
+ * binds, caches, tmpfs mounts): nodes made there land in the layer, as under Docker, but cannot
+ * be opened; and /dev is the template of allowed nodes bound read-only (Docker's is a writable
+ * tmpfs whose extra nodes the device cgroup blocks).
+ *
  * Setup errors go to a file in the run directory; "ok" on fd 3 tells the parent that setup
  * finished, and fd 3 and the saved stderr are closed before the step's command starts.
  */
@@ -52,7 +58,8 @@ export function buildSandboxScript(
   const at = (rel: string) => join(R, rel);
   const base: FstabEntry[] = [
     { source: "proc", target: at("proc"), fsType: "proc", options: ["nosuid", "nodev", "noexec"] },
-    { source: "tmpfs", target: at("dev"), fsType: "tmpfs", options: ["nosuid", "strictatime", "mode=755", "size=65536k"] },
+    // The template of device nodes, bound read-only: see the note on devices above.
+    { source: devTemplate, target: at("dev"), fsType: "none", options: ["bind", "ro", "nosuid"] },
     { source: "sysfs", target: at("sys"), fsType: "sysfs", options: ["ro", "nosuid", "nodev", "noexec"] },
   ];
   const rest: FstabEntry[] = [
@@ -82,10 +89,10 @@ export function buildSandboxScript(
     const m = p.mount;
     switch (m.type) {
       case "bind":
-        cur.push({ source: m.source, target, fsType: "none", options: ["rbind", m.readonly ? "ro" : "rw", ...mkdir] });
+        cur.push({ source: m.source, target, fsType: "none", options: ["rbind", m.readonly ? "ro" : "rw", "nodev", ...mkdir] });
         break;
       case "cache":
-        cur.push({ source: m.source, target, fsType: "none", options: ["rbind", "rw", ...mkdir] });
+        cur.push({ source: m.source, target, fsType: "none", options: ["rbind", "rw", "nodev", ...mkdir] });
         break;
       case "secret":
         cur.push({ source: m.source, target, fsType: "none", options: ["bind", "ro", "nosuid", "nodev", "noexec"] });
@@ -108,9 +115,8 @@ export function buildSandboxScript(
     `exec 4>&2 2>${shQuote(join(ctx.dir, "setup.err"))}`,
     `fail() { echo "strata-sandbox: $*" >&2; exit 125; }`,
     `R=${shQuote(R)}`,
-    `${shQuote(tools.mount)} --bind "$R" "$R" || fail "cannot bind the root filesystem"`,
+    `${shQuote(tools.mount)} --bind -o nodev "$R" "$R" || fail "cannot bind the root filesystem"`,
     `${shQuote(tools.mount)} -a -T ${shQuote(join(ctx.dir, "fstab-0"))} || fail "cannot mount /proc, /dev or /sys"`,
-    `${shQuote(tools.cp)} -a ${shQuote(`${devTemplate}/.`)} "$R/dev/" || fail "cannot populate /dev"`,
   ];
   groups.forEach((g, i) => {
     for (const t of g.touchBefore) {

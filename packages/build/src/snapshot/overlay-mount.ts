@@ -121,3 +121,17 @@ async function isMountPoint(path: string): Promise<boolean> {
   const abs = resolve(path);
   return (await readMountInfo()).some((m) => m.mountPoint === abs);
 }
+
+/**
+ * Unmounts every mount at or below `dir`, deepest first: for a store after a crash (a killed
+ * build cannot unmount its overlays) and for tests. Returns the mount points it removed.
+ */
+export async function unmountAllUnder(dir: string): Promise<string[]> {
+  const abs = resolve(dir);
+  const points = (await readMountInfo())
+    .map((m) => m.mountPoint)
+    .filter((p) => p === abs || p.startsWith(`${abs}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const p of [...new Set(points)]) await unmountPath(p);
+  return [...new Set(points)];
+}

@@ -33,6 +33,11 @@ export interface Rootfs {
   readonly mode: SnapshotMode;
   readonly mergedDir: string;
   /**
+   * The lowers a following step stacks to see this step's result (after {@link unmount}):
+   * overlay: the lowers plus the upper directory; copy: the merged copy alone (it is complete).
+   */
+  readonly nextLowerDirs: readonly string[];
+  /**
    * The step's changes as sorted layer entries (see @strata/oci `LayerEntry`); file contents
    * are referenced by path (in `upperDir` for overlay, `mergedDir` for the copy), so write the
    * layer before removing those directories. Works before or after {@link unmount}.
@@ -93,6 +98,7 @@ function overlayRootfs(lowers: readonly string[], upper: string, merged: string,
   return {
     mode: "overlay",
     mergedDir: merged,
+    nextLowerDirs: [...lowers, upper],
     diff: () => diffUpperDir(upper, lowers),
     unmount: () => (unmounting ??= unmountAll()),
   };
@@ -102,6 +108,7 @@ function copyRootfs(merged: string, manifest: CopyManifest): Rootfs {
   return {
     mode: "copy",
     mergedDir: merged,
+    nextLowerDirs: [merged],
     diff: () => diffCopy(merged, manifest),
     unmount: async () => {},
   };
