@@ -144,6 +144,28 @@ describe("values BuildKit produced (docker 20.10 build, inspected config)", () =
   });
 });
 
+describe("more values docker 20.10 produced", () => {
+  // ENV X=x E=
+  // ENV T1="a\b" T2='it''s' T3=$1 T4=${X:+alt} T5=a$ T6=${E:-d} T8="q\"r" T9=a\\b T10="${X}\$X" T11=\"lit\" T12=$X- T13=${X}y$Xy
+  test.each([
+    ['"a\\b"', "a\\b"],
+    ["'it''s'", "its"],
+    ["$1", ""],
+    ["${X:+alt}", "alt"],
+    ["a$", "a$"],
+    ["${E:-d}", "d"],
+    ['"q\\"r"', 'q"r'],
+    ["a\\\\b", "a\\b"],
+    ['"${X}\\$X"', "x$X"],
+    ['\\"lit\\"', '"lit"'],
+    ["$X-", "x-"],
+    ["${X}y$Xy", "xy"],
+  ])("%s → %s", (word, expected) => {
+    expect(expandWord(word, { X: "x", E: "" })).toBe(expected);
+    expect(expandTemplate(toTemplate(word), (n) => ({ X: "x", E: "" })[n])).toBe(expected);
+  });
+});
+
 describe("toTemplate", () => {
   test.each([
     ["plain", "plain"],
