@@ -57,6 +57,9 @@ export function resolveSources(tree: SourceTree, arg: string, opts: ResolveOptio
   } else {
     const baseDir = resolveInRoot(lstat, parts.slice(0, w).join("/"), true);
     const pattern = parts.slice(w).join("/");
+    // fsutil walks the part before the wildcard: it must exist (a missing one is an error
+    // even though an unmatched wildcard is not).
+    if (!tree.lstat(baseDir)) throw notFound(arg);
     paths = [];
     const visit = (rel: string) => {
       const dir = joinRel(baseDir, rel);
