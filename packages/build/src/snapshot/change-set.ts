@@ -132,11 +132,11 @@ export function isWhiteoutStat(st: BigIntStats): boolean {
 }
 
 export function devMajor(rdev: bigint): number {
-  return Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn));
+  return Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & 0xfffff000n));
 }
 
 export function devMinor(rdev: bigint): number {
-  return Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn));
+  return Number((rdev & 0xffn) | ((rdev >> 12n) & 0xffffff00n));
 }
 
 export function compareBytes(a: string, b: string): number {
