@@ -263,6 +263,15 @@ int main(void) {
     await expect(runCaptured(ex, root, ["true"], {}, { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: "STRATA_RUN_ABORTED" });
   });
 
+  it.skipIf(skip)("runs in a root whose host path has spaces and quotes", async () => {
+    const r = makeBusyboxRootfs(join(tmp.path, `it's a root ${ex.name}`));
+    const src = join(tmp.path, `a "source" ${ex.name}`);
+    mkdirSync(src);
+    writeFileSync(join(src, "f"), "ok\n");
+    const out = await runCaptured(ex, r, ["cat", "/in/f"], { mounts: [{ type: "bind", source: src, target: "/in", readonly: true }] });
+    expect(out.stdout).toEqual(["ok"]);
+  });
+
   it.skipIf(skip)("leaves the root as it was (no /proc, /dev, /sys or /etc stubs) and nothing mounted", async () => {
     const r = freshRoot();
     rmSync(join(r, "etc"), { recursive: true });

@@ -194,6 +194,24 @@ describe.skipIf(skip)("prepareRootfs", () => {
     }
   });
 
+  it("copes with , : = and spaces in the snapshot paths", async () => {
+    const base = join(tmp.path, "odd dir,with:chars=yes");
+    const r = await prepareRootfs({
+      lowerDirs: lowers,
+      upperDir: join(base, "up per"),
+      workDir: join(base, "work"),
+      mergedDir: join(base, "mer ged"),
+      mode: "overlay",
+    });
+    try {
+      expect(readFileSync(join(r.mergedDir, "data/a"), "utf8")).toBe("a1\n");
+      writeFileSync(join(r.mergedDir, "data/odd"), "");
+    } finally {
+      await r.unmount();
+    }
+    expect(summary(await r.diff())).toEqual(["directory data 755 0:0", "file data/odd 644 0:0"]);
+  });
+
   it("refuses relative or non-empty directories", async () => {
     await expect(prepareRootfs({ lowerDirs: ["rel"], ...dirs() })).rejects.toMatchObject({ code: "STRATA_SNAPSHOT_PATH" });
     const d = dirs();

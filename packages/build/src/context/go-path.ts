@@ -47,3 +47,11 @@ export function compareBytes(a: string, b: string): number {
   if (!/[\ud800-\udfff]/.test(a) && !/[\ud800-\udfff]/.test(b)) return a < b ? -1 : 1;
   return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
 }
+
+const SURROGATE = /[\ud800-\udfff]/;
+
+/** Sorts names in place by UTF-8 bytes (the default sort is already that without surrogates). */
+export function sortBytes(names: string[]): string[] {
+  for (const n of names) if (SURROGATE.test(n)) return names.sort(compareBytes);
+  return names.sort();
+}

@@ -4,7 +4,7 @@ import { open } from "node:fs/promises";
 import { resolve } from "node:path";
 import { StrataError } from "@strata/graph";
 import type { ContextEntry, SkippedEntry } from "./context-entry.ts";
-import { compareBytes, joinRel } from "./go-path.ts";
+import { joinRel, sortBytes } from "./go-path.ts";
 import { findIgnoreFile, parseIgnoreFile } from "./ignore-file.ts";
 import { onlyPrefixPatterns, PatternMatcher, someLiteralPatternUnder, type MatchInfo } from "./pattern-matcher.ts";
 import { StatCache, type StatKey } from "./stat-cache.ts";
@@ -117,7 +117,7 @@ class Walker {
         hint: "exclude it in .dockerignore if the build does not need it",
       });
     }
-    names.sort(compareBytes);
+    sortBytes(names);
     for (const name of names) {
       const path = joinRel(rel, name);
       const full = `${abs}/${name}`;

@@ -108,7 +108,8 @@ export class OciRuntimeExecutor implements Executor {
       const errors = await runtimeErrors(logFile);
       if (errors.length > 0) {
         const msg = errors.join("; ");
-        if (/exec|executable file not found|no such file or directory/i.test(msg) && /exec/i.test(msg)) {
+        // runc: `exec: "x": executable file not found in $PATH`; crun: "executable file `x` not found".
+        if (/\bexec: |executable file/.test(msg)) {
           throw new StrataError("STRATA_RUN_EXEC_FAILED", `cannot start ${JSON.stringify(spec.argv[0])}: ${msg}`, {
             hint: "the command must exist in the image (looked up on the step's PATH)",
           });
