@@ -97,9 +97,10 @@ function entriesOf(root) {
 }
 
 // --- helpers --------------------------------------------------------------------------
-async function median(fn) {
+async function median(fn, before = () => {}) {
   const times = [];
   for (let i = 0; i < RUNS; i++) {
+    before();
     const t = performance.now();
     await fn(i);
     times.push(performance.now() - t);
@@ -136,12 +137,18 @@ for (const [name, root] of [[`${smallCount} small files`, small], ["4 large file
   report(`writeLayer, ${name} (uncompressed, hashed)`, t, bytes, files);
   const g = await median(async () => execFileSync("tar", ["-cf", fresh("gnu.tar"), "-C", root, "."]));
   report(`GNU tar -cf, ${name}`, g, bytes, files);
-  const x = await median(async () => extractLayer(createReadStream(join(out, "layer.tar")), fresh("x"), { mode: "apply" }));
+  const gs = await median(async () => execFileSync("sh", ["-c", `tar -cf - -C ${root} . | tee ${fresh("gnu.tar")} | sha256sum`]));
+  report(`GNU tar -cf - | tee | sha256sum (hashed, 2 processes), ${name}`, gs, bytes, files);
+  // Extraction targets are removed before each timed run (deleting 20,000 files is not extraction).
+  const x = await median(
+    async () => extractLayer(createReadStream(join(out, "layer.tar"), { highWaterMark: 1 << 20 }), join(out, "x"), { mode: "apply" }),
+    () => fresh("x"),
+  );
   report(`extractLayer, ${name}`, x, bytes, files);
-  const gx = await median(async () => {
-    mkdirSync(fresh("gx"));
-    execFileSync("tar", ["-xf", join(out, "layer.tar"), "-C", join(out, "gx")]);
-  });
+  const gx = await median(
+    async () => execFileSync("tar", ["-xf", join(out, "layer.tar"), "-C", join(out, "gx")]),
+    () => mkdirSync(fresh("gx")),
+  );
   report(`GNU tar -xf, ${name}`, gx, bytes, files);
   if (name.includes("small")) console.log(`  (layer: ${mb(size).toFixed(0)} MB of tar)`);
   rmSync(join(out, "x"), { recursive: true, force: true });
@@ -156,7 +163,10 @@ await writeLayer([big], { to: { file: fresh("gzip-input.tar") } });
 const tarSize = statSync(tarPath).size;
 for (const level of [6, 1]) {
   for (const threads of [1, 2]) {
-    const t = await median(async () => gzipBlob(createReadStream(tarPath, { highWaterMark: 1 << 20 }), { to: { file: fresh("layer.tar.gz") }, level, threads }));
+    const t = await median(
+      async () => gzipBlob(createReadStream(tarPath, { highWaterMark: 1 << 20 }), { to: { file: join(out, "layer.tar.gz") }, level, threads }),
+      () => fresh("layer.tar.gz"),
+    );
     report(`gzipBlob level ${level}, ${threads} thread${threads > 1 ? "s" : ""}`, t, tarSize);
   }
 }

@@ -138,6 +138,14 @@ describe("extractLayer refuses to write outside its root", () => {
     expect(readFileSync(victim, "utf8")).toBe("original");
   });
 
+  test("whiteouts below a file, and names with NUL bytes (via pax), are harmless", async () => {
+    const { root } = setup();
+    await extractLayer([craftTar([{ name: "f", content: "file" }])], root, { mode: "apply" });
+    await extractLayer([craftTar([{ name: "f/.wh.x" }, { name: "f/.wh..wh..opq" }])], root, { mode: "apply" });
+    expect(readFileSync(join(root, "f"), "utf8")).toBe("file");
+    await expect(extractLayer([craftTar([{ name: "a\0b", content: "x" }])], root, { mode: "apply" })).rejects.toMatchObject({ code: "STRATA_EXTRACT_UNSAFE_PATH" });
+  });
+
   test("symlink loops fail with a coded error", async () => {
     const { root } = setup();
     const tar = craftTar([

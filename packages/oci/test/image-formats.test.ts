@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
   FsBlobStore,
+  assembleImage,
+  assembleIndex,
   MediaType,
   checkImage,
   listDockerArchive,
@@ -17,7 +19,7 @@ import {
   type OciImage,
 } from "../src/index.ts";
 import { hasCommand, run, sha256File, tempDir } from "./helpers.ts";
-import { BIG_SIZE, buildSampleImage, FILE_TEXT, makeSourceTree } from "./support/sample-image.ts";
+import { BIG_SIZE, buildSampleImage, FILE_TEXT, makeSourceTree, sampleConfig } from "./support/sample-image.ts";
 
 const DOCKER = "/usr/bin/docker";
 const dockerUp = hasCommand(DOCKER, ["info"]);
@@ -147,6 +149,37 @@ describe.runIf(hasCommand("skopeo") && hasCommand("umoci", ["--version"]))("OCI 
     ]);
     expect(readdirSync(join(layout, "blobs"))).toEqual(["sha256"]); // no temp directory left behind
     await writeOciLayout([{ image, ref: "v1" }], { dir: layout });
+  });
+
+  test("multi-platform: an index is written, inspected by skopeo, and resolved by platform when read", async () => {
+    const store = new FsBlobStore(join(dir, "store-gz"));
+    const arm = await assembleImage({
+      store,
+      config: { ...sampleConfig, architecture: "arm64", variant: "v8" },
+      layers: gzImage.layers.map((l) => ({ descriptor: l.descriptor, diffId: l.diffId })),
+    });
+    const index = await assembleIndex(store, [gzImage, arm]);
+    await validateImage(index);
+    const layout = join(dir, "layout-multi");
+    await writeOciLayout([{ image: index, ref: "multi" }], { dir: layout });
+    const raw = JSON.parse(run("skopeo", ["inspect", "--raw", `oci:${layout}:multi`])) as { manifests: { platform: { architecture: string } }[] };
+    expect(raw.manifests.map((m) => m.platform.architecture)).toEqual(["amd64", "arm64"]);
+    const inspected = JSON.parse(run("skopeo", ["inspect", "--override-arch", "arm64", `oci:${layout}:multi`])) as { Digest: string; Architecture: string };
+    expect(inspected).toMatchObject({ Digest: index.indexDigest, Architecture: "arm64" });
+    expect((await readOciLayout(layout, { platform: { os: "linux", architecture: "arm64" } })).manifestDigest).toBe(arm.manifestDigest);
+    expect((await readOciLayout(layout, { platform: { os: "linux", architecture: "amd64" } })).manifestDigest).toBe(gzImage.manifestDigest);
+    await expect(readOciLayout(layout, { platform: { os: "linux", architecture: "s390x" } })).rejects.toMatchObject({ code: "STRATA_IMAGE_NO_PLATFORM" });
+  });
+
+  test("reads layouts other tools wrote (skopeo from a docker-archive)", async () => {
+    const archive = join(dir, "for-skopeo.tar");
+    await writeDockerArchive([{ image, tags: ["strata/for-skopeo:1"] }], { file: archive });
+    const layout = join(dir, "layout-skopeo");
+    run("skopeo", ["copy", "-q", `docker-archive:${archive}`, `oci:${layout}:from-skopeo`]);
+    const img = await readOciLayout(layout, { ref: "from-skopeo" });
+    await validateImage(img);
+    expect(img.config.rootfs.diff_ids).toEqual(image.config.rootfs.diff_ids);
+    expect(img.layers.every((l) => l.path?.startsWith(layout))).toBe(true);
   });
 
   test("skopeo (Go's gzip) copies it, multi-member gzip layers included, to a docker-archive that reads back as the same image", async () => {

@@ -251,7 +251,7 @@ class Extraction {
         this.pendingXattrs.push({ rel: dir, abs: this.r.abs(dir), name: "trusted.overlay.opaque", value: Buffer.from("y") });
         return;
       }
-      const dir = this.r.resolveDir(parentParts);
+      const dir = this.lowerDir(parentParts);
       if (dir === undefined) return;
       this.flushNodes();
       this.removeLower(dir);
@@ -260,7 +260,7 @@ class Extraction {
     if (base.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)) return; // aufs metadata (.wh..wh.plnk etc.)
     const target = base.slice(WHITEOUT_PREFIX.length);
     if (target === "" || target === "." || target === "..") return this.warn("STRATA_EXTRACT_UNSAFE_PATH", name, "invalid whiteout skipped");
-    const dir = overlay ? (this.r.resolveDir(parentParts, (rel) => this.created(rel, { mode: 0o755, uid: 0, gid: 0, mtime: -1 })) as string) : this.r.resolveDir(parentParts);
+    const dir = overlay ? (this.r.resolveDir(parentParts, (rel) => this.created(rel, { mode: 0o755, uid: 0, gid: 0, mtime: -1 })) as string) : this.lowerDir(parentParts);
     if (dir === undefined) return;
     const rel = dir === "" ? target : `${dir}/${target}`;
     if (this.unpacked.has(rel)) return; // whiteouts hide lower layers only
@@ -271,6 +271,16 @@ class Extraction {
       return;
     }
     this.clear(rel, false);
+  }
+
+  /** An existing directory for a whiteout to act in, or undefined if there is none (nothing to delete). */
+  private lowerDir(parts: string[]): string | undefined {
+    try {
+      return this.r.resolveDir(parts);
+    } catch (e) {
+      if ((e as { code?: string }).code === "STRATA_EXTRACT_NOT_A_DIRECTORY") return undefined;
+      throw e;
+    }
   }
 
   /** Opaque directory in apply mode: remove everything below `dir` this layer did not write. */
@@ -365,8 +375,9 @@ class Extraction {
   /** Root-relative components of an archive name, or undefined (after rejecting or warning) if unsafe. */
   private safeParts(name: string, entryName: string): string[] | undefined {
     const parts = name.split("/").filter((p) => p !== "" && p !== ".");
-    if (!name.startsWith("/") && !parts.includes("..")) return parts;
-    const message = `${JSON.stringify(name)} ${name.startsWith("/") ? "is absolute" : "climbs out with '..'"}`;
+    if (!name.startsWith("/") && !parts.includes("..") && !name.includes("\0")) return parts;
+    const why = name.startsWith("/") ? "is absolute" : name.includes("\0") ? "contains a NUL byte" : "climbs out with '..'";
+    const message = `${JSON.stringify(name)} ${why}`;
     if ((this.opts.unsafe ?? "reject") === "reject") {
       throw new StrataError("STRATA_EXTRACT_UNSAFE_PATH", `refusing to extract ${JSON.stringify(entryName)}: ${message}`, {
         hint: "the layer tries to write outside its root; it is damaged or malicious",
