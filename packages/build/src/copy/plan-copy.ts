@@ -133,6 +133,7 @@ class Planner {
       resolveSources(this.opts.source, arg, {
         ...(this.opts.parents !== undefined ? { parents: this.opts.parents } : {}),
         ...(this.opts.followSymlinks !== undefined ? { followSymlinks: this.opts.followSymlinks } : {}),
+        ...(this.exclude ? { exclude: this.exclude } : {}),
       }),
     );
     const total = resolved.reduce((n, r) => n + r.length, 0);

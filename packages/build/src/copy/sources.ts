@@ -22,6 +22,12 @@ export interface ResolveOptions {
   readonly parents?: boolean;
   /** Follow a symlink named by a source (Dockerfile COPY does). Default true. */
   readonly followSymlinks?: boolean;
+  /**
+   * `--exclude`: also drops wildcard matches whose path below the wildcard's directory
+   * matches (`COPY --exclude=*.txt hom* /d/` copies no `home.txt`, as the Dockerfile
+   * reference describes). A source named without wildcards is never excluded itself.
+   */
+  readonly exclude?: PatternMatcher;
 }
 
 /**
@@ -68,7 +74,7 @@ export function resolveSources(tree: SourceTree, arg: string, opts: ResolveOptio
       for (const name of [...tree.readdir(dir)].sort(compareBytes)) {
         const childRel = joinRel(rel, name);
         if (goMatch(pattern, childRel)) {
-          paths.push(joinRel(baseDir, childRel));
+          if (!opts.exclude?.matches(childRel)) paths.push(joinRel(baseDir, childRel));
           continue; // a matched directory is copied whole, not searched further
         }
         if (tree.lstat(joinRel(baseDir, childRel))?.type === "directory") visit(childRel);
