@@ -48,6 +48,14 @@ export function arg(name: string, defaultValue?: ArgValue): Arg<ArgValue> {
 }
 
 /**
+ * An Arg value that is *not* added to the global table: for importers and generated code that
+ * pass global args to `from()` explicitly (`from(ref, { args })`). The default is a template.
+ */
+export function declareArg(name: string, defaultValue?: string): Arg<string> {
+  return makeArg<string>(name, defaultValue, "string");
+}
+
+/**
  * Declares several typed global args at once: `const args = defineArgs({ NODE: "22", PORT: 3000 })`
  * gives `args.NODE: Arg<string>` and `args.PORT: Arg<number>`.
  */

@@ -9,6 +9,8 @@ const LIBRARY_FRAME = /[\\/](?:packages[\\/]core[\\/]src|@strata[\\/]core[\\/](?
  * locations someone asks for (a graph dump, an error).
  */
 export function captureCallsite(): () => SourceLocation | undefined {
+  const pinned = overrides().at(-1);
+  if (pinned) return () => pinned;
   const holder: { stack?: string } = {};
   Error.captureStackTrace(holder, captureCallsite);
   let resolved: SourceLocation | undefined | null = null;
@@ -30,4 +32,24 @@ export function parseFirstUserFrame(stack: string): SourceLocation | undefined {
     return { file, line: Number(m[2]), column: Number(m[3]) };
   }
   return undefined;
+}
+
+/** Locations pinned by atLocation(), innermost last; shared by every copy of this module. */
+function overrides(): SourceLocation[] {
+  const g = globalThis as unknown as Record<symbol, SourceLocation[] | undefined>;
+  return (g[Symbol.for("strata.locationOverrides")] ??= []);
+}
+
+/**
+ * Runs `fn` with every builder call inside it attributed to `location` instead of its stack
+ * frame: what an importer uses so the graph of a Dockerfile points at the Dockerfile's lines.
+ */
+export function atLocation<T>(location: SourceLocation, fn: () => T): T {
+  const stack = overrides();
+  stack.push(location);
+  try {
+    return fn();
+  } finally {
+    stack.pop();
+  }
 }

@@ -50,7 +50,11 @@ export function from(base: string | Arg<string> | ImageSource | Image, options: 
         locations: [captureCallsite()()],
       });
     }
-    const scope: ScopeEntry[] = s.scope.length ? [...s.scope, { stage: true }] : [];
+    // Args go out of scope at a stage boundary; a kept prefix of global declarations stays usable.
+    // (Consecutive boundaries are one: `FROM a AS b` then `FROM b` is `FROM a`.)
+    const last = s.scope[s.scope.length - 1];
+    const needsBoundary = s.scope.some((e) => !("globalArg" in e)) && !(last && "stage" in last);
+    const scope: ScopeEntry[] = needsBoundary ? [...s.scope, { stage: true }] : [...s.scope];
     return createImage({ ...s, scope, cmdSet: false, parent: { image: base.toDefinition(), steps: s.steps.length } });
   }
   const transport = isImageSource(base) ? base.transport : undefined;
@@ -61,11 +65,13 @@ export function from(base: string | Arg<string> | ImageSource | Image, options: 
       locations: [captureCallsite()()],
     });
   }
-  if (!transport && refText === "scratch") return scratch();
+  if (!transport && refText === "scratch") return scratch(options.args ? { args: options.args } : {});
   const ref = tpl(refText);
   const platform = options.platform === undefined ? undefined : tpl(options.platform);
-  const visible: ScopeEntry[] = (options.args ?? [...globalArgs().values()]).map((a: Arg<ArgValue>) => argEntry(a));
+  const visibleArgs = options.args ?? [...globalArgs().values()];
+  const visible: ScopeEntry[] = visibleArgs.map((a: Arg<ArgValue>) => argEntry(a));
   const scope = narrowScope(visible, [ref, ...(platform ? [platform] : [])]);
+  const globals: ScopeEntry[] = visible.map((e) => ("arg" in e && "default" in e && e.default !== undefined ? { globalArg: e.arg, default: e.default } : { globalArg: (e as { arg: string }).arg }));
   const op = SourceOp.create(
     {
       type: "image",
@@ -76,10 +82,14 @@ export function from(base: string | Arg<string> | ImageSource | Image, options: 
     },
     { location: captureCallsite() },
   );
-  return createImage({ rootfs: op, steps: [], scope: [], cmdSet: false, ...(platform !== undefined ? { platform } : {}) });
+  return createImage({ rootfs: op, steps: [], scope: [], globals, cmdSet: false, ...(platform !== undefined ? { platform } : {}) });
 }
 
-/** An empty image (Dockerfile `FROM scratch`). */
-export function scratch(): Image {
-  return createImage({ rootfs: scratchOp(), steps: [], scope: [], cmdSet: false });
+/** An empty image (Dockerfile `FROM scratch`); `args`: the global args its stage may re-declare (default: every `arg()`). */
+export function scratch(options: Pick<FromOptions, "args"> = {}): Image {
+  const globals: ScopeEntry[] = [...(options.args ?? globalArgs().values())].map((a) => {
+    const e = argEntry(a);
+    return e.default !== undefined ? { globalArg: e.arg, default: e.default } : { globalArg: e.arg };
+  });
+  return createImage({ rootfs: scratchOp(), steps: [], scope: [], globals, cmdSet: false });
 }

@@ -4,8 +4,10 @@ import {
   FileOp,
   narrowScope,
   StrataError,
+  templateRefs,
   type ConfigEdit,
   type Digest,
+  type Command,
   type FileAction,
   type ImageDefinition,
   type Instruction,
@@ -22,6 +24,7 @@ import { createdBy } from "./created-by.ts";
 import { isRunMount, type RunMount } from "./mounts.ts";
 import { healthConfig, modeString, ownerTemplate, portTemplate, toCommand, tpl } from "./normalize.ts";
 import type { ShellCommand } from "./shell-command.ts";
+import { inlineFileIn, isInlineFile, isScript, scriptOp, type Script } from "./inline-file.ts";
 import { defaultContextFiles, imagePaths, isCopyFrom, type CopyFrom } from "./sources.ts";
 import type { AddOptions, CopyOptions, HealthcheckOptions, Owner, Port, RunOptions, Signal } from "./types.ts";
 
@@ -37,8 +40,11 @@ export type CopySource = string | CopyFrom | Image;
 export interface Image {
   readonly [IMAGE_BRAND]: true;
 
-  /** Runs a command: a string runs through the image's shell, an array runs as-is (exec form). */
-  run(command: string | readonly string[], options?: RunOptions): Image;
+  /**
+   * Runs a command: a string runs through the image's shell, an array runs as-is (exec form),
+   * a script() runs as a program (its `#!` line picks the interpreter).
+   */
+  run(command: string | readonly string[] | Script, options?: RunOptions): Image;
   /** Copies files from the context (a string path or glob), a Directory, another image's paths, or a file(). */
   copy(src: CopySource | readonly CopySource[], dest: string, options?: CopyOptions): Image;
   /** Like copy, and also unpacks local tar archives and reads http()/git() sources, as Dockerfile ADD. */
@@ -100,6 +106,10 @@ export interface ImageState {
   readonly cmdSet: boolean;
   /** Provenance: the image this one started from with `from(image)` (see ImageDefinition.parent). */
   readonly parent?: ImageDefinition["parent"];
+  /** Provenance: a stage name for exporters (see ImageDefinition.name). */
+  readonly name?: string;
+  /** The global args (`{ globalArg }` entries, in declaration order) the image's `from()` saw. */
+  readonly globals: readonly ScopeEntry[];
 }
 
 export function createImage(state: ImageState): Image {
@@ -136,6 +146,7 @@ class ImageImpl implements Image {
       steps: s.steps,
       ...(s.platform !== undefined ? { platform: s.platform } : {}),
       ...(s.parent ? { parent: s.parent } : {}),
+      ...(s.name !== undefined ? { name: s.name } : {}),
     });
   }
 
@@ -151,13 +162,21 @@ class ImageImpl implements Image {
 
   private configStep(instruction: Instruction, text: string, edits: readonly ConfigEdit[], patch: Partial<ImageState> = {}, scopeAdd: readonly ScopeEntry[] = []): Image {
     const scope = scopeAdd.length ? [...this.#state.scope, ...scopeAdd] : this.#state.scope;
-    return this.next({ ...patch, scope }, { instruction, createdBy: text, edits: Object.freeze(edits) });
+    return this.next({ ...patch, scope }, { instruction, createdBy: text, edits: Object.freeze(edits), ...(scopeAdd.length ? { scope: Object.freeze([...scopeAdd]) } : {}) });
   }
 
-  run(command: string | readonly string[], options: RunOptions = {}): Image {
-    const cmd = typeof command === "string" ? ({ form: "shell", script: command } as const) : toCommand(command, "run");
-    if (cmd.form === "shell" && !cmd.script.trim()) throw new TypeError("run() needs a command");
+  run(command: string | readonly string[] | Script, options: RunOptions = {}): Image {
     const inputs: Op[] = [this.#state.rootfs];
+    const extraMounts: Mount[] = [];
+    let cmd: Command;
+    if (isScript(command)) {
+      inputs.push(scriptOp(command));
+      extraMounts.push({ type: "bind", target: "/dev/pipes/", input: 1, source: "/" });
+      cmd = { form: "exec", argv: [`/dev/pipes/${command.name}`] };
+    } else {
+      cmd = typeof command === "string" ? ({ form: "shell", script: command } as const) : toCommand(command, "run");
+    }
+    if (cmd.form === "shell" && !cmd.script.trim()) throw new TypeError("run() needs a command");
     const images: Record<number, ImageDefinition> = {};
     const inputIndex = (from: CopyFrom) => {
       const op = originOf(from);
@@ -166,7 +185,7 @@ class ImageImpl implements Image {
       if ("image" in from.origin) images[i] = from.origin.image.toDefinition();
       return i;
     };
-    const mounts = (options.mounts ?? []).map((m) => toGraphMount(m, inputIndex));
+    const mounts = [...extraMounts, ...(options.mounts ?? []).map((m) => toGraphMount(m, inputIndex))];
     const location = captureCallsite();
     const op = ExecOp.create({
       inputs,
@@ -198,8 +217,9 @@ class ImageImpl implements Image {
     const sources = (Array.isArray(src) ? src : [src]) as readonly CopySource[];
     if (!sources.length) throw new TypeError(`${instruction.toLowerCase()}() needs at least one source`);
     const froms = sources.map(toCopyFrom);
-    const originOp = originOf(froms[0]!);
-    if (froms.some((f) => originOf(f) !== originOp)) {
+    const first = froms[0]!;
+    const originOp = isInlineFile(first) ? inlineFileIn(first, this.#state.scope) : originOf(first);
+    if (froms.length > 1 && froms.some((f) => isInlineFile(f) || originOf(f) !== originOp)) {
       throw new StrataError("STRATA_COPY_MIXED_SOURCES", `one ${instruction.toLowerCase()}() reads from one place (the context, one image, one download)`, {
         hint: "split it into several copy() calls, one per source image or context",
         locations: [captureCallsite()()],
@@ -243,15 +263,27 @@ class ImageImpl implements Image {
     });
     if (!pairs.length) throw new TypeError("env() needs at least one variable");
     const edits = pairs.map(([name, v]) => ({ edit: "env", name, value: v }) as const);
-    return this.configStep("ENV", createdBy.keyValues("ENV", pairs), edits, {}, pairs.map(([env, v]) => ({ env, value: v })));
+    // Several variables in one step expand against the environment before it (Docker's rule).
+    const entry: ScopeEntry = pairs.length === 1 ? { env: pairs[0]![0], value: pairs[0]![1] } : { envs: pairs.map(([k, v]) => [k, v] as const) };
+    return this.configStep("ENV", createdBy.keyValues("ENV", pairs), edits, {}, [entry]);
   }
 
   arg(nameOrArg: string | Arg<ArgValue>, defaultValue?: ArgValue): Image {
-    const entry = isArg(nameOrArg) ? argEntry(nameOrArg) : argEntry({ name: nameOrArg, default: defaultValue });
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(entry.arg)) throw new TypeError(`invalid build arg name ${JSON.stringify(entry.arg)}`);
-    const decl = entry.default === undefined ? { name: entry.arg } : { name: entry.arg, default: entry.default };
-    const text = entry.default === undefined ? `ARG ${entry.arg}` : `ARG ${entry.arg}=${entry.default}`;
-    return this.next({ scope: [...this.#state.scope, entry] }, { instruction: "ARG", createdBy: text, args: [decl] });
+    const name = isArg(nameOrArg) ? nameOrArg.name : nameOrArg;
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new TypeError(`invalid build arg name ${JSON.stringify(name)}`);
+    const explicit = isArg(nameOrArg) ? undefined : defaultValue;
+    const isGlobal = explicit === undefined && this.#state.globals.some((g) => "globalArg" in g && g.globalArg === name);
+    if (isGlobal) {
+      // Re-declaring a global arg (Dockerfile `ARG X` in a stage): its value is the global one.
+      const scope = withGlobals(this.#state.scope, this.#state.globals, name);
+      const entry: ScopeEntry = { arg: name, global: true };
+      // The step carries the whole global prefix: evaluating it again gives the same values.
+      const prefix = scope.slice(0, countGlobals(scope));
+      return this.next({ scope: [...scope, entry] }, { instruction: "ARG", createdBy: `ARG ${name}`, scope: Object.freeze([...prefix, entry]) });
+    }
+    const entry = argEntry(isArg(nameOrArg) ? nameOrArg : { name, default: explicit });
+    const text = entry.default === undefined ? `ARG ${name}` : `ARG ${name}=${entry.default}`;
+    return this.next({ scope: [...this.#state.scope, entry] }, { instruction: "ARG", createdBy: text, scope: Object.freeze([entry]) });
   }
 
   workdir(path: string): Image {
@@ -265,7 +297,7 @@ class ImageImpl implements Image {
       ...this.#state,
       rootfs: op,
       scope: [...this.#state.scope, { workdir: t }],
-      steps: [...this.#state.steps, Object.freeze({ instruction: "WORKDIR", createdBy: `WORKDIR ${t}`, op, edits: [{ edit: "workdir", path: t } as const], meta: { location } })],
+      steps: [...this.#state.steps, Object.freeze({ instruction: "WORKDIR", createdBy: `WORKDIR ${t}`, op, edits: [{ edit: "workdir", path: t } as const], scope: [{ workdir: t }], meta: { location } })],
     });
   }
 
@@ -413,3 +445,34 @@ function toGraphMount(m: RunMount, inputIndex: (from: CopyFrom) => number): Moun
 }
 
 export type { Owner };
+
+/** The same image with a stage name for exporters (provenance only: the digest does not change). */
+export function named(image: Image, name: string): Image {
+  return createImage({ ...imageState(image), name });
+}
+
+function countGlobals(scope: readonly ScopeEntry[]): number {
+  let n = 0;
+  while (n < scope.length && "globalArg" in scope[n]!) n++;
+  return n;
+}
+
+/**
+ * The scope with the global arg declarations `name` needs: global entries stay a prefix in
+ * declaration order (they are evaluated on their own), so re-declaring args in any order gives
+ * one canonical scope.
+ */
+function withGlobals(scope: readonly ScopeEntry[], globals: readonly ScopeEntry[], name: string): ScopeEntry[] {
+  const prefix = countGlobals(scope);
+  const present = new Set(scope.slice(0, prefix).map((e) => (e as { globalArg: string }).globalArg));
+  present.add(name);
+  // Backwards over the declarations: keep what a wanted name needs, then what its default reads.
+  const kept: ScopeEntry[] = [];
+  for (let i = globals.length - 1; i >= 0; i--) {
+    const g = globals[i]!;
+    if (!("globalArg" in g) || !present.has(g.globalArg)) continue;
+    kept.push(g);
+    if (g.default !== undefined) for (const n of templateRefs(g.default)) present.add(n);
+  }
+  return [...kept.reverse(), ...scope.slice(prefix)];
+}

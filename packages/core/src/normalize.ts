@@ -1,4 +1,4 @@
-import { parseDuration, StrataError, templateFromUser, type Command, type HealthConfig } from "@strata/graph";
+import { parseDuration, StrataError, templateFromUser, templateRefs, type Command, type HealthConfig } from "@strata/graph";
 import { isArg, type Arg, type ArgValue } from "./arg.ts";
 import { isShellCommand, type ShellCommand } from "./shell-command.ts";
 import type { HealthcheckOptions, Mode, Owner, Port } from "./types.ts";
@@ -27,6 +27,8 @@ export function modeString(mode: Mode): string {
 export function portTemplate(port: Port): string {
   if (isArg(port)) return `\${${port.name}}`;
   const text = String(port);
+  // A port read from a build arg or env var is checked when the build expands it.
+  if (templateRefs(text).length) return templateFromUser(text);
   if (!/^\d+(-\d+)?(\/(tcp|udp|sctp))?$/i.test(text)) {
     throw new TypeError(`invalid port ${JSON.stringify(text)}: expected 8080, "8080/tcp" or "53/udp"`);
   }

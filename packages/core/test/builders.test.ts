@@ -136,7 +136,17 @@ describe("args", () => {
   test("a stage re-declares a global arg to read it, keeping its default", () => {
     const V = arg("V_T3", "1.0");
     const op = execOps(from("x").arg(V).arg("LOCAL", 3).run("echo $V_T3").toGraph())[0]!;
-    expect(op.scope).toEqual([{ arg: "V_T3", default: "1.0" }, { arg: "LOCAL", default: "3" }]);
+    expect(op.scope).toEqual([{ globalArg: "V_T3", default: "1.0" }, { arg: "V_T3", global: true }, { arg: "LOCAL", default: "3" }]);
+  });
+  test("a global default that reads another global keeps Docker's meaning in a stage", () => {
+    const A = arg("A_T5", "1");
+    const B = arg("B_T5", "${A_T5}-b");
+    const img = from("x").arg(B).env("E", `${B}`);
+    const { config } = foldConfig({}, img.toDefinition(), {});
+    expect(config.Env).toContain("E=1-b");
+    expect(foldConfig({}, img.toDefinition(), { buildArgs: { A_T5: "9" } }).config.Env).toContain("E=9-b");
+    expect(foldConfig({}, img.toDefinition(), { buildArgs: { B_T5: "z" } }).config.Env).toContain("E=z");
+    void A;
   });
   test("a new stage does not see the previous stage's args", () => {
     const a = from("x").arg("A", "1").env("E", "$A");
@@ -168,7 +178,7 @@ describe("config", () => {
       .onbuild("RUN echo triggered")
       .entrypoint(["/bin/app"])
       .withoutEnv("B");
-    const { config, history } = foldConfig({ Env: ["PATH=/bin", "B=old"], Cmd: ["inherited"], Labels: { base: "1" } }, img.toDefinition().steps, {});
+    const { config, history } = foldConfig({ Env: ["PATH=/bin", "B=old"], Cmd: ["inherited"], Labels: { base: "1" } }, img.toDefinition(), {});
     expect(config).toMatchObject({
       Env: ["PATH=/bin", "A=1"],
       WorkingDir: "/app/sub",
@@ -186,14 +196,14 @@ describe("config", () => {
   });
   test("ENTRYPOINT keeps a CMD set in the same stage; shell forms use the SHELL", () => {
     const img = from("x").cmd(sh("serve")).shell(["/bin/bash", "-c"]).entrypoint(sh("exec app"));
-    const { config } = foldConfig({}, img.toDefinition().steps, {});
+    const { config } = foldConfig({}, img.toDefinition(), {});
     expect(config.Cmd).toEqual(["/bin/sh", "-c", "serve"]);
     expect(config.Entrypoint).toEqual(["/bin/bash", "-c", "exec app"]);
     expect(config.Shell).toEqual(["/bin/bash", "-c"]);
   });
   test("healthcheck none, labels removed, ports removed", () => {
     const img = from("x").healthcheck("none").withoutLabel("a").withoutExpose(80).withoutVolume("/v");
-    const { config } = foldConfig({ Labels: { a: "1", b: "2" }, ExposedPorts: { "80/tcp": {} }, Volumes: { "/v": {} } }, img.toDefinition().steps, {});
+    const { config } = foldConfig({ Labels: { a: "1", b: "2" }, ExposedPorts: { "80/tcp": {} }, Volumes: { "/v": {} } }, img.toDefinition(), {});
     expect(config.Healthcheck).toEqual({ Test: ["NONE"] });
     expect(config.Labels).toEqual({ b: "2" });
     expect(config.ExposedPorts).toBeUndefined();
@@ -202,9 +212,9 @@ describe("config", () => {
   test("build args expand in config at fold time, never before", () => {
     const V = arg("APP_VERSION_T4", "dev");
     const img = from("x").arg(V).label("version", `${V}`).env("V", `${V}`);
-    expect(img.toGraph().image.steps.map((s) => s.createdBy)).toEqual(["ARG APP_VERSION_T4=dev", "LABEL version=$APP_VERSION_T4", "ENV V=$APP_VERSION_T4"]);
-    expect(foldConfig({}, img.toDefinition().steps, { buildArgs: { APP_VERSION_T4: "1.2.3" } }).config).toMatchObject({ Labels: { version: "1.2.3" }, Env: expect.arrayContaining(["V=1.2.3"]) });
-    expect(foldConfig({}, img.toDefinition().steps, {}).config.Labels).toEqual({ version: "dev" });
+    expect(img.toGraph().image.steps.map((s) => s.createdBy)).toEqual(["ARG APP_VERSION_T4", "LABEL version=$APP_VERSION_T4", "ENV V=$APP_VERSION_T4"]);
+    expect(foldConfig({}, img.toDefinition(), { buildArgs: { APP_VERSION_T4: "1.2.3" } }).config).toMatchObject({ Labels: { version: "1.2.3" }, Env: expect.arrayContaining(["V=1.2.3"]) });
+    expect(foldConfig({}, img.toDefinition(), {}).config.Labels).toEqual({ version: "dev" });
   });
   test("invalid config values fail at the call", () => {
     expect(() => from("x").expose("80/xyz" as never)).toThrow(/invalid port/);
@@ -218,7 +228,7 @@ describe("config", () => {
 describe("fragments", () => {
   test("with(fn) applies a reusable fragment", () => {
     const nonRoot = (uid: number) => (img: ReturnType<typeof from>) => img.user({ user: uid, group: uid });
-    const { config } = foldConfig({}, from("x").with(nonRoot(1000)).toDefinition().steps, {});
+    const { config } = foldConfig({}, from("x").with(nonRoot(1000)).toDefinition(), {});
     expect(config.User).toBe("1000:1000");
     expect(() => from("x").with(() => 1 as never)).toThrow(/must return an Image/);
   });

@@ -33,6 +33,8 @@ export function normalizePosix(path: string): string {
 export class ScopeState {
   readonly env = new Map<string, string>();
   readonly args = new Map<string, string | undefined>();
+  /** Global args (declared before the first FROM): read only by `global` re-declarations. */
+  readonly globals = new Map<string, string | undefined>();
   cwd: string;
   private readonly ctx: EvalContext;
   /** Predefined args visible without a declaration (true for FROM lines, as in BuildKit). */
@@ -61,17 +63,42 @@ export class ScopeState {
     return expandTemplate(template, this.lookup);
   }
 
+  private given(name: string): string | undefined {
+    const given = this.ctx.buildArgs;
+    return given && Object.prototype.hasOwnProperty.call(given, name) ? given[name] : undefined;
+  }
+
+  private hasGiven(name: string): boolean {
+    const given = this.ctx.buildArgs;
+    return given !== undefined && Object.prototype.hasOwnProperty.call(given, name);
+  }
+
   apply(entry: ScopeEntry): void {
-    if ("arg" in entry) {
-      const given = this.ctx.buildArgs;
+    if ("globalArg" in entry) {
+      const name = entry.globalArg;
       let value: string | undefined;
-      if (given && Object.prototype.hasOwnProperty.call(given, entry.arg)) value = given[entry.arg];
+      if (this.hasGiven(name)) value = this.given(name);
+      else if (entry.default !== undefined) {
+        // Global defaults see earlier globals and the predefined platform args, as a FROM line does.
+        value = expandTemplate(entry.default, (n) => (this.globals.has(n) ? this.globals.get(n) : this.ctx.predefined?.[n]));
+      } else value = this.ctx.predefined?.[name];
+      this.globals.set(name, value);
+    } else if ("arg" in entry) {
+      let value: string | undefined;
+      if (this.hasGiven(entry.arg)) value = this.given(entry.arg);
+      else if ("global" in entry) value = this.globals.has(entry.arg) ? this.globals.get(entry.arg) : this.ctx.predefined?.[entry.arg];
       else if (entry.default !== undefined) value = this.expand(entry.default);
       else value = this.ctx.predefined?.[entry.arg];
       this.args.set(entry.arg, value);
     } else if ("env" in entry) {
       if (entry.value === null) this.env.delete(entry.env);
       else this.env.set(entry.env, this.expand(entry.value));
+    } else if ("envs" in entry) {
+      const values = entry.envs.map(([name, v]) => [name, v === null ? null : this.expand(v)] as const);
+      for (const [name, v] of values) {
+        if (v === null) this.env.delete(name);
+        else this.env.set(name, v);
+      }
     } else if ("workdir" in entry) {
       this.cwd = joinWorkdir(this.cwd, this.expand(entry.workdir));
     } else {

@@ -2,6 +2,7 @@ import type { ConfigEdit } from "./config-edit.ts";
 import { ScopeState, type EvalContext } from "./evaluate.ts";
 import { DEFAULT_LINUX_PATH, DEFAULT_SHELL, type HistoryEntry, type ImageConfig } from "./image-config.ts";
 import type { Command } from "./ops/exec-op.ts";
+import type { ImageDefinition } from "./layer-graph.ts";
 import type { Step } from "./step.ts";
 
 export interface FoldedConfig {
@@ -15,12 +16,21 @@ type MutableConfig = {
   -readonly [K in keyof ImageConfig]: ImageConfig[K];
 };
 
+/** Step indexes where a new stage starts (`from(image)`): build args go out of scope there. */
+function stageStarts(image: ImageDefinition): Set<number> {
+  const out = new Set<number>();
+  for (let p = image.parent; p; p = p.image.parent) out.add(p.steps);
+  return out;
+}
+
 /**
  * Applies an image definition's steps to its base image's config, expanding templates with
  * the build's args, exactly in step order. Pure: the engine, the exporter's tests and the
  * equivalence harness all fold configs through this one function.
  */
-export function foldConfig(base: ImageConfig | undefined, steps: readonly Step[], ctx: EvalContext): FoldedConfig {
+export function foldConfig(base: ImageConfig | undefined, image: ImageDefinition, ctx: EvalContext): FoldedConfig {
+  const steps = image.steps;
+  const starts = stageStarts(image);
   const config: MutableConfig = { ...(base ?? {}) };
   // A base image's ONBUILD triggers are consumed by the build that uses it.
   delete config.OnBuild;
@@ -34,19 +44,17 @@ export function foldConfig(base: ImageConfig | undefined, steps: readonly Step[]
   const onbuild: string[] = [];
   let workdirSet = config.WorkingDir !== undefined && config.WorkingDir !== "";
 
-  for (const step of steps) {
-    for (const a of step.args ?? []) state.apply(a.default === undefined ? { arg: a.name } : { arg: a.name, default: a.default });
+  for (const [i, step] of steps.entries()) {
+    if (starts.has(i)) state.apply({ stage: true });
+    // ARG, ENV and WORKDIR change the scope exactly as they did for the ops after them.
+    for (const entry of step.scope ?? []) state.apply(entry);
     for (const edit of step.edits ?? []) {
       const e = edit as ConfigEdit;
       switch (e.edit) {
         case "env":
-          state.apply({ env: e.name, value: e.value });
-          break;
         case "unsetEnv":
-          state.apply({ env: e.name, value: null });
-          break;
+          break; // applied through the step's scope entries
         case "workdir":
-          state.apply({ workdir: e.path });
           workdirSet = true;
           break;
         case "user":

@@ -21,3 +21,5 @@ export * from "./source-location.ts";
 export * from "./step.ts";
 export * from "./template.ts";
 export * from "./duration.ts";
+export * from "./template-pattern.ts";
+export * from "./go-chars.ts";

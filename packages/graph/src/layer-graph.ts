@@ -52,7 +52,7 @@ export function encodeStep(step: Step): { readonly [key: string]: CanonicalValue
     createdBy: step.createdBy,
     op: step.op ? opDigest(step.op) : undefined,
     edits: step.edits as CanonicalValue | undefined,
-    args: step.args as CanonicalValue | undefined,
+    scope: step.scope as CanonicalValue | undefined,
   };
 }
 

@@ -1,6 +1,6 @@
 import type { ConfigEdit } from "./config-edit.ts";
 import type { Op } from "./ops/op.ts";
-import type { ArgDecl } from "./scope.ts";
+import type { ScopeEntry } from "./scope.ts";
 import type { OpMeta } from "./source-location.ts";
 
 /** Dockerfile instruction names, plus MERGE for filesystem merges that Dockerfiles cannot write. */
@@ -34,6 +34,6 @@ export interface Step {
   readonly createdBy: string;
   readonly op?: Op;
   readonly edits?: readonly ConfigEdit[];
-  readonly args?: readonly ArgDecl[];
+  readonly scope?: readonly ScopeEntry[];
   readonly meta?: OpMeta;
 }

@@ -10,20 +10,17 @@
  *   \$ is a literal dollar, \\ a literal backslash; everything else is literal text.
  */
 
+import { TemplateError } from "./template-error.ts";
+import { replacePatternGo, trimPrefixPattern, trimSuffixPattern } from "./template-pattern.ts";
+
+export { TemplateError };
+
 export type Modifier = ":-" | "-" | ":+" | "+" | ":?" | "?" | "#" | "##" | "%" | "%%" | "/" | "//";
 
 export type Segment =
   | { readonly type: "text"; readonly value: string }
   | { readonly type: "ref"; readonly name: string; readonly modifier?: Modifier; readonly word?: Segment[]; readonly replacement?: Segment[] };
 
-export class TemplateError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = "TemplateError";
-    this.code = code;
-  }
-}
 
 const NAME_START = /[A-Za-z_]/;
 const NAME_CHAR = /[A-Za-z0-9_]/;
@@ -177,70 +174,16 @@ function expandRef(seg: Extract<Segment, { type: "ref" }>, lookup: Lookup): stri
     }
     case "#":
     case "##":
-      return trimPrefix(value ?? "", word(), seg.modifier === "##");
+      return trimPrefixPattern(word(), value ?? "", seg.modifier === "##");
     case "%":
     case "%%":
-      return trimSuffix(value ?? "", word(), seg.modifier === "%%");
+      return trimSuffixPattern(word(), value ?? "", seg.modifier === "%%");
     case "/":
     case "//":
-      return replacePattern(value ?? "", word(), expandSegments(seg.replacement ?? [], lookup), seg.modifier === "//");
+      return replacePatternGo(value ?? "", word(), expandSegments(seg.replacement ?? [], lookup), seg.modifier === "//");
     default:
       throw new TemplateError("STRATA_TEMPLATE_BAD_REF", `unknown modifier in \${${seg.name}…}`);
   }
-}
-
-/** A shell glob (`*`, `?`, `[…]`, `\x`) as an anchored regular expression source. */
-export function globToRegExpSource(glob: string): string {
-  let re = "";
-  for (let i = 0; i < glob.length; i++) {
-    const ch = glob[i]!;
-    if (ch === "*") re += "[\\s\\S]*";
-    else if (ch === "?") re += "[\\s\\S]";
-    else if (ch === "\\" && i + 1 < glob.length) re += escapeRe(glob[++i]!);
-    else if (ch === "[") {
-      const close = glob.indexOf("]", i + 2);
-      if (close < 0) re += "\\[";
-      else {
-        let body = glob.slice(i + 1, close);
-        if (body.startsWith("!") || body.startsWith("^")) body = "^" + body.slice(1);
-        re += `[${body.replace(/\\/g, "\\\\")}]`;
-        i = close;
-      }
-    } else re += escapeRe(ch);
-  }
-  return re;
-}
-
-function escapeRe(ch: string): string {
-  return /[.*+?^${}()|[\]\\/]/.test(ch) ? `\\${ch}` : ch;
-}
-
-function trimPrefix(value: string, pattern: string, longest: boolean): string {
-  const re = new RegExp(`^(?:${globToRegExpSource(pattern)})$`);
-  if (longest) {
-    for (let n = value.length; n >= 0; n--) if (re.test(value.slice(0, n))) return value.slice(n);
-  } else {
-    for (let n = 0; n <= value.length; n++) if (re.test(value.slice(0, n))) return value.slice(n);
-  }
-  return value;
-}
-
-function trimSuffix(value: string, pattern: string, longest: boolean): string {
-  const re = new RegExp(`^(?:${globToRegExpSource(pattern)})$`);
-  if (longest) {
-    for (let n = 0; n <= value.length; n++) if (re.test(value.slice(n))) return value.slice(0, n);
-  } else {
-    for (let n = value.length; n >= 0; n--) if (re.test(value.slice(n))) return value.slice(0, n);
-  }
-  return value;
-}
-
-function replacePattern(value: string, pattern: string, replacement: string, all: boolean): string {
-  if (pattern === "") return value;
-  const src = globToRegExpSource(pattern);
-  // Shell semantics: the longest match at the leftmost position.
-  const re = new RegExp(src, all ? "g" : "");
-  return value.replace(re, () => replacement);
 }
 
 /** Every variable name a template reads, in first-use order (nested words included). */
@@ -279,13 +222,21 @@ export function templateFromUser(text: string): string {
   return formatSegments(parseTemplate(text));
 }
 
-/** Prints segments in canonical form: literal `\` and `$` escaped, refs in `${…}` form only where needed. */
+/**
+ * Prints segments in canonical form: literal `\` and `$` escaped (and, inside `${…}` words,
+ * `}`; inside `/` patterns, `/`), refs in `${…}` form only where a name character follows.
+ */
 export function formatSegments(segs: readonly Segment[]): string {
+  return fmt(segs, 0);
+}
+
+/** ctx: 0 top level, 1 word of `${X:-…}`, 2 pattern of `${X/…/}`, 3 replacement. */
+function fmt(segs: readonly Segment[], ctx: 0 | 1 | 2 | 3): string {
   let out = "";
   for (let i = 0; i < segs.length; i++) {
     const s = segs[i]!;
     if (s.type === "text") {
-      out += literalTemplate(s.value);
+      out += escapeText(s.value, ctx);
       continue;
     }
     if (!s.modifier) {
@@ -294,11 +245,17 @@ export function formatSegments(segs: readonly Segment[]): string {
       out += needsBraces ? `\${${s.name}}` : `$${s.name}`;
       continue;
     }
-    const word = formatSegments(s.word ?? []).replace(/}/g, "\\}");
-    if (s.modifier === "/" || s.modifier === "//") {
-      const repl = formatSegments(s.replacement ?? []);
-      out += `\${${s.name}${s.modifier}${word.replace(/\//g, "\\/")}/${repl}}`;
-    } else out += `\${${s.name}${s.modifier}${word}}`;
+    if (s.modifier === "/" || s.modifier === "//") out += `\${${s.name}${s.modifier}${fmt(s.word ?? [], 2)}/${fmt(s.replacement ?? [], 3)}}`;
+    else out += `\${${s.name}${s.modifier}${fmt(s.word ?? [], 1)}}`;
+  }
+  return out;
+}
+
+function escapeText(v: string, ctx: 0 | 1 | 2 | 3): string {
+  let out = "";
+  for (const c of v) {
+    const special = c === "\\" || c === "$" || (ctx !== 0 && c === "}") || (ctx === 2 && c === "/");
+    out += special ? `\\${c}` : c;
   }
   return out;
 }

@@ -22,6 +22,8 @@ export interface EmitContext {
   readonly nameInput: InputNamer;
   /** Records a named build context a copy or mount reads (name → path relative to the image file). */
   readonly useContext: (op: Op) => void;
+  /** True when `RUN <script>` (a command line plus heredoc bodies) parses back to exactly `script`. */
+  readonly reconstitutes: (script: string) => boolean;
 }
 
 const unsupported = (what: string, step: Step | undefined, hint?: string) =>
@@ -35,8 +37,11 @@ export function emitStep(step: Step, ctx: EmitContext): string {
   const w = (t: string, what: string) => word(t, ctx.esc, what);
   const edits = (step.edits ?? []) as readonly ConfigEdit[];
   switch (step.instruction) {
-    case "ARG":
-      return `ARG ${(step.args ?? []).map((a) => (a.default === undefined ? a.name : `${a.name}=${w(a.default, `ARG ${a.name}`)}`)).join(" ")}`;
+    case "ARG": {
+      // Global declarations in a step's scope belong before the first FROM (see globalArgs).
+      const decls = (step.scope ?? []).filter((e): e is { arg: string; default?: string } => "arg" in e);
+      return `ARG ${decls.map((a) => (a.default === undefined ? a.arg : `${a.arg}=${w(a.default, `ARG ${a.arg}`)}`)).join(" ")}`;
+    }
     case "ENV": {
       const bad = edits.find((e) => e.edit !== "env");
       if (bad) throw unsupported("withoutEnv()", step, "remove the variable where it is set instead");
@@ -88,7 +93,8 @@ export function emitStep(step: Step, ctx: EmitContext): string {
     case "ONBUILD": {
       const e = edits[0];
       if (e?.edit !== "onbuild") throw unsupported("this ONBUILD step", step);
-      if (e.instruction.includes("\n")) throw unsupported("a multi-line ONBUILD instruction", step);
+      // Multi-line only as an instruction followed by its heredoc bodies, which reads back the same.
+      if (e.instruction.includes("\n") && !ctx.features.heredoc) throw unsupported("a multi-line ONBUILD instruction", step);
       return `ONBUILD ${e.instruction}`;
     }
     case "MAINTAINER": {
@@ -110,8 +116,18 @@ export function emitStep(step: Step, ctx: EmitContext): string {
 function command(c: Command, step: Step): string {
   if (c.form === "exec") return jsonArray(c.argv);
   if (c.script.includes("\n")) throw unsupported("a shell-form command with a newline", step, "use exec form (an array)");
-  if (/^\s*\[/.test(c.script)) throw unsupported("a shell-form command starting with '['", step, "it would read as exec form; use an array");
+  if (readsAsJson(c.script)) throw unsupported("a shell-form command that is a JSON array", step, "it would read as exec form; use an array");
   return c.script;
+}
+
+/** Dockerfile parsers take an argument that parses as a JSON array as exec form. */
+function readsAsJson(script: string): boolean {
+  if (!/^\s*\[/.test(script)) return false;
+  try {
+    return Array.isArray(JSON.parse(script));
+  } catch {
+    return false;
+  }
 }
 
 function healthcheck(h: HealthConfig, step: Step, ctx: EmitContext): string {
@@ -130,6 +146,15 @@ function healthcheck(h: HealthConfig, step: Step, ctx: EmitContext): string {
 }
 
 function run(op: ExecOp, step: Step, ctx: EmitContext): string {
+  const pipe = shebangScript(op);
+  if (pipe) {
+    if (!ctx.features.heredoc) throw unsupported("run(script(…)) (a heredoc with #!)", step);
+    const h = heredoc(pipe.content, pipe.name);
+    if (!h || h.delimiter !== pipe.name) throw unsupported("this script (its content must end with a newline; its name must be a heredoc word)", step);
+    op = { ...op, mounts: op.mounts.filter((m) => m !== pipe.mount) };
+    const rest = run(op, step, ctx).replace(/\["\/dev\/pipes\/[^"]*"\]$/, "");
+    return `${rest}<<${quoteDelimiter(h.delimiter, pipe.content)}\n${h.body}${h.delimiter}`;
+  }
   const flags = op.mounts.map((m) => {
     if ("input" in m && m.input !== undefined) ctx.useContext(op.inputs[m.input]!);
     return mountFlag(op, m, ctx.esc, ctx.nameInput);
@@ -140,10 +165,12 @@ function run(op: ExecOp, step: Step, ctx: EmitContext): string {
   const c = op.command;
   if (c.form === "exec") return `${prefix}${jsonArray(c.argv)}`;
   if (!c.script.includes("\n")) {
-    if (/^\s*\[/.test(c.script)) throw unsupported("a shell-form RUN starting with '['", step, "use exec form (an array)");
+    if (readsAsJson(c.script)) throw unsupported("a shell-form RUN that is a JSON array", step, "use exec form (an array)");
     return `${prefix}${c.script}`;
   }
   const h = ctx.features.heredoc ? heredoc(c.script) : undefined;
+  // A script that is a command line followed by heredoc bodies (`python3 <<EOF …`) is written back as it was.
+  if (!h && ctx.features.heredoc && ctx.reconstitutes(c.script)) return `${prefix}${c.script}`;
   if (!h) {
     throw unsupported(
       ctx.features.heredoc ? "a multi-line script that does not end with a newline" : "a multi-line script (this Dockerfile syntax has no heredocs)",
@@ -167,7 +194,8 @@ function copy(instruction: "COPY" | "ADD", op: FileOp, step: Step, ctx: EmitCont
     if (!ctx.features.heredoc) throw unsupported("copying inline file content (heredoc)", step);
     const h = heredoc(inline.data, inline.name);
     if (!h || h.delimiter !== inline.name || inline.mode !== 0o644) throw unsupported("this inline file (its content must end with a newline; its name must be a heredoc word)", step);
-    sources = [`<<${h.delimiter}`];
+    // An expanding file's data is a canonical template, which is exactly how an unquoted heredoc spells it.
+    sources = [inline.expand ? `<<${h.delimiter}` : `<<${quoteDelimiter(h.delimiter, inline.data)}`];
     body = `\n${h.body}${h.delimiter}`;
   } else if (src.kind === "SourceOp" && (src.source.type === "http" || src.source.type === "git")) {
     if (instruction !== "ADD") throw unsupported(`COPY of a ${src.source.type} source`, step, "use add()");
@@ -225,10 +253,26 @@ function copy(instruction: "COPY" | "ADD", op: FileOp, step: Step, ctx: EmitCont
 }
 
 /** A scratch filesystem holding one file made by file(): what a COPY heredoc reads. */
-function inlineFile(op: Op): { name: string; data: string; mode: number } | undefined {
+function inlineFile(op: Op): { name: string; data: string; mode: number; expand: boolean } | undefined {
   if (op.kind !== "FileOp" || op.actions.length !== 1) return undefined;
   const base = op.inputs[0];
   const a = op.actions[0] as FileAction;
   if (base?.kind !== "SourceOp" || base.source.type !== "scratch" || a.action !== "mkfile") return undefined;
-  return { name: a.path.replace(/^\//, ""), data: a.data, mode: a.mode ?? 0o644 };
+  return { name: a.path.replace(/^\//, ""), data: a.data, mode: a.mode ?? 0o644, expand: a.expand === true };
+}
+
+/** A literal heredoc body containing `$` or `\` gets a quoted delimiter, so BuildKit does not expand it. */
+function quoteDelimiter(name: string, content: string): string {
+  return /[$\\]/.test(content) ? `"${name}"` : name;
+}
+
+/** run(script(…)): exec of /dev/pipes/<name> with the script's file bind-mounted there. */
+function shebangScript(op: ExecOp): { name: string; content: string; mount: ExecOp["mounts"][number] } | undefined {
+  const c = op.command;
+  if (c.form !== "exec" || c.argv.length !== 1 || !c.argv[0]!.startsWith("/dev/pipes/")) return undefined;
+  const mount = op.mounts.find((m) => m.type === "bind" && m.target === "/dev/pipes/" && m.source === "/" && m.input !== undefined);
+  if (!mount || mount.type !== "bind") return undefined;
+  const f = inlineFile(op.inputs[mount.input!]!);
+  if (!f || f.mode !== 0o755 || `/dev/pipes/${f.name}` !== c.argv[0]) return undefined;
+  return { name: f.name, content: f.data, mount };
 }

@@ -5,8 +5,8 @@ import {
   type ImageDefinition,
   type LayerGraph,
   type Op,
-  type SourceOp,
 } from "@strata/graph";
+import { parseDockerfile } from "../parser/parse.ts";
 import { emitStep, type EmitContext } from "./emit-steps.ts";
 import { planStages, stageOf, type StagePlan } from "./stages.ts";
 import { syntaxFeatures, type DockerfileSyntax } from "./syntax.ts";
@@ -18,7 +18,7 @@ export interface ExportOptions {
   /** The escape character (default `\`); `` ` `` adds an `# escape=` directive. */
   readonly escapeToken?: "\\" | "`";
   /** A name for the target stage (e.g. the export name); other stages are named from their images. */
-  readonly targetName?: string;
+  readonly targetName?: string | undefined;
 }
 
 export interface ExportResult {
@@ -81,7 +81,8 @@ export function exportDockerfile(graph: LayerGraph, opts: ExportOptions = {}): E
     });
   };
 
-  const ctx: EmitContext = { esc, features, nameInput, useContext };
+  const reconstitutes = (script: string) => reconstitutedRun(script, esc) === script;
+  const ctx: EmitContext = { esc, features, nameInput, useContext, reconstitutes };
   const lines: string[] = [];
   if (esc === "`") lines.push("# escape=`", "");
   const globals = globalArgs(plans, esc);
@@ -117,25 +118,79 @@ function fromLine(plan: StagePlan, esc: string): string {
   return `FROM ${platform}${word(s.ref, esc, "FROM")}${as}`;
 }
 
-/** Global ARGs: every arg a FROM line (or its platform) reads, once, with one default. */
+/**
+ * Global ARGs: the declarations FROM lines read and those stages re-declare (`ARG X` with no
+ * default). Each use saw an ordered subsequence of the original global list; they are merged
+ * back into one order consistent with all of them (a later `ARG X=${X}-2` stays after `ARG X=1`).
+ */
 function globalArgs(plans: readonly StagePlan[], esc: string): string[] {
-  const seen = new Map<string, { entry: { readonly arg: string; readonly default?: string }; source: SourceOp }>();
+  const sequences: Array<Array<{ name: string; default: string | undefined }>> = [];
   for (const p of plans) {
-    if (!("source" in p.base) || p.base.source.source.type !== "image") continue;
-    for (const entry of p.base.source.source.scope ?? []) {
-      if (!("arg" in entry)) continue;
-      const e = entry as { readonly arg: string; readonly default?: string };
-      const prev = seen.get(e.arg);
-      if (prev && prev.entry.default !== e.default) {
-        throw new StrataError("STRATA_EXPORT_UNSUPPORTED", `global build arg ${e.arg} has two defaults (${JSON.stringify(prev.entry.default)} and ${JSON.stringify(e.default)})`, {
-          locations: [resolveLocation(prev.source.meta), resolveLocation(p.base.source.meta)],
-          hint: "declare each global arg once",
-        });
-      }
-      if (!prev) seen.set(e.arg, { entry: e, source: p.base.source });
+    if ("source" in p.base && p.base.source.source.type === "image") {
+      sequences.push((p.base.source.source.scope ?? []).flatMap((e) => ("arg" in e ? [{ name: e.arg, default: "default" in e ? e.default : undefined }] : [])));
+    }
+    for (const step of p.steps) {
+      const globals = (step.scope ?? []).flatMap((e) => ("globalArg" in e ? [{ name: e.globalArg, default: e.default }] : []));
+      if (globals.length) sequences.push(globals);
     }
   }
-  return [...seen.values()].map(({ entry }) => (entry.default === undefined ? `ARG ${entry.arg}` : `ARG ${entry.arg}=${word(entry.default, esc, `ARG ${entry.arg}`)}`));
+  const merged = mergeSequences(sequences.filter((s) => s.length));
+  if (!merged) {
+    throw new StrataError("STRATA_EXPORT_UNSUPPORTED", "the stages read global build args in orders no single list of global ARGs gives", {
+      hint: "declare each global arg once, before the images that use it",
+    });
+  }
+  return merged.map((e) => (e.default === undefined ? `ARG ${e.name}` : `ARG ${e.name}=${word(e.default, esc, `ARG ${e.name}`)}`));
+}
+
+/** A shortest common supersequence by topological order (ties: first seen); undefined on a conflict. */
+function mergeSequences<T extends { name: string; default: string | undefined }>(seqs: readonly T[][]): T[] | undefined {
+  const key = (e: T, nth: number) => `${e.name}\u0000${e.default ?? "\u0001"}\u0000${nth}`;
+  const nodes = new Map<string, T>();
+  const order: string[] = [];
+  const edges = new Map<string, Set<string>>();
+  for (const seq of seqs) {
+    const seen = new Map<string, number>();
+    let prev: string | undefined;
+    for (const e of seq) {
+      const base = `${e.name}\u0000${e.default ?? "\u0001"}`;
+      const nth = seen.get(base) ?? 0;
+      seen.set(base, nth + 1);
+      const k = key(e, nth);
+      if (!nodes.has(k)) (nodes.set(k, e), order.push(k), edges.set(k, new Set()));
+      if (prev !== undefined) edges.get(prev)!.add(k);
+      prev = k;
+    }
+  }
+  const indegree = new Map(order.map((k) => [k, 0]));
+  for (const [, to] of edges) for (const k of to) indegree.set(k, indegree.get(k)! + 1);
+  const out: T[] = [];
+  const ready = order.filter((k) => indegree.get(k) === 0);
+  while (ready.length) {
+    ready.sort((a, b) => order.indexOf(a) - order.indexOf(b));
+    const k = ready.shift()!;
+    out.push(nodes.get(k)!);
+    for (const to of edges.get(k)!) {
+      indegree.set(to, indegree.get(to)! - 1);
+      if (indegree.get(to) === 0) ready.push(to);
+    }
+  }
+  if (out.length !== order.length) return undefined;
+  // Two different defaults for one name in one order are a redeclaration (fine); the same
+  // name twice with no order between them would be ambiguous, which the merge already refused.
+  return out;
+}
+
+/** What BuildKit gives as the shell script of `RUN <text>` (heredoc bodies put back after the line). */
+function reconstitutedRun(text: string, esc: string): string | undefined {
+  const directive = esc === "`" ? "# escape=`\n" : "";
+  const { ast, diagnostics } = parseDockerfile(`${directive}FROM scratch\nRUN ${text}\n`);
+  if (diagnostics.some((d) => d.severity === "error")) return undefined;
+  const run = ast.stages[0]?.instructions[0];
+  if (run?.kind !== "RUN" || run.command.form !== "shell" || !run.heredocs.length) return undefined;
+  let full = run.command.script;
+  for (const h of run.heredocs) full += `\n${h.content}${h.name}`;
+  return full;
 }
 
 /** `.dockerignore` lines for a context filter: excludes as given; includes as `*` then `!pattern`. */

@@ -7,7 +7,7 @@ export type InputNamer = (op: Op, input: number, what: string) => string | undef
 export function mountFlag(op: ExecOp, m: Mount, esc: string, nameInput: InputNamer): string {
   const kv: string[] = [`type=${m.type}`];
   const add = (k: string, v: string | number | boolean | undefined) => {
-    if (v === undefined || v === false) return;
+    if (v === undefined || v === false || v === "") return;
     kv.push(v === true ? k : `${k}=${csvField(typeof v === "number" ? String(v) : v)}`);
   };
   const w = (t: string | undefined, what: string) => (t === undefined ? undefined : word(t, esc, what));
@@ -26,7 +26,8 @@ export function mountFlag(op: ExecOp, m: Mount, esc: string, nameInput: InputNam
     case "bind":
       add("target", w(m.target, "bind mount target"));
       if (m.input !== undefined) add("from", nameInput(op, m.input, "bind mount"));
-      if (m.source !== undefined && m.source !== ".") add("source", w(m.source, "bind mount source"));
+      // Left out only when it is what the importer assumes without one: `.` in a context, `/` in an image.
+      if (m.source !== undefined && m.source !== defaultSource(op, m.input)) add("source", w(m.source, "bind mount source"));
       add("rw", m.readwrite);
       break;
     case "tmpfs":
@@ -54,4 +55,9 @@ export function mountFlag(op: ExecOp, m: Mount, esc: string, nameInput: InputNam
       throw new StrataError("STRATA_EXPORT_UNSUPPORTED", `unknown mount type ${(m as { type: string }).type}`);
   }
   return `--mount=${kv.join(",")}`;
+}
+
+function defaultSource(op: Op, input: number | undefined): string {
+  const src = input === undefined ? undefined : op.inputs[input];
+  return src?.kind === "SourceOp" && src.source.type === "local" ? "." : "/";
 }

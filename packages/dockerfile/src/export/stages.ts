@@ -31,26 +31,34 @@ export interface StagePlan {
  * from its parent stage or from the image source at the bottom of its filesystem chain.
  */
 export function planStages(graph: LayerGraph, opts: { targetName?: string | undefined }): StagePlan[] {
-  const defs = [...referencedImages(graph), graph.image];
   const byId = new Map<Digest, StagePlan>();
   const plans: StagePlan[] = [];
-  for (const def of defs) {
+  const plan = (def: ImageDefinition): StagePlan => {
     const id = imageDigest(def);
-    if (byId.has(id)) continue;
+    const known = byId.get(id);
+    if (known) return known;
+    // A stage with no steps of its own (`FROM base AS alias`) is its parent.
+    if (def.parent && imageDigest(def.parent.image) === id) return plan(def.parent.image);
     let base: StagePlan["base"];
     let steps: readonly Step[];
     if (def.parent) {
-      const parent = byId.get(imageDigest(def.parent.image));
-      if (!parent) throw new StrataError("STRATA_EXPORT_INTERNAL", "a parent image was not planned before its child");
-      base = { stage: parent };
+      base = { stage: plan(def.parent.image) };
       steps = def.steps.slice(def.parent.steps);
     } else {
       base = { source: bottomSource(def) };
       steps = def.steps;
     }
-    const plan: StagePlan = { def, id, name: def.name, base, steps };
-    byId.set(id, plan);
-    plans.push(plan);
+    const p: StagePlan = { def, id, name: def.name, base, steps };
+    byId.set(id, p);
+    plans.push(p);
+    return p;
+  };
+  for (const def of [...referencedImages(graph), graph.image]) plan(def);
+  // The target is the last stage, even when an identical stage was planned earlier.
+  const target = byId.get(graph.digest)!;
+  if (plans[plans.length - 1] !== target) {
+    plans.splice(plans.indexOf(target), 1);
+    plans.push(target);
   }
   nameStages(plans, byId, opts.targetName);
   return plans;

@@ -21,7 +21,7 @@ export function jsonArray(items: readonly string[]): string {
  * line of the body is avoided.
  */
 export function heredoc(content: string, preferred = "EOF"): { delimiter: string; body: string } | undefined {
-  if (!content.endsWith("\n")) return undefined;
+  if (content !== "" && !content.endsWith("\n")) return undefined;
   const lines = new Set(content.split("\n"));
   let delimiter = preferred;
   for (let i = 2; lines.has(delimiter); i++) delimiter = `${preferred}${i}`;

@@ -85,20 +85,37 @@ export interface ExecOpInit {
 
 export const ExecOp = Object.freeze({
   create(init: ExecOpInit): ExecOp {
-    // Mounts are sorted by target so that their order in the source does not change the digest.
+    // Mounts are sorted by target so that their order in the source does not change the
+    // digest, and mount inputs are renumbered in that order for the same reason.
     // Code-unit order, never localeCompare: the digest must not depend on the machine's locale.
-    const mounts = [...(init.mounts ?? [])].sort((a, b) => (mountKey(a) < mountKey(b) ? -1 : mountKey(a) > mountKey(b) ? 1 : 0));
+    const sorted = [...(init.mounts ?? [])].sort((a, b) => (mountKey(a) < mountKey(b) ? -1 : mountKey(a) > mountKey(b) ? 1 : 0));
+    const inputs: Op[] = [init.inputs[0]!];
+    const remap = new Map<number, number>([[0, 0]]);
+    const mounts = sorted.map((m) => {
+      if (!("input" in m) || m.input === undefined) return Object.freeze(m);
+      let to = remap.get(m.input);
+      if (to === undefined) {
+        to = inputs.push(init.inputs[m.input]!) - 1;
+        remap.set(m.input, to);
+      }
+      return Object.freeze({ ...m, input: to });
+    });
+    let meta = init.meta;
+    if (meta?.images) {
+      const images = Object.fromEntries(Object.entries(meta.images).map(([i, img]) => [String(remap.get(Number(i)) ?? Number(i)), img]));
+      meta = { ...meta, images };
+    }
     return Object.freeze({
       kind: "ExecOp",
-      inputs: Object.freeze([...init.inputs]),
+      inputs: Object.freeze(inputs),
       command: Object.freeze(init.command),
       ...(init.shell ? { shell: Object.freeze([...init.shell]) } : {}),
       scope: init.scope,
       ...(init.user !== undefined ? { user: init.user } : {}),
-      mounts: Object.freeze(mounts.map((m) => Object.freeze(m))),
+      mounts: Object.freeze(mounts),
       ...(init.network && init.network !== "default" ? { network: init.network } : {}),
       ...(init.security && init.security !== "sandbox" ? { security: init.security } : {}),
-      ...(init.meta ? { meta: init.meta } : {}),
+      ...(meta ? { meta } : {}),
     });
   },
   is(op: { kind: string }): op is ExecOp {

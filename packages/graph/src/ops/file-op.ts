@@ -25,7 +25,8 @@ export type FileAction =
       readonly keepGitDir?: boolean;
     }
   | { readonly action: "mkdir"; readonly path: string; readonly mode?: number; readonly parents?: boolean; readonly chown?: string }
-  | { readonly action: "mkfile"; readonly path: string; readonly data: string; readonly mode?: number; readonly chown?: string; readonly chmod?: string }
+  /** `expand`: `data` is a template (a heredoc without quoted delimiter), expanded in the op's scope. */
+  | { readonly action: "mkfile"; readonly path: string; readonly data: string; readonly mode?: number; readonly chown?: string; readonly chmod?: string; readonly expand?: boolean }
   | { readonly action: "rm"; readonly path: string; readonly allowNotFound?: boolean; readonly allowWildcard?: boolean }
   | { readonly action: "symlink"; readonly target: string; readonly path: string };
 

@@ -40,7 +40,7 @@ export interface StepJson {
   readonly createdBy: string;
   readonly op?: string;
   readonly edits?: unknown;
-  readonly args?: unknown;
+  readonly scope?: unknown;
   readonly location?: SourceLocation;
 }
 
@@ -58,7 +58,7 @@ export interface NodeJson {
 /** Every image definition a graph refers to besides its own, dependencies before dependents. */
 export function referencedImages(graph: LayerGraph): ImageDefinition[] {
   const out: ImageDefinition[] = [];
-  const seen = new Set<Digest>([graph.digest]);
+  const seen = new Set<Digest>();
   const visitImage = (def: ImageDefinition) => {
     const id = imageDigest(def);
     if (seen.has(id)) return;
@@ -73,7 +73,8 @@ export function referencedImages(graph: LayerGraph): ImageDefinition[] {
     });
   };
   visitDeps(graph.image);
-  return out;
+  // The target itself is not "another" image (an identical stage, e.g. `FROM base AS final`, is).
+  return out.filter((d) => d !== graph.image);
 }
 
 /** The graph as plain data: stable key order, every node with its digest, description and location. */
@@ -90,7 +91,7 @@ export function graphToJson(graph: LayerGraph, opts: { locations?: boolean } = {
       createdBy: s.createdBy,
       ...(s.op ? { op: opDigest(s.op) } : {}),
       ...(s.edits ? { edits: s.edits } : {}),
-      ...(s.args ? { args: s.args } : {}),
+      ...(s.scope ? { scope: s.scope } : {}),
       ...loc(s.meta),
     }));
   const parent = (def: ImageDefinition) => (def.parent ? { parent: { image: imageDigest(def.parent.image), steps: def.parent.steps } } : {});
@@ -167,7 +168,7 @@ export function graphFromJson(data: GraphJson): LayerGraph {
         createdBy: s.createdBy,
         ...(s.op ? { op: opOf(s.op, `step ${s.createdBy}`) } : {}),
         ...(s.edits ? { edits: s.edits } : {}),
-        ...(s.args ? { args: s.args } : {}),
+        ...(s.scope ? { scope: s.scope } : {}),
         ...(s.location ? { meta: { location: s.location } } : {}),
       }) as Step,
     );

@@ -1,0 +1,15 @@
+import type { SourceLocation } from "@strata/graph";
+import type { Image } from "@strata/core";
+import type { Span } from "../parser/types.ts";
+
+/** What the importer knows while converting one Dockerfile. */
+export interface ImportContext {
+  readonly file: string;
+  readonly escapeToken: "\\" | "`";
+  /** Stages converted so far, by lower-cased name and by index (as `--from=0`). */
+  readonly stagesByName: Map<string, Image>;
+  readonly stagesByIndex: Image[];
+  /** The build context every COPY/ADD/bind mount reads (carries the .dockerignore filter). */
+  readonly contextExclude: readonly string[] | undefined;
+  loc(span: Span): SourceLocation;
+}
