@@ -133,7 +133,10 @@ export async function looksLikeArchive(input: AsyncIterable<Uint8Array>): Promis
       len += chunk.length;
       if (len >= 512) break;
     }
-  } catch {
+  } catch (e) {
+    // Compressed data we cannot decode because the tool is missing must not be silently
+    // copied as a file: say what to install.
+    if (e instanceof StrataError && e.code === "STRATA_COPY_ARCHIVE_TOOL") throw e;
     return false;
   }
   return isTarHeader(Buffer.concat(parts));
