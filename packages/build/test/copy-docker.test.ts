@@ -178,6 +178,17 @@ const cases: Case[] = [
     plan: { src: ["."], dest: "/h/" },
   },
   {
+    name: "hardlink-target-overwritten",
+    setup: (c) => {
+      file(c, "one/a", "old");
+      linkSync(join(c, "one/a"), join(c, "one/b"));
+      linkSync(join(c, "one/a"), join(c, "one/c"));
+      file(c, "two/a", "new!");
+    },
+    lines: ['COPY ["one", "two", "/o/"]'],
+    plan: { src: ["one", "two"], dest: "/o/" },
+  },
+  {
     name: "dockerignore-exceptions",
     setup: (c) => {
       for (const p of ["README.md", "README-secret.md", "CHANGES.md", "docs/guide.md", "app.log", "logs/a.log", "logs/deep/b.log", "build/out.o", "build/keep", "abs", "sub/abs", "temp1", "temp12", "x/cache1/y", "x/cachedir", "src/main.c"]) file(c, p, p);

@@ -309,3 +309,23 @@ describe("--parents, --exclude, --link", () => {
     expect(rows(await plan({ src: ["f"], dest: "/existing/", link: true }))).toEqual(["existing directory 755 0:0", "existing/f file 644 0:0"]);
   });
 });
+
+describe("hard links and overwrites", () => {
+  test("replacing a file that others hard-link keeps their content (they keep the old inode)", async () => {
+    const d = join(work, "hl-over");
+    mkdirSync(join(d, "one"), { recursive: true });
+    mkdirSync(join(d, "two"), { recursive: true });
+    writeFileSync(join(d, "one/a"), "old");
+    linkSync(join(d, "one/a"), join(d, "one/b"));
+    linkSync(join(d, "one/a"), join(d, "one/c"));
+    writeFileSync(join(d, "two/a"), "new!");
+    const tree = new DirectorySourceTree(d, { owner: { uid: 0, gid: 0 } });
+    const entries = await plan({ src: ["one", "two"], dest: "/o/" }, tree);
+    expect(rows(entries)).toEqual(["o directory 755 0:0", "o/a file 644 0:0", "o/b file 644 0:0", "o/c hardlink 644 0:0 -> o/b"]);
+    const content = (p: string) => {
+      const e = entries.find((x) => x.path === p);
+      return e?.type === "file" && "path" in e.content ? execFileSync("cat", [e.content.path]).toString() : undefined;
+    };
+    expect([content("o/a"), content("o/b")]).toEqual(["new!", "old"]);
+  });
+});

@@ -1,6 +1,6 @@
 import { StrataError } from "@strata/graph";
 import type { LayerEntry } from "@strata/oci";
-import { compareBytes, dirname } from "../context/go-path.ts";
+import { dirname, sortBytes } from "../context/go-path.ts";
 import type { BaseFs, BaseNode } from "./base-fs.ts";
 import type { Owner } from "./chown.ts";
 import { resolveInRoot } from "./resolve-path.ts";
@@ -15,6 +15,8 @@ export type PlannedEntry = Exclude<LayerEntry, { type: "whiteout" } | { type: "o
  */
 export class OutputTree {
   private readonly planned = new Map<string, PlannedEntry>();
+  /** Paths that planned hard links point at. */
+  private readonly linkTargets = new Set<string>();
 
   constructor(
     readonly base: BaseFs,
@@ -43,13 +45,40 @@ export class OutputTree {
   }
 
   put(e: PlannedEntry): void {
+    const old = this.planned.get(e.path);
+    if (old?.type === "file" && this.linkTargets.has(e.path)) this.detachLinks(old);
     this.planned.set(e.path, e);
+    if (e.type === "hardlink") this.linkTargets.add(e.linkname);
   }
 
   /** Forgets planned entries at and below `path` (a replaced tree). */
   removePlanned(path: string): void {
     const prefix = path + "/";
-    for (const p of [...this.planned.keys()]) if (p === path || p.startsWith(prefix)) this.planned.delete(p);
+    for (const p of [...this.planned.keys()]) {
+      if (p !== path && !p.startsWith(prefix)) continue;
+      const old = this.planned.get(p);
+      if (old?.type === "file" && this.linkTargets.has(p)) this.detachLinks(old);
+      this.planned.delete(p);
+    }
+  }
+
+  /**
+   * A file that hard links point at is being replaced: on disk the links would keep the old
+   * inode, so the first link becomes the holder of the old content and the others follow it.
+   */
+  private detachLinks(old: Extract<PlannedEntry, { type: "file" }>): void {
+    this.linkTargets.delete(old.path);
+    let holder: string | undefined;
+    for (const [p, e] of this.planned) {
+      if (e.type !== "hardlink" || e.linkname !== old.path) continue;
+      if (holder === undefined) {
+        holder = p;
+        this.planned.set(p, { ...old, path: p, mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime });
+      } else {
+        this.planned.set(p, { ...e, linkname: holder });
+        this.linkTargets.add(holder);
+      }
+    }
   }
 
   /**
@@ -81,6 +110,7 @@ export class OutputTree {
         }
       }
     }
-    return [...all.values()].sort((a, b) => compareBytes(a.path, b.path));
+    const byPath = new Map([...all.values()].map((e) => [e.path, e]));
+    return sortBytes([...byPath.keys()]).map((p) => byPath.get(p) as PlannedEntry);
   }
 }

@@ -1,6 +1,6 @@
 import { StrataError } from "@strata/graph";
 import type { LayerEntry } from "@strata/oci";
-import { basename, compareBytes, dirname, joinRel, rootRelative } from "../context/go-path.ts";
+import { basename, dirname, joinRel, rootRelative, sortBytes } from "../context/go-path.ts";
 import { containsWildcards } from "../context/go-match.ts";
 import { onlyPrefixPatterns, PatternMatcher, someLiteralPatternUnder, type MatchInfo } from "../context/pattern-matcher.ts";
 import { EMPTY_BASE, type BaseFs } from "./base-fs.ts";
@@ -237,7 +237,7 @@ class Planner {
       entry.copied = true;
     }
     pending.push(entry);
-    for (const name of [...tree.readdir(src)].sort(compareBytes)) {
+    for (const name of sortBytes([...tree.readdir(src)])) {
       this.copyNode(joinRel(src, name), joinRel(comps, name), joinRel(target, name), true, childInc, childExc, pending, include, links);
     }
     pending.pop();

@@ -3,7 +3,7 @@ import { createReadStream, lstatSync, readdirSync, readlinkSync, type Stats } fr
 import { join } from "node:path";
 import type { EntryContent } from "@strata/oci";
 import type { ContextSnapshot } from "../context/snapshot.ts";
-import { compareBytes } from "../context/go-path.ts";
+import { sortBytes } from "../context/go-path.ts";
 
 export type SourceNodeType = "file" | "directory" | "symlink" | "char-device" | "block-device" | "fifo";
 
@@ -108,7 +108,7 @@ export class DirectorySourceTree implements SourceTree {
   }
 
   readdir(path: string): readonly string[] {
-    return readdirSync(this.abs(path)).sort(compareBytes);
+    return sortBytes(readdirSync(this.abs(path)));
   }
 
   content(path: string): EntryContent {
@@ -188,7 +188,7 @@ export class MemorySourceTree implements SourceTree {
     for (const p of this.nodes.keys()) {
       if (p !== "" && p.startsWith(prefix) && !p.slice(prefix.length).includes("/")) out.push(p.slice(prefix.length));
     }
-    return out.sort(compareBytes);
+    return sortBytes(out);
   }
 
   content(path: string): EntryContent {

@@ -1,5 +1,5 @@
 import { StrataError } from "@strata/graph";
-import { compareBytes, joinRel, rootRelative } from "../context/go-path.ts";
+import { joinRel, rootRelative, sortBytes } from "../context/go-path.ts";
 import { containsWildcards, goMatch } from "../context/go-match.ts";
 import { PatternMatcher } from "../context/pattern-matcher.ts";
 import { resolveInRoot } from "./resolve-path.ts";
@@ -71,7 +71,7 @@ export function resolveSources(tree: SourceTree, arg: string, opts: ResolveOptio
       const dir = joinRel(baseDir, rel);
       const node = tree.lstat(dir);
       if (!node || node.type !== "directory") return;
-      for (const name of [...tree.readdir(dir)].sort(compareBytes)) {
+      for (const name of sortBytes([...tree.readdir(dir)])) {
         const childRel = joinRel(rel, name);
         if (goMatch(pattern, childRel)) {
           if (!opts.exclude?.matches(childRel)) paths.push(joinRel(baseDir, childRel));
