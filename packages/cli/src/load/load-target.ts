@@ -1,5 +1,6 @@
-import { existsSync, statSync } from "node:fs";
-import { basename, resolve } from "node:path";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { basename, dirname, resolve } from "node:path";
+import { formatDiagnostic } from "../ui/report-error.ts";
 import { StrataError, type LayerGraph } from "@strata/graph";
 import type { CliContext } from "../context.ts";
 import { readEvalCache, writeEvalCache } from "./eval-cache.ts";
@@ -21,18 +22,16 @@ export interface LoadedGraphs {
 }
 
 /** Loads FILE (image module or Dockerfile) into the graphs of all its targets. */
-export async function loadGraphs(file: string, ctx: CliContext, opts: { evalCache?: boolean } = {}): Promise<LoadedGraphs> {
+export async function loadGraphs(file: string, ctx: CliContext, opts: { evalCache?: boolean; contextDir?: string } = {}): Promise<LoadedGraphs> {
   const abs = resolve(ctx.cwd, file);
-  if (isDockerfileName(file)) {
-    throw new StrataError("STRATA_NOT_IMPLEMENTED", "Dockerfile input needs the Dockerfile front end", { hint: "coming with @strata/dockerfile" });
+  if (!existsSync(abs) || !statSync(abs).isFile()) {
+    throw new StrataError("STRATA_FILE_NOT_FOUND", `no such file: ${file}`, { hint: "give the path of a .image.ts module or a Dockerfile" });
   }
+  if (isDockerfileName(file)) return loadDockerfile(file, abs, ctx);
   if (!/\.(m|c)?[jt]sx?$/.test(file)) {
     throw new StrataError("STRATA_UNKNOWN_INPUT", `don't know how to read ${file}`, {
       hint: "give a .image.ts module, or a Dockerfile named Dockerfile, *.Dockerfile, Dockerfile.* or Containerfile",
     });
-  }
-  if (!existsSync(abs) || !statSync(abs).isFile()) {
-    throw new StrataError("STRATA_FILE_NOT_FOUND", `no such file: ${file}`, { hint: "give the path of a .image.ts module or a Dockerfile" });
   }
   const cacheDir = strataHome(ctx.env);
   const useCache = opts.evalCache ?? ctx.env.STRATA_NO_EVAL_CACHE === undefined;
@@ -56,7 +55,8 @@ export interface LoadedTarget {
 
 export async function loadTarget(file: string, target: string | undefined, ctx: CliContext): Promise<LoadedTarget> {
   const all = await loadGraphs(file, ctx);
-  const name = target ?? all.defaultTarget;
+  // Dockerfile stage names are case-insensitive (BuildKit lower-cases them).
+  const name = target !== undefined && all.kind === "dockerfile" ? target.toLowerCase() : (target ?? all.defaultTarget);
   const names = [...all.targets.keys()];
   if (!name) {
     throw new StrataError("STRATA_NO_DEFAULT_TARGET", `${file} has no default target`, {
@@ -70,4 +70,23 @@ export async function loadTarget(file: string, target: string | undefined, ctx: 
     });
   }
   return { graph, name, file: all.file, all };
+}
+
+/**
+ * A Dockerfile: imported into the builders' graphs, one target per stage (by name, or by
+ * index for unnamed stages). The `.dockerignore` that docker would apply (`<Dockerfile>.dockerignore`,
+ * else the context's) becomes the context's exclude list.
+ */
+async function loadDockerfile(file: string, abs: string, ctx: CliContext, contextDir = dirname(abs)): Promise<LoadedGraphs> {
+  const [{ importDockerfile }, { findIgnoreFile }] = await Promise.all([import("@strata/dockerfile"), import("@strata/build")]);
+  const ignore = findIgnoreFile(contextDir, abs);
+  const imported = importDockerfile(readFileSync(abs), { file: abs, ...(ignore ? { ignore: ignore.patterns } : {}) });
+  for (const d of imported.diagnostics) if (d.severity !== "error") ctx.stderr(formatDiagnostic(d, ctx.color));
+  const targets = new Map<string, LayerGraph>();
+  for (const s of imported.stages) {
+    const g = s.image.toGraph();
+    targets.set(s.name ?? String(s.index), g);
+  }
+  const last = imported.stages[imported.stages.length - 1]!;
+  return { file: abs, kind: "dockerfile", targets, defaultTarget: last.name ?? String(last.index) };
 }

@@ -19,6 +19,8 @@ export interface ExportOptions {
   readonly escapeToken?: "\\" | "`";
   /** A name for the target stage (e.g. the export name); other stages are named from their images. */
   readonly targetName?: string | undefined;
+  /** Names for stages by image digest (e.g. a module's export names); else named from their images. */
+  readonly stageNames?: ReadonlyMap<string, string>;
 }
 
 export interface ExportResult {
@@ -43,7 +45,7 @@ export interface ExportResult {
 export function exportDockerfile(graph: LayerGraph, opts: ExportOptions = {}): ExportResult {
   const esc = opts.escapeToken ?? "\\";
   const features = syntaxFeatures(opts.syntax ?? "latest");
-  const plans = planStages(graph, { targetName: opts.targetName });
+  const plans = planStages(graph, { targetName: opts.targetName, stageNames: opts.stageNames });
   const contexts = new Map<string, { path: string; include?: readonly string[] | undefined; exclude?: readonly string[] | undefined }>();
 
   const useContext = (op: Op) => {

@@ -30,7 +30,7 @@ export interface StagePlan {
  * `from(image)` parents, become stages (dependencies first, the target last), each starting
  * from its parent stage or from the image source at the bottom of its filesystem chain.
  */
-export function planStages(graph: LayerGraph, opts: { targetName?: string | undefined }): StagePlan[] {
+export function planStages(graph: LayerGraph, opts: { targetName?: string | undefined; stageNames?: ReadonlyMap<string, string> | undefined }): StagePlan[] {
   const byId = new Map<Digest, StagePlan>();
   const plans: StagePlan[] = [];
   const plan = (def: ImageDefinition): StagePlan => {
@@ -48,7 +48,7 @@ export function planStages(graph: LayerGraph, opts: { targetName?: string | unde
       base = { source: bottomSource(def) };
       steps = def.steps;
     }
-    const p: StagePlan = { def, id, name: def.name, base, steps };
+    const p: StagePlan = { def, id, name: def.name ?? opts.stageNames?.get(id), base, steps };
     byId.set(id, p);
     plans.push(p);
     return p;
