@@ -72,6 +72,12 @@ describe("context walk with .dockerignore", () => {
     expect(snap.skipped).toEqual([{ path: "fifo", kind: "fifo" }, { path: "sock", kind: "socket" }]);
   });
 
+  test("the context directory may be a symlink to a directory", () => {
+    const root = tree({ "f": "1" });
+    symlinkSync(root, join(work, `alias${n}`));
+    expect(paths(join(work, `alias${n}`), { ignoreFile: false })).toEqual(["f"]);
+  });
+
   test("a bad pattern is a coded error; a missing context too", () => {
     const root = tree({ "f": "", ".dockerignore": "[\n" });
     expect(() => snapshotContext(root)).toThrowError(expect.objectContaining({ code: "STRATA_IGNORE_BAD_PATTERN" }));

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, type Stats } from "node:fs";
+import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync, type Stats } from "node:fs";
 import { open } from "node:fs/promises";
 import { resolve } from "node:path";
 import { StrataError } from "@strata/graph";
@@ -53,7 +53,7 @@ export function snapshotContext(dir: string, opts: SnapshotOptions = {}): Contex
   const root = resolve(dir);
   let rootStat: Stats;
   try {
-    rootStat = lstatSync(root);
+    rootStat = statSync(root); // the context itself may be a symlink to a directory
   } catch (e) {
     throw new StrataError("STRATA_CONTEXT_NOT_FOUND", `build context ${root} does not exist`, { cause: e });
   }
@@ -73,7 +73,7 @@ export function snapshotContext(dir: string, opts: SnapshotOptions = {}): Contex
 
   const started = Date.now();
   const walker = new Walker(root, include, exclude);
-  walker.walk("", [], [], []);
+  walker.walk("", [], [], [], false);
   const cache = opts.statCache instanceof StatCache ? opts.statCache : typeof opts.statCache === "string" ? StatCache.open(opts.statCache, root) : StatCache.memory();
   return new ContextSnapshot(root, walker.entries, walker.skipped, cache, started - (opts.racyWindowMs ?? 1000), include === undefined);
 }
@@ -106,12 +106,15 @@ class Walker {
     this.onlyPrefixExceptions = exclude ? onlyPrefixPatterns(exclude, true) : true;
   }
 
-  walk(rel: string, incInfo: MatchInfo, excInfo: MatchInfo, parents: Pending[]): void {
+  /** `skipped`: this directory itself is excluded (walked only for possible exceptions). */
+  walk(rel: string, incInfo: MatchInfo, excInfo: MatchInfo, parents: Pending[], skipped: boolean): void {
     const abs = rel === "" ? this.root : `${this.root}/${rel}`;
     let names: string[];
     try {
       names = readdirSync(abs);
     } catch (e) {
+      // fsutil ignores a permission error on a path it would not send anyway.
+      if (skipped && (e as NodeJS.ErrnoException).code === "EACCES") return;
       throw new StrataError("STRATA_CONTEXT_UNREADABLE", `cannot read directory ${rel || "."} of the build context: ${(e as Error).message}`, {
         cause: e,
         hint: "exclude it in .dockerignore if the build does not need it",
@@ -165,7 +168,7 @@ class Walker {
       }
       if (isDir) {
         parents.push({ entry, emitted: !skip });
-        this.walk(path, childInc, childExc, parents);
+        this.walk(path, childInc, childExc, parents, skip);
         parents.pop();
       }
     }
