@@ -97,23 +97,38 @@ function entriesOf(root) {
 }
 
 // --- helpers --------------------------------------------------------------------------
+/** Median wall time in seconds; `lastCpu` gets that run's CPU seconds in this process (all threads). */
+let lastCpu = 0;
 async function median(fn, before = () => {}) {
-  const times = [];
+  const runs = [];
   for (let i = 0; i < RUNS; i++) {
     before();
+    const c = process.cpuUsage();
     const t = performance.now();
     await fn(i);
-    times.push(performance.now() - t);
+    const cpu = process.cpuUsage(c);
+    runs.push({ wall: performance.now() - t, cpu: (cpu.user + cpu.system) / 1e6 });
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)] / 1000;
+  runs.sort((a, b) => a.wall - b.wall);
+  const mid = runs[Math.floor(runs.length / 2)];
+  lastCpu = mid.cpu;
+  return mid.wall / 1000;
 }
 const mb = (bytes) => bytes / 1e6;
 const rows = [];
-function report(what, seconds, bytes, files) {
-  const row = { what, seconds: seconds.toFixed(2), "MB/s": (mb(bytes) / seconds).toFixed(0), "files/s": files ? Math.round(files / seconds) : "" };
+/** `inProcess`: also report MB per CPU-second of this process (steadier than wall time on a busy machine). */
+function report(what, seconds, bytes, files, inProcess = false) {
+  const row = {
+    what,
+    seconds: seconds.toFixed(2),
+    "MB/s": (mb(bytes) / seconds).toFixed(0),
+    "files/s": files ? Math.round(files / seconds) : "",
+    "MB/cpu-s": inProcess && lastCpu > 0 ? (mb(bytes) / lastCpu).toFixed(0) : "",
+  };
   rows.push(row);
-  console.log(`${what.padEnd(58)} ${row.seconds.padStart(6)} s ${row["MB/s"].padStart(6)} MB/s ${String(row["files/s"]).padStart(8)} files/s`);
+  console.log(
+    `${what.padEnd(66)} ${row.seconds.padStart(6)} s ${row["MB/s"].padStart(6)} MB/s ${String(row["files/s"]).padStart(7)} files/s ${row["MB/cpu-s"].padStart(5)} MB/cpu-s`,
+  );
 }
 const out = join(BENCH_DIR, "out");
 mkdirSync(out, { recursive: true });
@@ -134,7 +149,7 @@ for (const [name, root] of [[`${smallCount} small files`, small], ["4 large file
     const r = await writeLayer(entries, { to: { file: fresh("layer.tar") } });
     size = r.size;
   });
-  report(`writeLayer, ${name} (uncompressed, hashed)`, t, bytes, files);
+  report(`writeLayer, ${name} (uncompressed, hashed)`, t, bytes, files, true);
   const g = await median(async () => execFileSync("tar", ["-cf", fresh("gnu.tar"), "-C", root, "."]));
   report(`GNU tar -cf, ${name}`, g, bytes, files);
   const gs = await median(async () => execFileSync("sh", ["-c", `tar -cf - -C ${root} . | tee ${fresh("gnu.tar")} | sha256sum`]));
@@ -144,7 +159,7 @@ for (const [name, root] of [[`${smallCount} small files`, small], ["4 large file
     async () => extractLayer(createReadStream(join(out, "layer.tar"), { highWaterMark: 1 << 20 }), join(out, "x"), { mode: "apply" }),
     () => fresh("x"),
   );
-  report(`extractLayer, ${name}`, x, bytes, files);
+  report(`extractLayer, ${name}`, x, bytes, files, true);
   const gx = await median(
     async () => execFileSync("tar", ["-xf", join(out, "layer.tar"), "-C", join(out, "gx")]),
     () => mkdirSync(fresh("gx")),
@@ -167,7 +182,7 @@ for (const level of [6, 1]) {
       async () => gzipBlob(createReadStream(tarPath, { highWaterMark: 1 << 20 }), { to: { file: join(out, "layer.tar.gz") }, level, threads }),
       () => fresh("layer.tar.gz"),
     );
-    report(`gzipBlob level ${level}, ${threads} thread${threads > 1 ? "s" : ""}`, t, tarSize);
+    report(`gzipBlob level ${level}, ${threads} thread${threads > 1 ? "s" : ""}`, t, tarSize, 0, true);
   }
 }
 const gz = await median(async () => execFileSync("sh", ["-c", `gzip -6 -c ${tarPath} > ${fresh("gnu.tar.gz")}`]));

@@ -65,7 +65,11 @@ export class GzipSink implements ByteSink {
     this.members++;
     // At most `threads` compressions at once: wait for the oldest before starting another.
     while (this.inflight.length >= this.threads) await this.drainOne();
-    const job = new Promise<Buffer>((resolve, reject) => gzip(input, { level: this.level }, (err, out) => (err ? reject(err) : resolve(out))));
+    // A large output chunk keeps each job on its pool thread (the 16 KiB default bounces to
+    // the main thread every 16 KiB); the compressed bytes do not depend on it.
+    const job = new Promise<Buffer>((resolve, reject) =>
+      gzip(input, { level: this.level, chunkSize: 1 << 20 }, (err, out) => (err ? reject(err) : resolve(out))),
+    );
     job.catch(() => {}); // awaited in order by drainOne; this only silences the unhandled-rejection warning
     this.inflight.push(job);
   }
