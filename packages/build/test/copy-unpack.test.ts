@@ -1,6 +1,6 @@
 /** ADD of local archives: detection by content, safe unpacking, compression through system tools. */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LayerEntry } from "@strata/oci";
@@ -180,5 +180,32 @@ describe("safe unpacking", () => {
     } finally {
       process.env.PATH = path;
     }
+  });
+});
+
+describe("tar formats", () => {
+  const longName = `${"dir-with-a-long-name/".repeat(6)}file-with-a-long-name.txt`;
+  test.each(["gnu", "posix", "ustar", "v7"])("GNU tar --format=%s: long names, long link targets, large ids", async (format) => {
+    const d = mkdtempSync(join(work, "fmt-"));
+    mkdirSync(join(d, longName, ".."), { recursive: true });
+    writeFileSync(join(d, longName), "deep");
+    symlinkSync(format === "ustar" || format === "v7" ? "short" : longName, join(d, "lnk"));
+    const bigIds = format === "gnu" || format === "posix";
+    const args = ["--numeric-owner", `--format=${format}`, "-C", d, "-cf", "-", ...(bigIds ? ["--owner=3000000", "--group=3000001"] : []), format === "ustar" || format === "v7" ? "lnk" : "."];
+    const bytes = execFileSync("tar", args, { maxBuffer: 1 << 26 });
+    const entries = await add(new MemorySourceTree().file("a.tar", bytes), ["a.tar"], "/x/");
+    const lnk = entries.find((e) => e.path === "x/lnk");
+    expect(lnk?.type === "symlink" ? lnk.linkname : undefined).toBe(format === "ustar" || format === "v7" ? "short" : longName);
+    if (format === "gnu" || format === "posix") {
+      const f = entries.find((e) => e.path === `x/${longName}`);
+      expect(f?.type).toBe("file");
+      expect(f && f.type === "file" ? [f.uid, f.gid, f.size] : undefined).toEqual([3000000, 3000001, 4]);
+    }
+  });
+
+  test("a truncated archive is an error, not a short file", async () => {
+    const t = await tarOf([{ name: "big", body: Buffer.alloc(5000, 1) }]);
+    const tree = new MemorySourceTree().file("t.tar", t.subarray(0, 2048));
+    await expect(add(tree, ["t.tar"], "/x/")).rejects.toMatchObject({ code: "STRATA_COPY_BAD_ARCHIVE" });
   });
 });

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { StrataError } from "@strata/graph";
-import { extract, type Header } from "tar-stream";
+import { checksumOk, readTar, type TarMember } from "./tar-reader.ts";
 
 export type ArchiveCompression = "none" | "gzip" | "bzip2" | "xz" | "zstd";
 
@@ -110,17 +110,7 @@ function command(src: Readable, cmd: string, pkg: string): Readable {
 export function isTarHeader(block: Uint8Array): boolean {
   if (block.length < 512) return false;
   if (block.subarray(0, 512).every((b) => b === 0)) return false;
-  const field = Buffer.from(block.subarray(148, 156)).toString("latin1").replace(/[\0 ]+$/, "").replace(/^[\0 ]+/, "");
-  if (!/^[0-7]+$/.test(field)) return false;
-  const want = parseInt(field, 8);
-  let unsigned = 0;
-  let signed = 0;
-  for (let i = 0; i < 512; i++) {
-    const b = i >= 148 && i < 156 ? 0x20 : (block[i] as number);
-    unsigned += b;
-    signed += b > 127 ? b - 256 : b;
-  }
-  return want === unsigned || want === signed;
+  return checksumOk(block);
 }
 
 /** Reads just enough of a (possibly compressed) stream to tell whether it is a tar archive. */
@@ -142,27 +132,9 @@ export async function looksLikeArchive(input: AsyncIterable<Uint8Array>): Promis
   return isTarHeader(Buffer.concat(parts));
 }
 
-export interface ArchiveMember {
-  readonly header: Header;
-  /** The member's bytes (regular files), read in order; must be consumed before the next member. */
-  readonly body: AsyncIterable<Buffer>;
-}
+export type { TarMember } from "./tar-reader.ts";
 
-/** The members of a (possibly compressed) tar archive, in archive order (pax and GNU long names decoded). */
-export async function* readArchive(input: AsyncIterable<Uint8Array>): AsyncGenerator<ArchiveMember> {
-  const ex = extract();
-  const src = Readable.from(decompressArchive(input));
-  src.on("error", (e) => ex.destroy(e));
-  src.pipe(ex);
-  try {
-    for await (const entry of ex) {
-      yield { header: entry.header, body: entry as AsyncIterable<Buffer> };
-      entry.resume();
-    }
-  } catch (e) {
-    if (e instanceof StrataError) throw e;
-    throw new StrataError("STRATA_COPY_BAD_ARCHIVE", `cannot read the archive: ${(e as Error).message}`, { cause: e });
-  } finally {
-    src.destroy();
-  }
+/** The members of a (possibly compressed) tar archive, in archive order. */
+export function readArchive(input: AsyncIterable<Uint8Array>): AsyncGenerator<{ header: TarMember; body: AsyncIterable<Buffer> }> {
+  return readTar(decompressArchive(input));
 }

@@ -7,7 +7,6 @@ import { EMPTY_BASE, type BaseFs } from "./base-fs.ts";
 import { parseChmod, type ModeChange } from "./chmod.ts";
 import { resolveChown, type Owner } from "./chown.ts";
 import { OutputTree } from "./output-tree.ts";
-import { resolveInRoot } from "./resolve-path.ts";
 import { resolveSources, type ResolvedSource } from "./sources.ts";
 import type { SourceNode, SourceTree } from "./source-tree.ts";
 import { isArchiveSource, unpackArchive } from "./unpack.ts";

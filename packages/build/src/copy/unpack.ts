@@ -62,17 +62,16 @@ export async function unpackArchive(tree: SourceTree, path: string, dest: string
     const existing = out.lstat(target);
     if (existing && (existing.type !== "directory" || !isDir)) out.removePlanned(target);
     const meta = {
-      mode: (h.mode ?? 0o644) & 0o7777,
-      uid: opts.owner ? opts.owner.uid : (h.uid ?? 0),
-      gid: opts.owner ? opts.owner.gid : (h.gid ?? 0),
-      mtime: h.mtime ? Math.floor(h.mtime.getTime() / 1000) : 0,
+      mode: h.mode,
+      uid: opts.owner ? opts.owner.uid : h.uid,
+      gid: opts.owner ? opts.owner.gid : h.gid,
+      mtime: Math.max(0, h.mtime),
     };
     switch (h.type) {
       case "directory":
         out.put({ type: "directory", path: target, ...meta });
         break;
-      case "file":
-      case "contiguous-file": {
+      case "file": {
         const parts: Buffer[] = [];
         let size = 0;
         for await (const chunk of body) {
@@ -90,10 +89,10 @@ export async function unpackArchive(tree: SourceTree, path: string, dest: string
         break;
       }
       case "symlink":
-        out.put({ type: "symlink", path: target, linkname: h.linkname ?? "", ...meta });
+        out.put({ type: "symlink", path: target, linkname: h.linkname, ...meta });
         break;
       case "link": {
-        const linkName = cleanArchivePath(h.linkname ?? "");
+        const linkName = cleanArchivePath(h.linkname);
         if (linkName === "") throw unsafe(h.name, "a hard link to the extraction root");
         let to = joinRel(dest, resolveUnder(out, dest, linkName, false));
         for (let guard = 0; out.get(to)?.type === "hardlink" && guard < MAX_LINKS; guard++) to = (out.get(to) as { linkname: string }).linkname;
@@ -104,17 +103,14 @@ export async function unpackArchive(tree: SourceTree, path: string, dest: string
         out.put({ type: "hardlink", path: target, linkname: to, ...meta });
         break;
       }
-      case "character-device":
+      case "char-device":
       case "block-device":
-        out.put({ type: h.type === "character-device" ? "char-device" : "block-device", path: target, devmajor: h.devmajor ?? 0, devminor: h.devminor ?? 0, ...meta });
+        out.put({ type: h.type, path: target, devmajor: h.devmajor, devminor: h.devminor, ...meta });
         break;
       case "fifo":
         out.put({ type: "fifo", path: target, ...meta });
         break;
-      default:
-        throw new StrataError("STRATA_COPY_ARCHIVE_UNSUPPORTED", `archive member ${JSON.stringify(h.name)} has unsupported type ${String((h as { type: unknown }).type)}`);
     }
-    if (h.type !== "file" && h.type !== "contiguous-file") for await (const _ of body) void _;
   }
 }
 
