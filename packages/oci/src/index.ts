@@ -14,7 +14,7 @@ export { extractLayer, type ExtractOptions, type ExtractResult, type ExtractWarn
 export { isImageIndex, openUncompressed, manifestDescriptor, type ImageLayer, type OciImage, type OciImageIndex, type BlobReader } from "./image/image.ts";
 export { encodeJson, jsonBlob, createConfig, createManifest, createIndex, sha256Of, type JsonBlob, type ImageFormat, type CreateManifestOptions, type CreateIndexOptions } from "./image/json-blob.ts";
 export { parseManifest, parseIndex, parseConfig, parseDockerArchiveManifest, type DockerArchiveRecord } from "./image/parse.ts";
-export { imageFromStore, indexFromStore, assembleImage, assembleIndex, readJsonBlob, type AssembleImageOptions } from "./image/store-image.ts";
+export { imageFromStore, indexFromStore, assembleImage, assembleIndex, copyImageToStore, readJsonBlob, type AssembleImageOptions } from "./image/store-image.ts";
 export type { ArchiveTarget } from "./formats/archive-writer.ts";
 export { writeOciLayout, REF_NAME_ANNOTATION, type LayoutTarget, type LayoutImage, type WriteLayoutOptions } from "./formats/oci-layout-write.ts";
 export { readOciLayout, listOciLayout, hostPlatform, type ReadLayoutOptions, type LayoutEntry } from "./formats/oci-layout-read.ts";

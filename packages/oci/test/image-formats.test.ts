@@ -7,6 +7,7 @@ import {
   FsBlobStore,
   assembleImage,
   assembleIndex,
+  copyImageToStore,
   MediaType,
   checkImage,
   listDockerArchive,
@@ -213,12 +214,24 @@ describe.runIf(dockerUp)("docker-archive and docker load", () => {
     expect(big?.slice(0, 64)).toBe(sha256File(join(src, "data/big.bin")).slice(7));
   });
 
-  test("docker save gives back the same layers (diffIDs), readable and valid", async () => {
+  test("docker save gives back the same layers (diffIDs), readable, valid, and copyable into a store", async () => {
     const saved = join(dir, "saved.tar");
     run(DOCKER, ["save", "-o", saved, tag]);
     const img = await readDockerArchive(saved);
     await validateImage(img);
     expect(img.config.rootfs.diff_ids).toEqual(image.config.rootfs.diff_ids);
+    const store = new FsBlobStore(join(dir, "store-from-docker"));
+    const stored = await copyImageToStore(img, store);
+    expect(stored.manifestDigest).toBe(img.manifestDigest);
+    expect(stored.layers.map((l) => l.path)).toEqual(img.layers.map((l) => store.pathOf(l.descriptor.digest)));
+    await validateImage(stored);
+  });
+
+  test("copyImageToStore refuses a docker-archive whose config lies about a layer", async () => {
+    const saved = join(dir, "saved.tar");
+    const img = await readDockerArchive(saved);
+    const lying = { ...img, layers: [{ ...(img.layers[0] as OciImage["layers"][number]), open: (img.layers[1] as OciImage["layers"][number]).open }, ...img.layers.slice(1)] };
+    await expect(copyImageToStore(lying, new FsBlobStore(join(dir, "store-lies")))).rejects.toMatchObject({ code: expect.stringMatching(/STRATA_(DIGEST|SIZE)_MISMATCH/) });
   });
 
   test("docker loads multi-member gzip layers kept compressed in the archive", async () => {

@@ -111,6 +111,24 @@ export async function assembleImage(opts: AssembleImageOptions): Promise<OciImag
   return imageFromStore(opts.store, manifest.descriptor);
 }
 
+/**
+ * Copies an image's blobs (layers, config, manifest — raw bytes) into `store`, verifying
+ * every digest and size on the way (so a docker-archive whose layers were described from
+ * its config is checked here), and returns the image as read from the store. Blobs already
+ * present are skipped. This is how a base image from an OCI layout or a `docker save`
+ * archive enters the build store.
+ */
+export async function copyImageToStore(image: OciImage, store: BlobStore): Promise<OciImage> {
+  for (const layer of image.layers) {
+    const { digest, size } = layer.descriptor;
+    if ((await store.size(digest)) === size) continue;
+    await store.put(await layer.open(), { digest, size });
+  }
+  await store.put(image.configBytes, { digest: image.manifest.config.digest, size: image.manifest.config.size });
+  await store.put(image.manifestBytes, { digest: image.manifestDigest, size: image.manifestBytes.length });
+  return imageFromStore(store, { mediaType: image.manifestMediaType, digest: image.manifestDigest, size: image.manifestBytes.length });
+}
+
 /** Writes an index over images whose blobs are all in `store`. */
 export async function assembleIndex(
   store: BlobStore,
