@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { lstatSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
@@ -191,6 +191,24 @@ describe.runIf(hasCommand("skopeo") && hasCommand("umoci", ["--version"]))("OCI 
     const img = await readDockerArchive(out);
     await validateImage(img);
     expect(img.config.rootfs.diff_ids).toEqual(image.config.rootfs.diff_ids);
+  });
+});
+
+const CONTAINERD = "/var/run/docker/containerd/containerd.sock";
+describe.runIf(hasCommand("ctr", ["--version"]) && existsSync(CONTAINERD))("containerd", () => {
+  test("imports our OCI archive and unpacks its multi-member gzip layers (checking diffIDs), in a private namespace", async () => {
+    const archive = join(dir, "for-containerd.oci.tar");
+    await writeOciLayout([{ image: gzImage, ref: "gz" }], { file: archive });
+    const ns = `strata-oci-test-${randomBytes(4).toString("hex")}`;
+    const ctr = (...args: string[]): string => run("ctr", ["--address", CONTAINERD, "-n", ns, ...args]);
+    try {
+      expect(ctr("images", "import", "--base-name", "strata/test", archive)).toContain("unpacking strata/test:gz");
+      expect(ctr("images", "ls", "-q").trim()).toBe("strata/test:gz");
+      expect(ctr("snapshots", "ls")).toContain(image.config.rootfs.diff_ids[0]?.slice(7) ?? "none");
+    } finally {
+      spawnSync("sh", ["-c", `ctr --address ${CONTAINERD} -n ${ns} images rm --sync $(ctr --address ${CONTAINERD} -n ${ns} images ls -q)`], { stdio: "ignore" });
+      spawnSync("ctr", ["--address", CONTAINERD, "namespaces", "rm", ns], { stdio: "ignore" });
+    }
   });
 });
 
