@@ -1,1 +1,1 @@
-export {};
+export { generateImageModule, type GenerateOptions, type GeneratedModule, type GeneratedTarget } from "./generate.ts";

@@ -11,5 +11,6 @@ export const COMMANDS: ReadonlyArray<{ readonly name: string; readonly summary: 
   { name: "graph", summary: "print the layer graph of an image module or Dockerfile (json, mermaid, dot)", load: () => import("./graph.ts") },
   { name: "check", summary: "type-check image modules with the TypeScript compiler", load: () => import("./check.ts") },
   { name: "dockerfile", summary: "write a target as a Dockerfile (or normalise a Dockerfile)", load: () => import("./dockerfile.ts") },
+  { name: "import", summary: "convert a Dockerfile into a typed .image.ts module (verified: same graph digests)", load: () => import("./import.ts") },
   { name: "parse", summary: "parse a Dockerfile: diagnostics, BuildKit's tree dump, or the AST as JSON", load: () => import("./parse.ts") },
 ];

@@ -1,0 +1,171 @@
+import {
+  IndentationText,
+  NewLineKind,
+  Project,
+  QuoteKind,
+  VariableDeclarationKind,
+  type CodeBlockWriter,
+  type SourceFile,
+  type StatementStructures,
+  type WriterFunction,
+  StructureKind,
+  ts,
+} from "ts-morph";
+import type { CommentLine } from "./comments.ts";
+import type { ChainCall } from "./instructions.ts";
+import { print } from "./literals.ts";
+import { CORE_NAMES, type CoreName } from "./names.ts";
+
+/** A top-level const of the module. */
+export interface ConstDecl {
+  readonly kind: "const";
+  readonly name: string;
+  readonly exported: boolean;
+  readonly comments: readonly CommentLine[];
+  /** A chain (stage) or a plain expression (arg, context, list). */
+  readonly head: ts.Expression;
+  readonly calls?: readonly ChainCall[];
+  readonly trailing?: readonly string[];
+  /** Separate from the statement before by a blank line. */
+  readonly blankBefore: boolean;
+}
+
+/** `export default <chain or name>`. */
+export interface DefaultExport {
+  readonly kind: "default";
+  readonly comments: readonly CommentLine[];
+  readonly head: ts.Expression;
+  readonly calls?: readonly ChainCall[];
+  readonly trailing?: readonly string[];
+}
+
+export type ModuleItem = ConstDecl | DefaultExport;
+
+export interface ModulePlan {
+  readonly imports: ReadonlySet<CoreName>;
+  readonly items: readonly ModuleItem[];
+  /** `export { buildEnv as "build-env" }`: stage names that are not identifiers. */
+  readonly aliases: ReadonlyArray<{ readonly name: string; readonly alias: string }>;
+  readonly trailingComments: readonly CommentLine[];
+}
+
+const TYPE_NAMES: ReadonlySet<CoreName> = new Set(["Port", "Signal", "Duration", "PlatformString"]);
+
+let project: Project | undefined;
+let serial = 0;
+
+/** One in-memory project for every conversion: creating the compiler host is the costly part. */
+function sharedProject(): Project {
+  project ??= new Project({
+    useInMemoryFileSystem: true,
+    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext },
+    manipulationSettings: { indentationText: IndentationText.TwoSpaces, quoteKind: QuoteKind.Double, newLineKind: NewLineKind.LineFeed, useTrailingCommas: false },
+  });
+  return project;
+}
+
+/**
+ * Builds the module with ts-morph structures (statements, import, exports), writes each chain
+ * with the structure writer (one call per line), then lets the TypeScript formatter indent it.
+ * Expressions are compiler nodes printed by the compiler, so every literal is escaped by it.
+ */
+export function printModule(plan: ModulePlan, fileName = "app.image.ts"): string {
+  const p = sharedProject();
+  // A fresh path each time: the language service caches per path, and reusing one with new text corrupts edits.
+  const sf = p.createSourceFile(`/${++serial}/${fileName}`, "");
+  try {
+    sf.addStatements(statements(plan));
+    sf.formatText({ indentSize: 2, tabSize: 2, convertTabsToSpaces: true, ensureNewLineAtEndOfFile: true } as never);
+    return tidy(sf);
+  } finally {
+    p.removeSourceFile(sf);
+  }
+}
+
+function statements(plan: ModulePlan): Array<StatementStructures | WriterFunction> {
+  const out: Array<StatementStructures | WriterFunction> = [];
+  const named = [...plan.imports].sort((a, b) => CORE_NAMES.indexOf(a) - CORE_NAMES.indexOf(b) || a.localeCompare(b));
+  const sorted = named.sort((a, b) => a.localeCompare(b, "en", { sensitivity: "base" }) || a.localeCompare(b));
+  out.push({
+    kind: StructureKind.ImportDeclaration,
+    moduleSpecifier: "@strata/core",
+    namedImports: sorted.map((name) => ({ name, isTypeOnly: TYPE_NAMES.has(name) })),
+  });
+  for (const item of plan.items) {
+    const trivia = leading(item.comments, item.kind === "default" || item.blankBefore);
+    if (item.kind === "const") {
+      out.push({
+        kind: StructureKind.VariableStatement,
+        isExported: item.exported,
+        declarationKind: VariableDeclarationKind.Const,
+        leadingTrivia: trivia,
+        declarations: [{ name: item.name, initializer: chainWriter(item.head, item.calls ?? [], item.trailing ?? []) }],
+      });
+    } else {
+      out.push({ kind: StructureKind.ExportAssignment, isExportEquals: false, leadingTrivia: trivia, expression: chainWriter(item.head, item.calls ?? [], item.trailing ?? []) });
+    }
+  }
+  if (plan.aliases.length) {
+    out.push({
+      kind: StructureKind.ExportDeclaration,
+      leadingTrivia: (w) => w.blankLineIfLastNot(),
+      namedExports: plan.aliases.map((a) => ({ name: a.name, alias: print(ts.factory.createStringLiteral(a.alias)) })),
+    });
+  }
+  if (plan.trailingComments.length) {
+    const trailing = plan.trailingComments;
+    out.push((w) => {
+      w.blankLineIfLastNot();
+      writeComments(w, trailing, true);
+      w.newLineIfLastNot();
+    });
+  }
+  return out;
+}
+
+function leading(comments: readonly CommentLine[], blank: boolean): WriterFunction {
+  return (w) => {
+    if (blank) w.blankLineIfLastNot();
+    writeComments(w, comments, true);
+  };
+}
+
+function writeComments(w: CodeBlockWriter, comments: readonly CommentLine[], keepBlank: boolean): void {
+  for (const c of comments) {
+    if (c === null) {
+      if (keepBlank) w.blankLineIfLastNot();
+      continue;
+    }
+    w.write(`//${c}`).newLine();
+  }
+}
+
+/**
+ * `head` then one `.call(args)` per line. Nothing is indented here: the writer's indentation
+ * would have to guess where template literals start and end, and inside one a space changes
+ * the value. The TypeScript formatter indents afterwards, knowing the syntax.
+ */
+function chainWriter(head: ts.Expression, calls: readonly ChainCall[], trailing: readonly string[]): WriterFunction {
+  return (w) => {
+    w.write(print(head));
+    for (const c of calls) {
+      w.newLine();
+      writeComments(w, c.comments, false);
+      w.write(".").write(c.method).write("(");
+      c.args.forEach((a, i) => {
+        if (i) w.write(", ");
+        w.write(print(a));
+      });
+      w.write(")");
+    }
+    if (trailing.length) {
+      w.newLine();
+      writeComments(w, trailing, false);
+    }
+  };
+}
+
+function tidy(sf: SourceFile): string {
+  const text = sf.getFullText();
+  return text.endsWith("\n") ? text : `${text}\n`;
+}
