@@ -21,3 +21,6 @@ export { readOciLayout, listOciLayout, hostPlatform, type ReadLayoutOptions, typ
 export { writeDockerArchive, type DockerArchiveImage, type DockerArchiveOptions } from "./formats/docker-archive-write.ts";
 export { readDockerArchive, listDockerArchive, type ReadDockerArchiveOptions } from "./formats/docker-archive-read.ts";
 export { checkImage, validateImage, type ValidateOptions } from "./validate/validate-image.ts";
+export { TarFileIndex, type TarMember } from "./tar/tar-file-index.ts";
+export { TypeFlag } from "./tar/header.ts";
+export type { TarHeader } from "./tar/parser.ts";

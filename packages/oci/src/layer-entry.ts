@@ -31,5 +31,9 @@ interface EntryBase {
   readonly xattrs?: Readonly<Record<string, Uint8Array>>;
 }
 
-/** Where a file's bytes come from: a path on disk (streamed at write time) or bytes in memory. */
-export type EntryContent = { readonly path: string } | { readonly bytes: Uint8Array };
+/**
+ * Where a file's bytes come from: a path on disk (streamed at write time), a byte range of a
+ * file (a member of an uncompressed layer tar: COPY --from reads stage files without
+ * extracting them), or bytes in memory.
+ */
+export type EntryContent = { readonly path: string; readonly offset?: number } | { readonly bytes: Uint8Array };

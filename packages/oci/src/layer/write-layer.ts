@@ -126,7 +126,7 @@ async function writeEntry(tar: TarBuilder, p: PlacedEntry, epoch: number): Promi
   }
   await tar.header(h);
   if (e.type !== "file") return;
-  if ("path" in e.content) await tar.file(e.content.path, e.size);
+  if ("path" in e.content) await tar.file(e.content.path, e.size, e.content.offset);
   else await tar.bytes(e.content.bytes);
   await tar.pad(e.size);
 }

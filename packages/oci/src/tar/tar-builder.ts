@@ -48,8 +48,11 @@ export class TarBuilder {
     }
   }
 
-  /** Appends exactly `size` bytes read from the file at `path`; fails if the file has another size. */
-  async file(path: string, size: number): Promise<void> {
+  /**
+   * Appends exactly `size` bytes read from the file at `path` (from `offset` when given: a
+   * range of a larger file); without an offset, fails if the file has another size.
+   */
+  async file(path: string, size: number, offset?: number): Promise<void> {
     let fd: number;
     try {
       fd = openSync(path, "r");
@@ -58,14 +61,16 @@ export class TarBuilder {
     }
     try {
       let left = size;
+      let at = offset ?? null;
       while (left > 0) {
         if (this.pos === BUFFER_SIZE) await this.flush();
-        const n = readSync(fd, this.buf, this.pos, Math.min(BUFFER_SIZE - this.pos, left), null);
+        const n = readSync(fd, this.buf, this.pos, Math.min(BUFFER_SIZE - this.pos, left), at);
         if (n === 0) changed(path, size);
         this.pos += n;
         left -= n;
+        if (at !== null) at += n;
       }
-      if (readSync(fd, this.probe, 0, 1, null) !== 0) changed(path, size);
+      if (offset === undefined && readSync(fd, this.probe, 0, 1, null) !== 0) changed(path, size);
     } finally {
       closeSync(fd);
     }

@@ -2,7 +2,7 @@ import { createReadStream, promises as fsp } from "node:fs";
 import { Readable } from "node:stream";
 import { StrataError } from "@strata/graph";
 import { BLOCK, padded, TypeFlag } from "./header.ts";
-import { cString, corrupt, decodeHeader, isZero, parsePax, readNumber, verifyChecksum, type PendingExtensions } from "./parser.ts";
+import { cString, corrupt, decodeHeader, isZero, parsePax, readNumber, verifyChecksum, type PendingExtensions, type TarHeader } from "./parser.ts";
 
 /** Where one member of a tar file lives. */
 export interface TarMember {
@@ -13,6 +13,8 @@ export interface TarMember {
   readonly offset: number;
   readonly size: number;
   readonly linkname: string;
+  /** The decoded header (mode, owners, mtime, device numbers, xattrs). */
+  readonly header: TarHeader;
 }
 
 /**
@@ -54,7 +56,9 @@ export class TarFileIndex {
         const h = decodeHeader(block, ext as PendingExtensions, pos);
         ext = {};
         const name = clean(h.name);
-        members.set(name, { name, typeflag: h.typeflag, offset: pos + BLOCK, size: h.size, linkname: h.linkname });
+        // A later member of the same name replaces the earlier one (tar semantics); delete first so order follows the archive.
+        members.delete(name);
+        members.set(name, { name, typeflag: h.typeflag, offset: pos + BLOCK, size: h.size, linkname: h.linkname, header: h });
         pos += BLOCK + padded(h.size);
       }
     } finally {
@@ -65,6 +69,11 @@ export class TarFileIndex {
 
   names(): IterableIterator<string> {
     return this.members.keys();
+  }
+
+  /** Every member, in archive order. */
+  all(): IterableIterator<TarMember> {
+    return this.members.values();
   }
 
   /** The member holding `name`'s bytes, following symlinks (relative to the member) and hard links inside the archive. */

@@ -1,0 +1,39 @@
+import type { Platform } from "@strata/graph";
+import type { ImageResolver } from "../sources/image-sources.ts";
+import type { ProgressSink } from "../progress/events.ts";
+
+/** A secret for `--mount=type=secret`: a file, an environment variable, or bytes. */
+export type SecretSource = { readonly file: string } | { readonly env: string } | { readonly value: Uint8Array };
+
+export interface SolveOptions {
+  /** Directory of the image module or Dockerfile: relative context and image paths start here. */
+  readonly moduleDir: string;
+  /** Where the default context (`context`) is, when not `moduleDir` joined with its path. */
+  readonly contextDir?: string;
+  /** Named contexts: name → directory (`--context name=dir`). */
+  readonly contexts?: Readonly<Record<string, string>>;
+  readonly buildArgs: Readonly<Record<string, string>>;
+  /** The platform the image is for (default: this machine's). */
+  readonly platform: Platform;
+  /** This machine's platform (BUILDPLATFORM). */
+  readonly buildPlatform: Platform;
+  readonly secrets: Readonly<Record<string, SecretSource>>;
+  /** `SSH_AUTH_SOCK` of the agent to forward to `ssh` mounts, by id. */
+  readonly ssh?: Readonly<Record<string, string>>;
+  /** Rebuild everything (results are still stored, for the next build). */
+  readonly noCache: boolean;
+  readonly sourceDateEpoch: number;
+  readonly executor: "auto" | "runc" | "crun" | "sandbox";
+  /** RUN steps at once (default: the number of cores). */
+  readonly parallelism: number;
+  /** Registry images (and local transports) resolve through these. */
+  readonly registry: ImageResolver;
+  readonly local: ImageResolver;
+  readonly progress: ProgressSink;
+  readonly signal: AbortSignal;
+  /** Record per-step inputs and report, on each miss, what changed since the last build (--explain). */
+  readonly explain?: { readonly target: string };
+}
+
+/** Build args that are always allowed without an ARG and never enter the cache key (Docker's proxy args). */
+export const PROXY_ARGS = ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"];

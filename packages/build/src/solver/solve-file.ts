@@ -1,0 +1,117 @@
+import { opDigest, resolveLocation, StrataError, type FileAction, type FileOp } from "@strata/graph";
+import type { LayerEntry } from "@strata/oci";
+import type { BaseFs } from "../copy/base-fs.ts";
+import { resolveChown } from "../copy/chown.ts";
+import { planCopy } from "../copy/plan-copy.ts";
+import { resolveInRoot } from "../copy/resolve-path.ts";
+import { cacheKey } from "./cache-key.ts";
+import { resolvePath, scopeState } from "./expand.ts";
+import type { SolverContext } from "./solver.ts";
+import { copySource } from "./source-trees.ts";
+import type { FsState } from "./types.ts";
+
+/**
+ * A file op (COPY/ADD, WORKDIR's mkdir, an inline file): plans the entries against the
+ * destination filesystem's view and writes them as one layer. Nothing is extracted: the
+ * destination is read from the layers' tables of contents, context files are streamed
+ * straight into the tar.
+ */
+export async function solveFile(ctx: SolverContext, op: FileOp): Promise<FsState> {
+  const loc = resolveLocation(op.meta);
+  const input = await ctx.fs(op.inputs[0]!, "a file operation's base");
+  const state = scopeState(ctx.evalCtx, input.base?.config, op.scope);
+  const cwd = state.cwd;
+  const x = (t: string | undefined) => (t === undefined ? undefined : state.expand(t));
+  const plans: Array<{ key: unknown; run: (base: BaseFs) => Promise<LayerEntry[]> }> = [];
+  for (const a of op.actions) plans.push(await planAction(ctx, op, a, cwd, x));
+  const key = cacheKey("file", { op: opDigest(op), base: input.key, cwd, actions: plans.map((p) => p.key) as never });
+  return ctx.cached(op, key, input.base, input, async () => {
+    const base = (await ctx.view(input)).asBase();
+    const entries: LayerEntry[] = [];
+    try {
+      for (const p of plans) entries.push(...(await p.run(base)));
+    } catch (e) {
+      throw e instanceof StrataError && !e.locations.length ? e.withLocation(loc) : e;
+    }
+    const layer = await ctx.layers.write(entries);
+    return { layers: layer ? [...input.layers, layer] : input.layers, added: layer !== undefined };
+  });
+}
+
+type Expand = (t: string | undefined) => string | undefined;
+
+async function planAction(ctx: SolverContext, op: FileOp, a: FileAction, cwd: string, x: Expand): Promise<{ key: unknown; run: (base: BaseFs) => Promise<LayerEntry[]> }> {
+  switch (a.action) {
+    case "copy": {
+      const src = a.src.map((s) => x(s)!);
+      const exclude = (a.exclude ?? []).map((e) => x(e)!);
+      const input = await ctx.result(op.inputs[a.from]!);
+      const source = await copySource(ctx, input, { src, parents: a.parents === true, exclude });
+      const dest = x(a.dest)!;
+      const chown = x(a.chown);
+      return {
+        key: { copy: source.key, src: source.src, dest, chown, chmod: a.chmod, exclude, parents: a.parents, link: a.link, add: a.add, unpack: a.unpack },
+        run: (base) =>
+          planCopy({
+            source: source.tree,
+            src: source.src,
+            dest,
+            workdir: cwd,
+            base,
+            ...(chown !== undefined ? { chown } : {}),
+            ...(a.chmod !== undefined ? { chmod: a.chmod } : {}),
+            ...(a.parents ? { parents: true } : {}),
+            ...(exclude.length ? { exclude } : {}),
+            ...(a.link ? { link: true } : {}),
+            // ADD of a downloaded file never unpacks it (Docker only unpacks local archives).
+            ...(a.add && input.kind !== "download" ? { add: true } : {}),
+            ...(a.unpack !== undefined ? { unpack: a.unpack } : {}),
+            scratchDir: ctx.store.path("tmp"),
+          }),
+      };
+    }
+    case "mkdir": {
+      const path = resolvePath(cwd, x(a.path)!);
+      const chown = x(a.chown);
+      return { key: { mkdir: path, mode: a.mode, chown }, run: (base) => mkdirEntries(base, path, a.mode ?? 0o755, chown) };
+    }
+    case "mkfile": {
+      const path = resolvePath(cwd, x(a.path)!);
+      const data = a.expand ? x(a.data)! : a.data;
+      const chown = x(a.chown);
+      return {
+        key: { mkfile: path, data, mode: a.mode, chown },
+        run: async (base) => {
+          const owner = chown ? await resolveChown(chown, base) : { uid: 0, gid: 0 };
+          const bytes = new TextEncoder().encode(data);
+          return [{ type: "file", path: path.replace(/^\/+/, ""), mode: a.mode ?? 0o644, uid: owner.uid, gid: owner.gid, mtime: 0, size: bytes.length, content: { bytes } }];
+        },
+      };
+    }
+    case "rm": {
+      const path = resolvePath(cwd, x(a.path)!).replace(/^\/+/, "");
+      return { key: { rm: path }, run: async (base) => (base.lstat(path) || !a.allowNotFound ? [{ type: "whiteout", path }] : []) };
+    }
+    case "symlink": {
+      const path = resolvePath(cwd, x(a.path)!).replace(/^\/+/, "");
+      const target = x(a.target)!;
+      return { key: { symlink: path, target }, run: async () => [{ type: "symlink", path, linkname: target, mode: 0o777, uid: 0, gid: 0, mtime: 0 }] };
+    }
+  }
+}
+
+/** `mkdir -p` (WORKDIR): entries for the missing directories, following symlinks in the base like BuildKit. */
+async function mkdirEntries(base: BaseFs, path: string, mode: number, chown: string | undefined): Promise<LayerEntry[]> {
+  const owner = chown ? await resolveChown(chown, base) : { uid: 0, gid: 0 };
+  const resolved = resolveInRoot((p) => base.lstat(p), path);
+  const parts = resolved.split("/").filter(Boolean);
+  const out: LayerEntry[] = [];
+  for (let i = 1; i <= parts.length; i++) {
+    const p = parts.slice(0, i).join("/");
+    const node = base.lstat(p);
+    if (node?.type === "directory") continue;
+    if (node) throw new StrataError("STRATA_WORKDIR_NOT_DIR", `cannot create directory /${p}: a ${node.type} is in the way`);
+    out.push({ type: "directory", path: p, mode, uid: owner.uid, gid: owner.gid, mtime: 0 });
+  }
+  return out;
+}

@@ -1,0 +1,196 @@
+import { cpus } from "node:os";
+import {
+  describeOp,
+  opDigest,
+  resolveLocation,
+  StrataError,
+  visitOp,
+  type Digest,
+  type EvalContext,
+  type ImageConfigFile,
+  type Op,
+} from "@strata/graph";
+import { ChainView } from "../layers/chain-view.ts";
+import { LayerStore } from "../layers/layer-store.ts";
+import { clock } from "../progress/events.ts";
+import type { Store } from "../store/store.ts";
+import { selectExecutor, type Executor } from "../executor/index.ts";
+import { evalContext } from "./expand.ts";
+import { Limiter } from "./limiter.ts";
+import type { SolveOptions } from "./options.ts";
+import type { CacheRecord, ContextResult, OpResult } from "./results.ts";
+import type { BaseImage, FsState, LayerRef } from "./types.ts";
+import { solveSource } from "./solve-source.ts";
+import { solveFile } from "./solve-file.ts";
+import { solveExec } from "./solve-exec.ts";
+import { ExplainRecorder } from "../explain/recorder.ts";
+
+/** What the op solvers share. */
+export interface SolverContext {
+  readonly opts: SolveOptions;
+  readonly store: Store;
+  readonly layers: LayerStore;
+  readonly evalCtx: EvalContext;
+  readonly now: () => number;
+  readonly runs: Limiter;
+  readonly signal: AbortSignal;
+  readonly explain: ExplainRecorder | undefined;
+  result(op: Op): Promise<OpResult>;
+  fs(op: Op, what: string): Promise<FsState>;
+  view(state: FsState): Promise<ChainView>;
+  contexts: Map<string, Promise<ContextResult>>;
+  executor(): Promise<Executor>;
+  /**
+   * The cache wrapper every layer-producing op goes through: a hit (record present, blobs
+   * present) skips `compute`; a miss runs it, stores the record, and reports timings.
+   */
+  cached(op: Op, key: Digest, base: BaseImage | undefined, input: FsState | undefined, compute: () => Promise<{ layers: readonly LayerRef[]; added: boolean; base?: CacheRecord["base"] }>): Promise<FsState>;
+  /** Ops whose result added no layer (their history entries are marked empty). */
+  readonly emptyOps: Set<Op>;
+  stats: { cached: number; built: number };
+}
+
+/**
+ * The native engine's solver: walks the graph from the target's root, each op once
+ * (memoized), independent branches concurrently (RUN steps up to `parallelism` at once). Each
+ * op's cache key is derived from its digest, its inputs' keys and what it reads; a hit costs a
+ * JSON read. The first failure aborts every step still running.
+ */
+export class Solver implements SolverContext {
+  readonly layers: LayerStore;
+  readonly evalCtx: EvalContext;
+  readonly now = clock();
+  readonly runs: Limiter;
+  readonly contexts = new Map<string, Promise<ContextResult>>();
+  readonly emptyOps = new Set<Op>();
+  readonly explain: ExplainRecorder | undefined;
+  stats = { cached: 0, built: 0 };
+  private readonly memo = new Map<Op, Promise<OpResult>>();
+  private readonly views = new Map<Digest, Promise<ChainView>>();
+  private readonly abort = new AbortController();
+  private executorP: Promise<Executor> | undefined;
+
+  constructor(
+    readonly store: Store,
+    readonly opts: SolveOptions,
+  ) {
+    this.layers = new LayerStore(store, opts.sourceDateEpoch);
+    this.evalCtx = evalContext(opts);
+    this.runs = new Limiter(Math.max(1, opts.parallelism || cpus().length));
+    this.explain = opts.explain ? new ExplainRecorder(store, opts.explain.target) : undefined;
+    if (opts.signal.aborted) this.abort.abort(opts.signal.reason);
+    else opts.signal.addEventListener("abort", () => this.abort.abort(opts.signal.reason), { once: true });
+  }
+
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  result(op: Op): Promise<OpResult> {
+    let p = this.memo.get(op);
+    if (!p) {
+      p = this.compute(op).catch((e: unknown) => {
+        // The first failure stops everything else that is still running.
+        if (!this.abort.signal.aborted) this.abort.abort(e);
+        throw e;
+      });
+      this.memo.set(op, p);
+    }
+    return p;
+  }
+
+  private compute(op: Op): Promise<OpResult> {
+    if (this.abort.signal.aborted) return Promise.reject(abortError(this.abort.signal.reason));
+    return visitOp<Promise<OpResult>>(op, {
+      SourceOp: (o) => solveSource(this, o),
+      FileOp: (o) => solveFile(this, o),
+      ExecOp: (o) => solveExec(this, o),
+      MergeOp: async (o) => {
+        const inputs = await Promise.all(o.inputs.map((i) => this.fs(i, "a merge input")));
+        const { cacheKey } = await import("./cache-key.ts");
+        const key = cacheKey("merge", { op: opDigest(o), inputs: inputs.map((i) => i.key) });
+        return { kind: "fs", key, layers: inputs.flatMap((i) => i.layers), base: inputs[0]!.base } satisfies FsState;
+      },
+    });
+  }
+
+  async fs(op: Op, what: string): Promise<FsState> {
+    const r = await this.result(op);
+    if (r.kind !== "fs") {
+      throw new StrataError("STRATA_BUILD_INTERNAL", `${what} is a ${r.kind}, not a filesystem`, { locations: [resolveLocation(op.meta)] });
+    }
+    return r;
+  }
+
+  view(state: FsState): Promise<ChainView> {
+    let p = this.views.get(state.key);
+    if (!p) {
+      p = ChainView.open(this.layers, state.layers);
+      this.views.set(state.key, p);
+    }
+    return p;
+  }
+
+  executor(): Promise<Executor> {
+    this.executorP ??= selectExecutor({ stateDir: this.store.path("run"), executor: this.opts.executor === "auto" ? "auto" : this.opts.executor });
+    return this.executorP;
+  }
+
+  async cached(
+    op: Op,
+    key: Digest,
+    base: BaseImage | undefined,
+    input: FsState | undefined,
+    compute: () => Promise<{ layers: readonly LayerRef[]; added: boolean; base?: CacheRecord["base"] }>,
+  ): Promise<FsState> {
+    const name = describeOp(op);
+    const id = opDigest(op);
+    if (!this.opts.noCache) {
+      const rec = this.store.getCache<CacheRecord>(key);
+      if (rec && (await allPresent(this.layers, rec.layers))) {
+        this.stats.cached++;
+        if (rec.added === false) this.emptyOps.add(op);
+        this.opts.progress({ type: "step-cached", at: this.now(), id, name });
+        this.explain?.hit(op, key);
+        return { kind: "fs", key, layers: rec.layers, base: base ?? (rec.base ? await this.loadBase(rec.base) : undefined) };
+      }
+    }
+    const reasons = this.explain?.miss(op, key, this.opts.noCache);
+    if (reasons) this.opts.progress({ type: "explain", at: this.now(), id, name, reasons });
+    const started = this.now();
+    const loc = resolveLocation(op.meta);
+    this.opts.progress({ type: "step-start", at: started, id, name, ...(loc ? { location: loc } : {}) });
+    try {
+      const out = await compute();
+      const rec: CacheRecord = { layers: out.layers, added: out.added, ...(out.base ? { base: out.base } : {}) };
+      this.store.putCache(key, rec);
+      if (!out.added) this.emptyOps.add(op);
+      this.stats.built++;
+      const top = out.added ? out.layers[out.layers.length - 1] : undefined;
+      this.opts.progress({ type: "step-done", at: this.now(), id, name, cached: false, ms: this.now() - started, ...(top ? { bytes: top.size } : {}) });
+      return { kind: "fs", key, layers: out.layers, base: base ?? (out.base ? await this.loadBase(out.base) : input?.base) };
+    } catch (e) {
+      if (!(this.abort.signal.aborted && !(e instanceof StrataError))) {
+        this.opts.progress({ type: "step-error", at: this.now(), id, name, message: e instanceof Error ? e.message : String(e) });
+      }
+      throw e;
+    }
+  }
+
+  async loadBase(b: NonNullable<CacheRecord["base"]>): Promise<BaseImage> {
+    const { readFileSync } = await import("node:fs");
+    const bytes = readFileSync(this.store.blobs.pathOf(b.configDigest));
+    const configFile = JSON.parse(bytes.toString("utf8")) as ImageConfigFile;
+    return { ...(b.manifestDigest ? { manifestDigest: b.manifestDigest } : {}), configFile, config: configFile.config ?? {} };
+  }
+}
+
+async function allPresent(layers: LayerStore, refs: readonly LayerRef[]): Promise<boolean> {
+  for (const l of refs) if (!(await layers.has(l))) return false;
+  return true;
+}
+
+export function abortError(reason: unknown): StrataError {
+  if (reason instanceof StrataError) return reason;
+  return new StrataError("STRATA_BUILD_ABORTED", "the build was stopped", { cause: reason });
+}

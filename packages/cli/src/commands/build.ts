@@ -1,0 +1,173 @@
+import { existsSync, readdirSync } from "node:fs";
+import { arch, cpus } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { formatPlatform, parsePlatform, StrataError, type Platform } from "@strata/graph";
+import type { CommandSpec, ParsedArgs } from "../argv.ts";
+import { usageError } from "../argv.ts";
+import type { CliContext } from "../context.ts";
+import { loadTarget } from "../load/load-target.ts";
+import { strataHome } from "../load/strata-home.ts";
+import { formatBytes, progressRenderer, type ProgressMode } from "../ui/progress.ts";
+
+export const spec: CommandSpec = {
+  name: "build",
+  summary: "Build an image natively (no Docker daemon) from an image module or a Dockerfile.",
+  usage: "strata build [FILE] [-t TAG...] [--target NAME] [--build-arg K=V...] [--output SPEC...] [--load] [options]",
+  description:
+    "FILE is a .image.ts module or a Dockerfile (default: the only *.image.ts here, else ./Dockerfile).\n" +
+    "The image goes into Strata's store ($STRATA_HOME, default ~/.cache/strata); --output writes it\n" +
+    "as a file or directory, --load hands it to the local Docker daemon. Builds are reproducible: every\n" +
+    "timestamp is SOURCE_DATE_EPOCH (default 0), so the same inputs give the same image digest.\n" +
+    "\n" +
+    "Outputs: type=oci,dest=image.tar (OCI archive) | type=oci-layout,dest=DIR | type=docker,dest=image.tar\n" +
+    "(docker load); add ,compression=gzip|uncompressed. Secrets: --secret id=npmrc,src=$HOME/.npmrc or\n" +
+    "id=token,env=GITHUB_TOKEN; they reach only the steps that mount them, never a layer or the cache key.",
+  positionals: { min: 0, max: 1 },
+  options: [
+    { name: "tag", short: "t", type: "list", placeholder: "NAME[:TAG]", description: "name the image (in the store, in outputs, for --load)" },
+    { name: "target", type: "string", placeholder: "NAME", description: "the export or stage to build (default: the default export / last stage)" },
+    { name: "build-arg", type: "list", placeholder: "K=V", description: "set a build arg" },
+    { name: "platform", type: "string", placeholder: "OS/ARCH", description: "the platform to build for (default: this machine's)" },
+    { name: "output", short: "o", type: "list", placeholder: "SPEC", description: "also write the image: type=oci|oci-layout|docker,dest=PATH[,compression=gzip|uncompressed]" },
+    { name: "load", type: "boolean", description: "load the image into the Docker daemon (docker load)" },
+    { name: "no-cache", type: "boolean", description: "run every step again" },
+    { name: "progress", type: "string", values: ["auto", "tty", "plain", "json", "quiet"], description: "how to show progress (default auto)" },
+    { name: "explain", type: "boolean", description: "for every cache miss, say what changed since the last build" },
+    { name: "secret", type: "list", placeholder: "id=ID,src=FILE|env=VAR", description: "a secret for RUN --mount=type=secret" },
+    { name: "ssh", type: "list", placeholder: "ID[=SOCKET]", description: "an SSH agent socket for RUN --mount=type=ssh (default: $SSH_AUTH_SOCK)" },
+    { name: "context", type: "list", placeholder: "[NAME=]DIR", description: "the build context directory, or a named context" },
+    { name: "executor", type: "string", values: ["auto", "runc", "sandbox"], description: "how RUN steps are isolated (default auto: runc, else the built-in sandbox)" },
+    { name: "parallelism", type: "string", placeholder: "N", description: "RUN steps at once (default: number of cores)" },
+    { name: "source-date-epoch", type: "string", placeholder: "SECONDS", description: "timestamp for every file and the config (default $SOURCE_DATE_EPOCH, else 0)" },
+  ],
+  examples: [
+    "strata build examples/hello/hello.image.ts -t hello --load",
+    "strata build Dockerfile --target build --build-arg VERSION=1.2.3 -o type=oci,dest=app.tar",
+  ],
+};
+
+export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
+  const file = args.positionals[0] ?? defaultInput(ctx.cwd);
+  const o = args.options;
+  const tags = (o.tag as string[] | undefined) ?? [];
+  const buildArgs = keyValues((o["build-arg"] as string[] | undefined) ?? [], "--build-arg");
+  const platform = o.platform ? parsePlatform(o.platform as string) : hostPlatform();
+  const sde = o["source-date-epoch"] ?? ctx.env.SOURCE_DATE_EPOCH;
+  const sourceDateEpoch = sde === undefined ? 0 : Number(sde);
+  if (!Number.isInteger(sourceDateEpoch) || sourceDateEpoch < 0) throw usageError(`--source-date-epoch must be a whole number of seconds (got ${JSON.stringify(sde)})`, spec);
+  const parallelism = o.parallelism ? Number(o.parallelism) : cpus().length;
+  if (!Number.isInteger(parallelism) || parallelism < 1) throw usageError("--parallelism must be a positive whole number", spec);
+  const contexts = contextOptions((o.context as string[] | undefined) ?? [], ctx.cwd);
+
+  const { Store, buildImage, LocalImageResolver, RegistryImageResolver, parseOutput, writeOutput, loadIntoDocker } = await import("@strata/build");
+  const outputs = ((o.output as string[] | undefined) ?? []).map((s) => parseOutput(s, ctx.cwd));
+  const loaded = await loadTarget(file, o.target as string | undefined, ctx);
+  const store = new Store(strataHome(ctx.env));
+  const render = progressRenderer(((o.progress as string | undefined) ?? "auto") as ProgressMode, ctx.stderr, { isTty: ctx.isTty, color: ctx.color, cwd: ctx.cwd });
+  const abort = new AbortController();
+  const onSignal = () => abort.abort(new StrataError("STRATA_BUILD_ABORTED", "the build was interrupted"));
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  const started = performance.now();
+  try {
+    const moduleDir = dirname(loaded.file);
+    const result = await buildImage(store, loaded.graph, {
+      moduleDir,
+      ...(contexts.main ? { contextDir: contexts.main } : {}),
+      contexts: contexts.named,
+      buildArgs,
+      platform,
+      buildPlatform: hostPlatform(),
+      secrets: secretOptions((o.secret as string[] | undefined) ?? []),
+      ssh: sshOptions((o.ssh as string[] | undefined) ?? [], ctx.env),
+      noCache: o["no-cache"] === true,
+      sourceDateEpoch,
+      executor: ((o.executor as string | undefined) ?? "auto") as "auto",
+      parallelism,
+      registry: new RegistryImageResolver(store.blobs, {}, (m) => render({ type: "info", at: 0, message: m })),
+      local: new LocalImageResolver(moduleDir),
+      progress: render,
+      signal: abort.signal,
+      ...(o.explain ? { explain: { target: `${loaded.file}#${loaded.name}` } } : {}),
+      tags,
+    });
+    render.finish();
+    for (const out of outputs) await writeOutput(store, result.image, out, tags);
+    let loadedMsg = "";
+    if (o.load) loadedMsg = await loadIntoDocker(store, result.image, tags);
+    const size = result.image.layers.reduce((n, l) => n + l.descriptor.size, 0);
+    const secs = ((performance.now() - started) / 1000).toFixed(2);
+    ctx.stderr(`built ${result.image.manifestDigest} (${formatPlatform(platform)}, ${result.image.layers.length} layers, ${formatBytes(size)}) in ${secs}s: ${result.built} steps run, ${result.cached} cached\n`);
+    for (const t of tags) ctx.stderr(`  tagged ${t}\n`);
+    for (const out of outputs) ctx.stderr(`  wrote ${out.type} to ${out.dest}\n`);
+    if (loadedMsg) ctx.stderr(`  ${loadedMsg.split("\n").join("\n  ")}\n`);
+    ctx.stdout(`${result.image.manifestDigest}\n`);
+    return 0;
+  } finally {
+    render.finish();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+function defaultInput(cwd: string): string {
+  const modules = readdirSync(cwd).filter((f) => f.endsWith(".image.ts"));
+  if (modules.length === 1) return modules[0]!;
+  if (existsSync(join(cwd, "Dockerfile"))) return "Dockerfile";
+  throw usageError(modules.length ? `several image modules here (${modules.join(", ")}): name one` : "no FILE given and no *.image.ts or Dockerfile here", spec);
+}
+
+export function hostPlatform(): Platform {
+  const map: Record<string, string> = { x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386", ppc64: "ppc64le", s390x: "s390x", riscv64: "riscv64" };
+  return { os: "linux", architecture: map[arch()] ?? arch() };
+}
+
+function keyValues(list: readonly string[], flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of list) {
+    const eq = kv.indexOf("=");
+    if (eq <= 0) {
+      // `--build-arg NAME` takes the value from the environment, as docker does.
+      if (eq < 0 && process.env[kv] !== undefined) out[kv] = process.env[kv]!;
+      else if (eq < 0) continue;
+      else throw usageError(`${flag} ${kv}: expected NAME=VALUE`, spec);
+      continue;
+    }
+    out[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return out;
+}
+
+function contextOptions(list: readonly string[], cwd: string): { main?: string; named: Record<string, string> } {
+  const named: Record<string, string> = {};
+  let main: string | undefined;
+  for (const c of list) {
+    const eq = c.indexOf("=");
+    if (eq > 0) named[c.slice(0, eq)] = resolve(cwd, c.slice(eq + 1));
+    else main = resolve(cwd, c);
+  }
+  return { ...(main ? { main } : {}), named };
+}
+
+function secretOptions(list: readonly string[]): Record<string, { file: string } | { env: string }> {
+  const out: Record<string, { file: string } | { env: string }> = {};
+  for (const s of list) {
+    const kv = new Map(s.split(",").map((p) => p.split("=", 2) as [string, string]));
+    const id = kv.get("id");
+    const src = kv.get("src") ?? kv.get("source");
+    const env = kv.get("env");
+    if (!id || (!src && !env)) throw usageError(`--secret ${s}: expected id=ID,src=FILE or id=ID,env=VAR`, spec);
+    out[id] = src ? { file: resolve(src) } : { env: env! };
+  }
+  return out;
+}
+
+function sshOptions(list: readonly string[], env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of list) {
+    const eq = s.indexOf("=");
+    if (eq > 0) out[s.slice(0, eq)] = resolve(s.slice(eq + 1));
+    else if (env.SSH_AUTH_SOCK) out[s] = env.SSH_AUTH_SOCK;
+  }
+  return out;
+}
