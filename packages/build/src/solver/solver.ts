@@ -101,6 +101,9 @@ export class Solver implements SolverContext {
 
   private compute(op: Op): Promise<OpResult> {
     if (this.abort.signal.aborted) return Promise.reject(abortError(this.abort.signal.reason));
+    // Start every input now, so independent branches (stages) build at the same time; the
+    // op's own solver awaits them in whatever order it needs.
+    for (const input of op.inputs) this.result(input).catch(() => {});
     return visitOp<Promise<OpResult>>(op, {
       SourceOp: (o) => solveSource(this, o),
       FileOp: (o) => solveFile(this, o),
