@@ -64,6 +64,7 @@ export function generateImageModule(text: string | Uint8Array, opts: GenerateOpt
   const ctx: GenContext = { ...wctx, lines, imports, globalConsts: globals.consts, contextConst, stagesByName: new Map(), stagesByIndex: [] };
   const items: ModuleItem[] = [];
   const aliases: Array<{ name: string; alias: string }> = [];
+  let defaultExport: ModuleItem | undefined;
   const targets: GeneratedTarget[] = [];
 
   globals.list.forEach((a, i) => {
@@ -99,7 +100,7 @@ export function generateImageModule(text: string | Uint8Array, opts: GenerateOpt
     if (n.constName !== undefined) {
       items.push({ kind: "const", name: n.constName, exported: n.exportName === n.constName, comments: code.comments, head: code.head, calls: code.calls, trailing: code.trailing, blankBefore: true });
       if (n.exportName !== undefined && n.exportName !== n.constName) aliases.push({ name: n.constName, alias: n.exportName });
-      if (isDefault) items.push({ kind: "default", comments: [], head: id(n.constName) });
+      if (isDefault) defaultExport = { kind: "default", comments: [], head: id(n.constName) };
     } else {
       items.push({ kind: "default", comments: code.comments, head: code.head, calls: code.calls, trailing: code.trailing });
     }
@@ -108,6 +109,8 @@ export function generateImageModule(text: string | Uint8Array, opts: GenerateOpt
     if (stage.name) ctx.stagesByName.set(stage.name, ref);
     ctx.stagesByIndex.push(ref);
   }
+  // `export default build;` closes the module when the default stage has a const (it may be referenced, or named).
+  if (defaultExport) items.push(defaultExport);
   // The context const is declared only when something reads the build context through it.
   if (contextIndex >= 0 && !imports.has("context")) items.splice(contextIndex, 1);
   else if (contextIndex >= 0 && !usesContextConst(items, contextConst!)) items.splice(contextIndex, 1);

@@ -32,10 +32,14 @@ export interface GlobalArgs {
 
 export function planGlobalArgs(ast: DockerfileAst, wctx: WordContext, lines: readonly string[], names: NameTable): GlobalArgs {
   const list: GlobalArg[] = [];
+  const declared = new Set<string>();
   for (const ins of ast.globalArgs) {
     ins.args.forEach((a, i) => {
       const def = a.default !== undefined ? tpl(wctx, a.default, ins.span, `ARG ${a.name}`) : undefined;
-      list.push({ name: a.name, default: def, constName: names.take(a.name, "Arg"), comments: i === 0 ? commentLines(lines, ins.comments) : [] });
+      // A second declaration is `NAME2`; a name taken otherwise (`from`, TARGETARCH) gets an Arg suffix.
+      const constName = declared.has(a.name) ? names.take(a.name) : names.take(a.name, /^[A-Z0-9_]+$/.test(a.name) ? "_ARG" : "Arg");
+      declared.add(a.name);
+      list.push({ name: a.name, default: def, constName, comments: i === 0 ? commentLines(lines, ins.comments) : [] });
     });
   }
   const seen = new Set<string>();

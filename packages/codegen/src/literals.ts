@@ -124,7 +124,7 @@ export function options(props: ReadonlyArray<readonly [string, ts.Expression | u
   const present = props.filter((p): p is readonly [string, ts.Expression] => p[1] !== undefined);
   if (!present.length) return undefined;
   const single = obj(present);
-  return print(single).length > 90 ? obj(present, true) : single;
+  return present.length > 3 || print(single).length > 72 ? obj(present, true) : single;
 }
 
 /** Arguments, dropping trailing `undefined`s. */

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, sym
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { isStrataError, StrataError } from "@strata/graph";
+import { isStrataError, SourceOp, StrataError } from "@strata/graph";
 import type { GeneratedModule } from "@strata/codegen";
 import type { CommandSpec, ParsedArgs } from "../argv.ts";
 import type { CliContext } from "../context.ts";
@@ -61,7 +61,7 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
   writeOutput(path, generated.source);
   const stages = generated.targets.length;
   ctx.stderr(`strata import: wrote ${relative(ctx.cwd, path) || path} (${stages} stage${stages === 1 ? "" : "s"}, graph digests verified)\n`);
-  if (dirname(path) !== contextDir && generated.source.includes("context(")) {
+  if (dirname(path) !== contextDir && readsContext(generated)) {
     ctx.stderr(`note: context(".") in the module is ${relative(ctx.cwd, dirname(path)) || "."}; the Dockerfile's context was ${relative(ctx.cwd, contextDir) || "."}\n`);
   }
   return 0;
@@ -100,6 +100,11 @@ async function verify(generated: GeneratedModule, ctx: CliContext): Promise<void
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Whether any stage reads the build context (a local source in its graph). */
+function readsContext(generated: GeneratedModule): boolean {
+  return generated.imported.stages.some((s) => [...s.image.toGraph().nodes.values()].some((op) => SourceOp.is(op) && op.source.type === "local"));
 }
 
 function mismatch(message: string): StrataError {
