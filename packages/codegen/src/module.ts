@@ -72,9 +72,8 @@ function sharedProject(): Project {
 export function printModule(plan: ModulePlan, fileName = "app.image.ts"): string {
   const p = sharedProject();
   // A fresh path each time: the language service caches per path, and reusing one with new text corrupts edits.
-  const sf = p.createSourceFile(`/${++serial}/${fileName}`, "");
+  const sf = p.createSourceFile(`/${++serial}/${fileName}`, { statements: statements(plan) });
   try {
-    sf.addStatements(statements(plan));
     sf.formatText({ indentSize: 2, tabSize: 2, convertTabsToSpaces: true, ensureNewLineAtEndOfFile: true } as never);
     return tidy(sf);
   } finally {

@@ -42,3 +42,16 @@ test("every golden module type-checks (strata check, the repository's strict opt
   const sources = new Map(cases.map((n) => [n, readFileSync(join(dir, n, "expected.image.ts"), "utf8")] as const));
   expect(await typeErrors(sources)).toEqual([]);
 });
+
+test("CRLF line endings and a byte-order mark change nothing but the bytes read", () => {
+  const failures: string[] = [];
+  for (const name of cases) {
+    const lf = readFileSync(join(dir, name, "Dockerfile"), "utf8");
+    const crlf = `\ufeff${lf.replace(/\n/g, "\r\n")}`;
+    const g = generateImageModule(crlf, optionsOf(name));
+    failures.push(...digestMismatches(g).mismatches.map((m) => `${name}: ${m}`));
+    // Heredoc bodies keep their carriage returns (they are file contents); everything else reads the same.
+    if (!lf.includes("<<") && g.source !== readFileSync(join(dir, name, "expected.image.ts"), "utf8")) failures.push(`${name}: different module`);
+  }
+  expect(failures).toEqual([]);
+});
