@@ -112,8 +112,10 @@ export function generateImageModule(text: string | Uint8Array, opts: GenerateOpt
   // `export default build;` closes the module when the default stage has a const (it may be referenced, or named).
   if (defaultExport) items.push(defaultExport);
   // The context const is declared only when something reads the build context through it.
-  if (contextIndex >= 0 && !imports.has("context")) items.splice(contextIndex, 1);
-  else if (contextIndex >= 0 && !usesContextConst(items, contextConst!)) items.splice(contextIndex, 1);
+  if (contextIndex >= 0 && !usesContextConst(items, contextConst!)) {
+    items.splice(contextIndex, 1);
+    imports.delete("context"); // with a .dockerignore every read of the context goes through the const
+  }
 
   const sourceText = printModule({ imports, items, aliases, trailingComments: commentLines(lines, ast.trailingComments) });
   return { source: sourceText, diagnostics: imported.diagnostics, targets, imported };
@@ -182,14 +184,15 @@ function referencedStages(ast: DockerfileAst, wctx: WordContext): Set<number> {
 }
 
 function usesContextConst(items: readonly ModuleItem[], name: string): boolean {
-  // Chains print their expressions; look for the identifier in them.
-  const seen = (node: ts.Node): boolean => {
-    if ((node as { escapedText?: string }).escapedText === name) return true;
-    let hit = false;
-    node.forEachChild((c) => {
-      hit ||= seen(c);
-    });
-    return hit;
-  };
-  return items.some((it) => it.kind === "const" && it.name !== name ? [it.head, ...(it.calls ?? []).flatMap((c) => c.args)].some(seen) : it.kind === "default" && [it.head, ...(it.calls ?? []).flatMap((c) => c.args)].some(seen));
+  return items.some((it) => !(it.kind === "const" && it.name === name) && [it.head, ...(it.calls ?? []).flatMap((c) => c.args)].some((e) => mentions(e, name)));
+}
+
+/** Whether an expression mentions the identifier `name` anywhere inside. */
+function mentions(node: ts.Node, name: string): boolean {
+  if ((node as { escapedText?: string }).escapedText === name) return true;
+  let hit = false;
+  node.forEachChild((c) => {
+    hit ||= mentions(c, name);
+  });
+  return hit;
 }

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
 import { isStrataError, SourceOp, StrataError } from "@strata/graph";
 import type { GeneratedModule } from "@strata/codegen";
 import type { CommandSpec, ParsedArgs } from "../argv.ts";
@@ -77,7 +77,7 @@ async function verify(generated: GeneratedModule, ctx: CliContext): Promise<void
   try {
     const scope = join(dir, "node_modules", "@strata");
     mkdirSync(scope, { recursive: true });
-    symlinkSync(packageDir(import.meta.resolve("@strata/core")), join(scope, "core"), "dir");
+    symlinkSync(packageDir(createRequire(import.meta.url).resolve("@strata/core")), join(scope, "core"), "dir");
     const modulePath = join(dir, "app.image.ts");
     writeOutput(modulePath, generated.source);
     // The registry of global args is process-wide; a module is evaluated as in a fresh process.
@@ -114,9 +114,9 @@ function mismatch(message: string): StrataError {
 }
 
 /** The directory of the package a resolved entry point belongs to (the nearest package.json). */
-function packageDir(entryUrl: string): string {
-  for (let d = dirname(fileURLToPath(entryUrl)); ; d = dirname(d)) {
+function packageDir(entry: string): string {
+  for (let d = dirname(entry); ; d = dirname(d)) {
     if (existsSync(join(d, "package.json"))) return d;
-    if (dirname(d) === d) throw new Error(`no package.json above ${entryUrl}`);
+    if (dirname(d) === d) throw new Error(`no package.json above ${entry}`);
   }
 }
