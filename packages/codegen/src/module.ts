@@ -98,10 +98,11 @@ function statements(plan: ModulePlan): Array<StatementStructures | WriterFunctio
         isExported: item.exported,
         declarationKind: VariableDeclarationKind.Const,
         leadingTrivia: trivia,
-        declarations: [{ name: item.name, initializer: chainWriter(item.head, item.calls ?? [], item.trailing ?? []) }],
+        ...trailingComments(item.trailing),
+        declarations: [{ name: item.name, initializer: chainWriter(item.head, item.calls ?? []) }],
       });
     } else {
-      out.push({ kind: StructureKind.ExportAssignment, isExportEquals: false, leadingTrivia: trivia, expression: chainWriter(item.head, item.calls ?? [], item.trailing ?? []) });
+      out.push({ kind: StructureKind.ExportAssignment, isExportEquals: false, leadingTrivia: trivia, ...trailingComments(item.trailing), expression: chainWriter(item.head, item.calls ?? []) });
     }
   }
   if (plan.aliases.length) {
@@ -144,7 +145,7 @@ function writeComments(w: CodeBlockWriter, comments: readonly CommentLine[], kee
  * would have to guess where template literals start and end, and inside one a space changes
  * the value. The TypeScript formatter indents afterwards, knowing the syntax.
  */
-function chainWriter(head: ts.Expression, calls: readonly ChainCall[], trailing: readonly string[]): WriterFunction {
+function chainWriter(head: ts.Expression, calls: readonly ChainCall[]): WriterFunction {
   return (w) => {
     w.write(print(head));
     for (const c of calls) {
@@ -157,10 +158,17 @@ function chainWriter(head: ts.Expression, calls: readonly ChainCall[], trailing:
       });
       w.write(")");
     }
-    if (trailing.length) {
+  };
+}
+
+/** Comments of the stage's last instructions that made no call (an EXPOSE of nothing), after the statement. */
+function trailingComments(trailing: readonly string[] | undefined): { trailingTrivia?: WriterFunction } {
+  if (!trailing?.length) return {};
+  return {
+    trailingTrivia: (w) => {
       w.newLine();
       writeComments(w, trailing, false);
-    }
+    },
   };
 }
 
