@@ -5,7 +5,6 @@ import {
   QuoteKind,
   VariableDeclarationKind,
   type CodeBlockWriter,
-  type SourceFile,
   type StatementStructures,
   type WriterFunction,
   StructureKind,
@@ -14,7 +13,7 @@ import {
 import type { CommentLine } from "./comments.ts";
 import type { ChainCall } from "./instructions.ts";
 import { print } from "./literals.ts";
-import { CORE_NAMES, type CoreName } from "./names.ts";
+import type { CoreName } from "./names.ts";
 
 /** A top-level const of the module. */
 export interface ConstDecl {
@@ -74,8 +73,8 @@ export function printModule(plan: ModulePlan, fileName = "app.image.ts"): string
   // A fresh path each time: the language service caches per path, and reusing one with new text corrupts edits.
   const sf = p.createSourceFile(`/${++serial}/${fileName}`, { statements: statements(plan) });
   try {
-    sf.formatText({ indentSize: 2, tabSize: 2, convertTabsToSpaces: true, ensureNewLineAtEndOfFile: true } as never);
-    return tidy(sf);
+    sf.formatText({ indentSize: 2, tabSize: 2, convertTabsToSpaces: true, ensureNewLineAtEndOfFile: true });
+    return withFinalNewline(sf.getFullText());
   } finally {
     p.removeSourceFile(sf);
   }
@@ -83,8 +82,8 @@ export function printModule(plan: ModulePlan, fileName = "app.image.ts"): string
 
 function statements(plan: ModulePlan): Array<StatementStructures | WriterFunction> {
   const out: Array<StatementStructures | WriterFunction> = [];
-  const named = [...plan.imports].sort((a, b) => CORE_NAMES.indexOf(a) - CORE_NAMES.indexOf(b) || a.localeCompare(b));
-  const sorted = named.sort((a, b) => a.localeCompare(b, "en", { sensitivity: "base" }) || a.localeCompare(b));
+  // Alphabetical regardless of case (as editors' "organize imports" sorts them).
+  const sorted = [...plan.imports].sort((a, b) => a.localeCompare(b, "en", { sensitivity: "base" }) || a.localeCompare(b));
   out.push({
     kind: StructureKind.ImportDeclaration,
     moduleSpecifier: "@strata/core",
@@ -172,7 +171,6 @@ function trailingComments(trailing: readonly string[] | undefined): { trailingTr
   };
 }
 
-function tidy(sf: SourceFile): string {
-  const text = sf.getFullText();
+function withFinalNewline(text: string): string {
   return text.endsWith("\n") ? text : `${text}\n`;
 }
