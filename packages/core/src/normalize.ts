@@ -5,7 +5,8 @@ import type { HealthcheckOptions, Mode, Owner, Port } from "./types.ts";
 
 /** A user-facing value in template position: strings keep `$NAME` references, args read as `${NAME}`. */
 export function tpl(value: string | number | boolean | Arg<ArgValue>): string {
-  if (isArg(value)) return `\${${value.name}}`;
+  // Canonical spelling (`$NAME`), the same as the string "${NAME}" and a Dockerfile's `$NAME`.
+  if (isArg(value)) return templateFromUser(`\${${value.name}}`);
   return typeof value === "string" ? templateFromUser(value) : String(value);
 }
 
@@ -25,7 +26,7 @@ export function modeString(mode: Mode): string {
 }
 
 export function portTemplate(port: Port): string {
-  if (isArg(port)) return `\${${port.name}}`;
+  if (isArg(port)) return templateFromUser(`\${${port.name}}`);
   const text = String(port);
   // A port read from a build arg or env var is checked when the build expands it.
   if (templateRefs(text).length) return templateFromUser(text);

@@ -90,9 +90,10 @@ export class Solver implements SolverContext {
     let p = this.memo.get(op);
     if (!p) {
       p = this.compute(op).catch((e: unknown) => {
+        const err = asBuildError(e, op);
         // The first failure stops everything else that is still running.
-        if (!this.abort.signal.aborted) this.abort.abort(e);
-        throw e;
+        if (!this.abort.signal.aborted) this.abort.abort(err);
+        throw err;
       });
       this.memo.set(op, p);
     }
@@ -196,4 +197,29 @@ async function allPresent(layers: LayerStore, refs: readonly LayerRef[]): Promis
 export function abortError(reason: unknown): StrataError {
   if (reason instanceof StrataError) return reason;
   return new StrataError("STRATA_BUILD_ABORTED", "the build was stopped", { cause: reason });
+}
+
+const SYSTEM_ERRORS: Record<string, { code: string; what: string; hint: string }> = {
+  ENOSPC: { code: "STRATA_NO_SPACE", what: "no space left on the device", hint: "free some space, run `strata cache prune`, or set STRATA_HOME to a bigger disk" },
+  EDQUOT: { code: "STRATA_NO_SPACE", what: "disk quota exceeded", hint: "free some space, run `strata cache prune`, or set STRATA_HOME to a bigger disk" },
+  EACCES: { code: "STRATA_PERMISSION_DENIED", what: "permission denied", hint: "check the file's permissions (and STRATA_HOME's)" },
+  EPERM: { code: "STRATA_PERMISSION_DENIED", what: "operation not permitted", hint: "RUN steps need root (or the runc executor); check permissions" },
+  EIO: { code: "STRATA_IO_ERROR", what: "an I/O error", hint: "the disk or file system reported an error" },
+  EROFS: { code: "STRATA_IO_ERROR", what: "a read-only file system", hint: "set STRATA_HOME to a writable directory" },
+};
+
+/**
+ * Every failure leaves the solver as a coded error at the op's source position: a StrataError
+ * gets the position if it has none; a system error (a full disk, a permission) becomes a coded
+ * one with a hint instead of an "internal error".
+ */
+function asBuildError(e: unknown, op: Op): unknown {
+  const loc = resolveLocation(op.meta);
+  if (e instanceof StrataError) return e.locations.length || !loc ? e : e.withLocation(loc);
+  const sys = e instanceof Error ? SYSTEM_ERRORS[(e as NodeJS.ErrnoException).code ?? ""] : undefined;
+  if (sys) {
+    const path = (e as NodeJS.ErrnoException).path;
+    return new StrataError(sys.code, `${describeOp(op)}: ${sys.what}${path ? ` (${path})` : ""}`, { locations: [loc], hint: sys.hint, cause: e });
+  }
+  return e;
 }

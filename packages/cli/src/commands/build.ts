@@ -49,7 +49,7 @@ export const spec: CommandSpec = {
 export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
   const file = args.positionals[0] ?? defaultInput(ctx.cwd);
   const o = args.options;
-  const tags = (o.tag as string[] | undefined) ?? [];
+  const tags = await normalizeTags((o.tag as string[] | undefined) ?? []);
   const buildArgs = keyValues((o["build-arg"] as string[] | undefined) ?? [], "--build-arg");
   const platform = o.platform ? parsePlatform(o.platform as string) : hostPlatform();
   const sde = o["source-date-epoch"] ?? ctx.env.SOURCE_DATE_EPOCH;
@@ -170,4 +170,18 @@ function sshOptions(list: readonly string[], env: NodeJS.ProcessEnv): Record<str
     else if (env.SSH_AUTH_SOCK) out[s] = env.SSH_AUTH_SOCK;
   }
   return out;
+}
+
+/** `app` → `app:latest`, as docker names images; invalid names are usage errors up front. */
+async function normalizeTags(tags: readonly string[]): Promise<string[]> {
+  const { parseReference, familiarString } = await import("@strata/registry");
+  return tags.map((t) => {
+    try {
+      const ref = parseReference(t);
+      if (ref.digest !== undefined) throw new Error("a tag cannot contain a digest");
+      return familiarString(ref.tag === undefined ? { ...ref, tag: "latest" } : ref);
+    } catch (e) {
+      throw usageError(`-t ${t}: ${(e as Error).message}`, spec);
+    }
+  });
 }

@@ -63,6 +63,9 @@ export async function loadImageModule(file: string, opts: { cacheDir: string }):
     renameSync(tmp, out);
   }
   process.setSourceMapsEnabled(true);
+  // Global args are a per-module table: a module evaluated earlier in this process (tests,
+  // `strata import`'s check) must not leak its declarations into this one.
+  (globalThis as unknown as Record<symbol, Map<string, unknown> | undefined>)[Symbol.for("strata.globalArgs")]?.clear();
   let ns: Record<string, unknown>;
   try {
     ns = (await import(pathToFileURL(out).href)) as Record<string, unknown>;

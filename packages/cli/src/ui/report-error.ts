@@ -38,6 +38,14 @@ export function reportError(e: unknown, r: Reporter): number {
     if (r.debug && err.stack) r.stderr(`${err.stack}\n`);
     return 1;
   }
+  // A failed system call (a full disk, a permission, a vanished file) is the environment's
+  // problem, not a bug: say what failed, without a stack.
+  const errno = err as NodeJS.ErrnoException;
+  if (typeof errno.code === "string" && /^E[A-Z]+$/.test(errno.code) && errno.syscall) {
+    r.stderr(formatDiagnostic({ code: `STRATA_SYSTEM_${errno.code}`, severity: "error", message: err.message, hint: errno.code === "ENOSPC" ? "free some space or set STRATA_HOME to a bigger disk" : "check the path and its permissions" }, r.color));
+    if (r.debug && err.stack) r.stderr(`${err.stack}\n`);
+    return 1;
+  }
   r.stderr(`${paint(r.color, "1;31", "internal error")}: ${err.message}\n`);
   r.stderr(r.debug ? `${err.stack}\n` : "  this is a bug in strata; run again with --debug for the stack trace and report it\n");
   return 70;
