@@ -8,6 +8,7 @@ import type { CliContext } from "../context.ts";
 import { loadTarget } from "../load/load-target.ts";
 import { strataHome } from "../load/strata-home.ts";
 import { formatBytes, progressRenderer, type ProgressMode } from "../ui/progress.ts";
+import { makeResolvers } from "./build-resolvers.ts";
 
 export const spec: CommandSpec = {
   name: "build",
@@ -39,6 +40,13 @@ export const spec: CommandSpec = {
     { name: "executor", type: "string", values: ["auto", "runc", "sandbox"], description: "how RUN steps are isolated (default auto: runc, else the built-in sandbox)" },
     { name: "parallelism", type: "string", placeholder: "N", description: "RUN steps at once (default: number of cores)" },
     { name: "source-date-epoch", type: "string", placeholder: "SECONDS", description: "timestamp for every file and the config (default $SOURCE_DATE_EPOCH, else 0)" },
+    { name: "push", type: "boolean", description: "push the image to the registry of each -t name" },
+    { name: "locked", type: "boolean", description: "use the digests in strata.lock; fail if it is missing or stale" },
+    { name: "image", type: "list", placeholder: "REF=SOURCE", description: "build REF from another source, e.g. node:22=oci-layout:./node22 or =registry:mirror/node:22" },
+    { name: "registry-mirror", type: "list", placeholder: "HOST", description: "pull docker.io images through this mirror" },
+    { name: "insecure-registry", type: "list", placeholder: "HOST", description: "allow plain HTTP for this registry (loopback is always allowed)" },
+    { name: "engine", type: "string", values: ["native", "docker"], description: "native (default) or docker: hand the exported Dockerfile to `docker build` (BuildKit)" },
+    { name: "builder", type: "string", placeholder: "NAME", description: "with --engine docker: the buildx builder (remote or Kubernetes BuildKit)" },
   ],
   examples: [
     "strata build examples/hello/hello.image.ts -t hello --load",
@@ -59,9 +67,13 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
   if (!Number.isInteger(parallelism) || parallelism < 1) throw usageError("--parallelism must be a positive whole number", spec);
   const contexts = contextOptions((o.context as string[] | undefined) ?? [], ctx.cwd);
 
-  const { Store, buildImage, LocalImageResolver, RegistryImageResolver, parseOutput, writeOutput, loadIntoDocker } = await import("@strata/build");
+  const { Store, buildImage, parseOutput, writeOutput, loadIntoDocker } = await import("@strata/build");
   const outputs = ((o.output as string[] | undefined) ?? []).map((s) => parseOutput(s, ctx.cwd));
   const loaded = await loadTarget(file, o.target as string | undefined, ctx);
+  if (o.engine === "docker") {
+    const { buildWithDocker } = await import("./build-docker.ts");
+    return buildWithDocker(args, ctx, loaded, { tags, buildArgs, platform, outputs });
+  }
   const store = new Store(strataHome(ctx.env));
   const render = progressRenderer(((o.progress as string | undefined) ?? "auto") as ProgressMode, ctx.stderr, { isTty: ctx.isTty, color: ctx.color, cwd: ctx.cwd });
   const abort = new AbortController();
@@ -71,6 +83,13 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
   const started = performance.now();
   try {
     const moduleDir = dirname(loaded.file);
+    const list = (k: string) => (o[k] as string[] | undefined) ?? [];
+    const resolvers = await makeResolvers(
+      store,
+      { moduleDir, file: loaded.file, locked: o.locked === true, overrides: list("image"), mirrors: list("registry-mirror"), insecure: list("insecure-registry") },
+      ctx,
+      render,
+    );
     const result = await buildImage(store, loaded.graph, {
       moduleDir,
       ...(contexts.main ? { contextDir: contexts.main } : {}),
@@ -84,8 +103,8 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
       sourceDateEpoch,
       executor: ((o.executor as string | undefined) ?? "auto") as "auto",
       parallelism,
-      registry: new RegistryImageResolver(store.blobs, {}, (m) => render({ type: "info", at: 0, message: m })),
-      local: new LocalImageResolver(moduleDir),
+      registry: resolvers.registry,
+      local: resolvers.local,
       progress: render,
       signal: abort.signal,
       ...(o.explain ? { explain: { target: `${loaded.file}#${loaded.name}` } } : {}),
@@ -95,6 +114,10 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
     for (const out of outputs) await writeOutput(store, result.image, out, tags);
     let loadedMsg = "";
     if (o.load) loadedMsg = await loadIntoDocker(store, result.image, tags);
+    if (o.push) {
+      const { pushImage } = await import("./build-push.ts");
+      await pushImage(store, result.image, tags, { insecure: list("insecure-registry") }, ctx);
+    }
     const size = result.image.layers.reduce((n, l) => n + l.descriptor.size, 0);
     const secs = ((performance.now() - started) / 1000).toFixed(2);
     ctx.stderr(`built ${result.image.manifestDigest} (${formatPlatform(platform)}, ${result.image.layers.length} layers, ${formatBytes(size)}) in ${secs}s: ${result.built} steps run, ${result.cached} cached\n`);
