@@ -32,6 +32,8 @@ export async function buildImage(store: Store, graph: LayerGraph, opts: SolveOpt
     throw e instanceof Error ? e : new StrataError("STRATA_BUILD_FAILED", String(e));
   } finally {
     solver.explain?.save();
+    // Remember the content digests computed this time, so the next build reads no unchanged file.
+    for (const c of solver.contexts.values()) await c.then((r) => r.snapshot.saveStatCache()).catch(() => {});
   }
   for (const tag of opts.tags ?? []) writeJsonAtomic(store.refPath(tag), { manifest: image.manifestDigest, host: hostname() });
   opts.progress({ type: "build-done", at: solver.now(), digest: image.manifestDigest, cached: solver.stats.cached, built: solver.stats.built });

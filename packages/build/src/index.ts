@@ -15,3 +15,8 @@ export { parseOutput, writeOutput, loadIntoDocker, type OutputSpec } from "./out
 export { withCompression, type Compression } from "./outputs/compress.ts";
 export { LayerStore } from "./layers/layer-store.ts";
 export { ChainView } from "./layers/chain-view.ts";
+export { LOCKFILE_NAME, LOCKFILE_VERSION, lockfilePath, lockKey, lockPlatform, readLockfile, writeLockfile, formatLockfile, normalizeLockfile, lookupLock, type Lockfile, type LockEntry } from "./sources/lockfile.ts";
+export { parseImageOverrides, findOverride, type ImageOverride } from "./sources/image-overrides.ts";
+export { imageReferences, type ImageReference } from "./sources/image-refs.ts";
+export { MirroredRegistry, parseMirrors, type MirrorMap } from "./sources/registry-mirrors.ts";
+export { BaseImageResolver, type BaseImageOptions, type ResolvedReference } from "./sources/base-images.ts";

@@ -203,8 +203,7 @@ function toEntry(path: string, full: string, st: Stats): ContextEntry {
 
 /** The result of `snapshotContext`: the kept entries, sorted, and lazily computed digests. */
 export class ContextSnapshot {
-  private readonly byPath = new Map<string, ContextEntry>();
-  private readonly kids = new Map<string, ContextEntry[]>();
+  private indexed: { byPath: Map<string, ContextEntry>; kids: Map<string, ContextEntry[]> } | undefined;
   private readonly memo = new Map<string, string>();
   readonly stats: DigestStats = { hits: 0, misses: 0, bytesRead: 0 };
 
@@ -217,27 +216,34 @@ export class ContextSnapshot {
     readonly statCache: StatCache,
     private readonly racyBefore: number,
     private readonly complete: boolean,
-  ) {
-    this.kids.set("", []);
-    for (const e of entries) {
-      this.byPath.set(e.path, e);
+  ) {}
+
+  /** Path and children indexes, built on first use (a no-op rebuild only needs the fingerprint). */
+  private get index(): { byPath: Map<string, ContextEntry>; kids: Map<string, ContextEntry[]> } {
+    if (this.indexed) return this.indexed;
+    const byPath = new Map<string, ContextEntry>();
+    const kids = new Map<string, ContextEntry[]>([["", []]]);
+    for (const e of this.entries) {
+      byPath.set(e.path, e);
       const slash = e.path.lastIndexOf("/");
       const parent = slash < 0 ? "" : e.path.slice(0, slash);
-      let list = this.kids.get(parent);
-      if (!list) this.kids.set(parent, (list = []));
+      let list = kids.get(parent);
+      if (!list) kids.set(parent, (list = []));
       list.push(e);
-      if (e.type === "directory" && !this.kids.has(e.path)) this.kids.set(e.path, []);
+      if (e.type === "directory" && !kids.has(e.path)) kids.set(e.path, []);
     }
+    this.indexed = { byPath, kids };
+    return this.indexed;
   }
 
   /** The entry at a relative path (`""` is the root, which has no entry). */
   get(path: string): ContextEntry | undefined {
-    return this.byPath.get(path);
+    return this.index.byPath.get(path);
   }
 
   /** Kept children of a directory, sorted by name bytes. */
   children(dir: string): readonly ContextEntry[] {
-    return this.kids.get(dir) ?? [];
+    return this.index.kids.get(dir) ?? [];
   }
 
   absolute(path: string): string {
@@ -262,14 +268,45 @@ export class ContextSnapshot {
     return this.lookup(e) ?? this.remember(e, this.hashSync(e));
   }
 
-  /** Writes the stat cache (pruning paths this full walk did not see). */
+  /** Writes the stat cache (pruning paths this full walk did not see); nothing when it was not used. */
   saveStatCache(): void {
+    if (!this.statCache.used) return;
     if (this.complete) for (const e of this.entries) if (e.type === "file") this.statCache.get(e.path, e);
     this.statCache.save({ prune: this.complete });
   }
 
+  private fp: { digest: string; racy: boolean } | undefined;
+
+  /**
+   * A digest over every kept entry's path and stat fields (type, mode, owner, size, mtime,
+   * ctime, inode, link target): equal fingerprints mean nothing in the context changed, so a
+   * selection digest computed for the same fingerprint can be reused without looking at a
+   * single file. `racy`: some file changed too recently to trust its timestamps (see
+   * `racyWindowMs`), so the fingerprint must not be remembered.
+   */
+  fingerprint(): { digest: string; racy: boolean } {
+    if (!this.fp) {
+      const h = createHash("sha256");
+      let racy = false;
+      // Hashed in batches: one update per few hundred entries costs far less than one each.
+      let batch = "";
+      for (let i = 0; i < this.entries.length; i++) {
+        const e = this.entries[i]!;
+        batch += `${e.path}\0${e.type}\0${e.mode}\0${e.uid}\0${e.gid}\0${e.size}\0${e.mtimeMs}\0${e.ctimeMs}\0${e.ino}\0${e.linkname ?? ""}\n`;
+        if (e.mtimeMs >= this.racyBefore || e.ctimeMs >= this.racyBefore) racy = true;
+        if ((i & 255) === 255) {
+          h.update(batch);
+          batch = "";
+        }
+      }
+      h.update(batch);
+      this.fp = { digest: h.digest("hex"), racy };
+    }
+    return this.fp;
+  }
+
   private fileEntry(entry: ContextEntry | string): ContextEntry {
-    const e = typeof entry === "string" ? this.byPath.get(entry) : entry;
+    const e = typeof entry === "string" ? this.index.byPath.get(entry) : entry;
     if (!e) throw new StrataError("STRATA_CONTEXT_NOT_FOUND", `${String(entry)} is not in the build context`);
     if (e.type !== "file") throw new StrataError("STRATA_CONTEXT_NOT_A_FILE", `${e.path} is a ${e.type}, not a regular file`);
     return e;

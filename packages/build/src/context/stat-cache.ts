@@ -30,6 +30,7 @@ export class StatCache {
   private dirty = false;
   /** Paths looked up or stored this session (kept when saving; others are pruned if asked). */
   private readonly touched = new Set<string>();
+  private loaded = false;
 
   private constructor(readonly file: string | undefined) {}
 
@@ -41,16 +42,22 @@ export class StatCache {
   /** Loads the cache of `root` from `dir` (created on save). */
   static open(dir: string, root: string): StatCache {
     const name = createHash("sha256").update(root).digest("hex").slice(0, 32);
-    const cache = new StatCache(join(dir, name));
-    cache.load();
-    return cache;
+    // Loaded on first use: a no-op build answered by the selection memo never reads it.
+    return new StatCache(join(dir, name));
+  }
+
+  /** Whether anything looked into the cache this session. */
+  get used(): boolean {
+    return this.loaded;
   }
 
   get size(): number {
+    this.load();
     return this.records.size;
   }
 
   get(path: string, key: StatKey): string | undefined {
+    this.load();
     this.touched.add(path);
     const r = this.records.get(path);
     if (!r) return undefined;
@@ -59,6 +66,7 @@ export class StatCache {
   }
 
   set(path: string, key: StatKey, digest: string): void {
+    this.load();
     this.touched.add(path);
     const old = this.records.get(path);
     if (old && old.digest === digest && old.size === key.size && old.mtimeMs === key.mtimeMs && old.ino === key.ino && old.ctimeMs === key.ctimeMs) return;
@@ -67,6 +75,7 @@ export class StatCache {
   }
 
   delete(path: string): void {
+    this.load();
     if (this.records.delete(path)) this.dirty = true;
   }
 
@@ -75,6 +84,7 @@ export class StatCache {
    * session (use it after a walk of the whole context, so deleted files do not linger).
    */
   save(opts: { prune?: boolean } = {}): void {
+    if (!this.loaded) return; // nothing was looked up or stored: nothing to write
     if (opts.prune) {
       for (const path of this.records.keys()) {
         if (!this.touched.has(path)) {
@@ -97,6 +107,8 @@ export class StatCache {
   }
 
   private load(): void {
+    if (this.loaded) return;
+    this.loaded = true;
     if (this.file === undefined) return;
     let text: string;
     try {

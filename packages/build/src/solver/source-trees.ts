@@ -32,7 +32,15 @@ export async function copySource(
   switch (input.kind) {
     case "context": {
       const tree = contextSourceTree(input.snapshot);
-      const digest = await selectionDigest(tree, { src: select.src, parents: select.parents, exclude: select.exclude });
+      // Nothing in the context changed since a build that made the same selection: reuse its
+      // digest without looking at any file (the no-op rebuild path).
+      const fp = input.snapshot.fingerprint();
+      const memoKey = cacheKey("selection-memo", { root: input.snapshot.root, fingerprint: fp.digest, src: select.src, parents: select.parents, exclude: select.exclude });
+      let digest = ctx.opts.noCache ? undefined : ctx.store.getCache<{ digest: string }>(memoKey)?.digest;
+      if (!digest) {
+        digest = await selectionDigest(tree, { src: select.src, parents: select.parents, exclude: select.exclude });
+        if (!fp.racy) ctx.store.putCache(memoKey, { digest });
+      }
       return { tree, key: cacheKey("context-selection", { name: input.name, digest }), src: select.src };
     }
     case "fs":

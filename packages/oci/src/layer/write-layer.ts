@@ -61,7 +61,8 @@ export async function writeLayer(
 
   const target = await openTarget(opts.to);
   const blobHash = new HashingSink(target.sink);
-  const tarHash = new HashingSink(gzip ? new GzipSink(blobHash, opts.gzip) : blobHash);
+  // Uncompressed, the tar is the blob: hash it once (sha256 is a third of the write's cost).
+  const tarHash = gzip ? new HashingSink(new GzipSink(blobHash, opts.gzip)) : blobHash;
   try {
     const tar = new TarBuilder(tarHash);
     for (const p of placed) {
