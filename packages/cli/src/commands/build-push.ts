@@ -1,16 +1,48 @@
 import type { Store } from "@strata/build";
-import { StrataError } from "@strata/graph";
+import { StrataError, type Digest } from "@strata/graph";
 import type { OciImage } from "@strata/oci";
 import type { CliContext } from "../context.ts";
+import { formatBytes } from "../ui/progress.ts";
+import { registryOptions } from "./build-resolvers.ts";
 
-/** `strata build --push`: pushes the built image to the registry of each tag. */
-export async function pushImage(store: Store, image: OciImage, tags: readonly string[], opts: { insecure: readonly string[] }, ctx: CliContext): Promise<void> {
-  if (!tags.length) throw new StrataError("STRATA_USAGE", "--push needs a name to push to", { hint: "add -t registry.example.com/team/app:tag" });
+export interface PushReport {
+  /** The pushed manifest's digest (differs from the local one: the layers are compressed). */
+  readonly digest: Digest;
+  readonly refs: readonly string[];
+  readonly uploaded: number;
+  readonly uploadedBytes: number;
+  readonly existing: number;
+  readonly mounted: number;
+}
+
+const COMPRESSED = /(\+gzip|\+zstd|\.tar\.gzip)$/;
+
+/**
+ * Pushes an image from the store to every reference in `refs` (several tags, several
+ * repositories or registries): layers are gzip-compressed once and cached by diffID (a re-push
+ * compresses nothing), each blob is HEAD-checked and uploaded only when missing, and the
+ * manifest goes up last, so a tag never names an image whose blobs are not all there.
+ * An image whose layers are already compressed (a pulled one) is pushed byte for byte.
+ */
+export async function pushImage(store: Store, image: OciImage, refs: readonly string[], opts: { insecure: readonly string[]; signal?: AbortSignal }, ctx: CliContext): Promise<PushReport> {
+  if (!refs.length) throw new StrataError("STRATA_USAGE", "--push needs a name to push to", { hint: "add -t registry.example.com/team/app:tag" });
   const { withCompression } = await import("@strata/build");
   const { Registry, sourceFromStore } = await import("@strata/registry");
-  const pushed = await withCompression(store, image, "gzip", "oci");
-  const registry = new Registry(opts.insecure.length ? { insecure: [...opts.insecure] } : {});
+  const compressed = image.layers.every((l) => COMPRESSED.test(l.descriptor.mediaType));
+  const pushed = compressed ? image : await withCompression(store, image, "gzip", "oci");
+  const registry = new Registry(registryOptions(ctx, opts.insecure));
   const source = await sourceFromStore(store.blobs, pushed.manifestDigest);
-  const result = await registry.push(source, [...tags]);
-  for (const t of tags) ctx.stderr(`  pushed ${t}@${result.digest}\n`);
+  const result = await registry.push(source, [...refs], opts.signal ? { signal: opts.signal } : {});
+  const sizes = new Map(pushed.layers.map((l) => [l.descriptor.digest, l.descriptor.size] as const));
+  const report: PushReport = {
+    digest: result.digest,
+    refs: [...refs],
+    uploaded: result.blobs.filter((b) => b.outcome === "uploaded").length,
+    uploadedBytes: result.blobs.filter((b) => b.outcome === "uploaded").reduce((n, b) => n + (sizes.get(b.digest) ?? 0), 0),
+    existing: result.blobs.filter((b) => b.outcome === "exists").length,
+    mounted: result.blobs.filter((b) => b.outcome === "mounted").length,
+  };
+  for (const r of refs) ctx.stderr(`  pushed ${r}@${result.digest}\n`);
+  ctx.stderr(`  blobs: ${report.uploaded} uploaded (${formatBytes(report.uploadedBytes)}), ${report.existing} already there${report.mounted ? `, ${report.mounted} mounted` : ""}\n`);
+  return report;
 }

@@ -1,5 +1,8 @@
-import type { ImageResolver, ProgressSink, Store } from "@strata/build";
+import type { BaseImageResolver, ImageResolver, Lockfile, ProgressSink, Store } from "@strata/build";
+import { StrataError } from "@strata/graph";
+import type { RegistryOptions } from "@strata/registry";
 import type { CliContext } from "../context.ts";
+import { displayPath } from "../ui/code-frame.ts";
 
 /** What `strata build` options say about where base images come from. */
 export interface ResolverOptions {
@@ -13,13 +16,49 @@ export interface ResolverOptions {
   readonly insecure: readonly string[];
 }
 
+/** Registry client options from the CLI's environment: `DOCKER_CONFIG` credentials, insecure hosts. */
+export function registryOptions(ctx: CliContext, insecure: readonly string[]): RegistryOptions {
+  return { ...(insecure.length ? { insecure: [...insecure] } : {}), dockerConfig: { env: ctx.env } };
+}
+
 /**
- * The image resolvers a build uses: registry references (through overrides, mirrors and the
- * lockfile) and local transports.
+ * The resolver every command that reads base images shares (build, pull, lock): overrides,
+ * the lockfile (when given), the store, then the registry through its mirrors.
  */
-export async function makeResolvers(store: Store, opts: ResolverOptions, _ctx: CliContext, progress: ProgressSink): Promise<{ registry: ImageResolver; local: ImageResolver }> {
-  const { LocalImageResolver, RegistryImageResolver } = await import("@strata/build");
-  const local = new LocalImageResolver(opts.moduleDir);
-  const registry = new RegistryImageResolver(store.blobs, opts.insecure.length ? { insecure: [...opts.insecure] } : {}, (m) => progress({ type: "info", at: 0, message: m }));
-  return { registry, local };
+export async function baseImageResolver(
+  store: Store,
+  opts: { moduleDir: string; overrides: readonly string[]; mirrors: readonly string[]; insecure: readonly string[]; lock?: Lockfile; lockPath?: string; locked?: boolean },
+  ctx: CliContext,
+  onInfo: (message: string) => void,
+): Promise<BaseImageResolver> {
+  const { BaseImageResolver, LocalImageResolver, MirroredRegistry, parseImageOverrides, parseMirrors } = await import("@strata/build");
+  const { Registry } = await import("@strata/registry");
+  const registry = new MirroredRegistry(new Registry(registryOptions(ctx, opts.insecure)), parseMirrors(opts.mirrors), onInfo);
+  return new BaseImageResolver({
+    blobs: store.blobs,
+    registry,
+    local: new LocalImageResolver(opts.moduleDir),
+    overrides: parseImageOverrides(opts.overrides, ctx.cwd),
+    ...(opts.lock ? { lock: opts.lock } : {}),
+    ...(opts.lockPath ? { lockPath: opts.lockPath } : {}),
+    ...(opts.locked ? { locked: true } : {}),
+    onInfo,
+  });
+}
+
+/**
+ * The image resolvers a build uses: registry references (through overrides, the lockfile
+ * beside the image file, and mirrors) and local transports.
+ */
+export async function makeResolvers(store: Store, opts: ResolverOptions, ctx: CliContext, progress: ProgressSink): Promise<{ registry: ImageResolver; local: ImageResolver }> {
+  const { lockfilePath, readLockfile } = await import("@strata/build");
+  const lockPath = lockfilePath(opts.moduleDir);
+  const lock = readLockfile(lockPath);
+  if (opts.locked && !lock) {
+    throw new StrataError("STRATA_LOCKFILE_MISSING", `--locked, but there is no lockfile at ${displayPath(lockPath, ctx.cwd)}`, {
+      hint: `run \`strata lock ${displayPath(opts.file, ctx.cwd)}\` and commit strata.lock`,
+    });
+  }
+  const resolver = await baseImageResolver(store, { ...opts, ...(lock ? { lock } : {}), lockPath, locked: opts.locked }, ctx, (m) => progress({ type: "info", at: 0, message: m }));
+  return { registry: resolver, local: resolver };
 }

@@ -13,5 +13,9 @@ export const COMMANDS: ReadonlyArray<{ readonly name: string; readonly summary: 
   { name: "check", summary: "type-check image modules with the TypeScript compiler", load: () => import("./check.ts") },
   { name: "dockerfile", summary: "write a target as a Dockerfile (or normalise a Dockerfile)", load: () => import("./dockerfile.ts") },
   { name: "import", summary: "convert a Dockerfile into a typed .image.ts module (verified: same graph digests)", load: () => import("./import.ts") },
+  { name: "pull", summary: "pull an image from a registry into the store (verified), print its digest", load: () => import("./pull.ts") },
+  { name: "push", summary: "push an image from the store to registries (compressed once, only missing blobs sent)", load: () => import("./push.ts") },
+  { name: "login", summary: "log in to a registry (verified, stored in Docker's config.json)", load: () => import("./login.ts") },
+  { name: "lock", summary: "pin every registry image to a digest in strata.lock (builds then ask no registry)", load: () => import("./lock.ts") },
   { name: "parse", summary: "parse a Dockerfile: diagnostics, BuildKit's tree dump, or the AST as JSON", load: () => import("./parse.ts") },
 ];

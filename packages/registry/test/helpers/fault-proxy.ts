@@ -38,6 +38,8 @@ export interface FaultProxy {
   readonly url: string;
   readonly host: string;
   readonly log: ProxyLogEntry[];
+  /** TCP connections accepted so far (a client that opens no socket leaves it unchanged). */
+  readonly connections: number;
   rules: FaultRule[];
   close(): Promise<void>;
 }
@@ -119,6 +121,8 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   };
 
   const server: Server = createServer(handle);
+  let connections = 0;
+  server.on("connection", () => connections++);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const addr = server.address();
   const port = typeof addr === "object" && addr ? addr.port : 0;
@@ -126,6 +130,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     url: `http://127.0.0.1:${port}`,
     host: `127.0.0.1:${port}`,
     log,
+    get connections() {
+      return connections;
+    },
     get rules() {
       return proxy.rules;
     },
