@@ -101,7 +101,9 @@ function diffInfo(prev: ExplainInfo, cur: ExplainInfo): string[] {
   if (files.removed.length) out.push(`file${files.removed.length > 1 ? "s" : ""} removed: ${list(files.removed)}`);
   for (const [k, v] of Object.entries(cur.values ?? {})) {
     const p = prev.values?.[k];
-    if (JSON.stringify(p) !== JSON.stringify(v)) out.push(`${k} changed: ${short(p ?? "(unset)")} → ${short(v ?? "(unset)")}`);
+    if (JSON.stringify(p) === JSON.stringify(v)) continue;
+    const vars = envDiff(p, v);
+    out.push(vars ? `${k} changed: ${vars}` : `${k} changed: ${short(p ?? "(unset)")} → ${short(v ?? "(unset)")}`);
   }
   for (const [k, v] of Object.entries(cur.inputs ?? {})) {
     if (prev.inputs?.[k] !== undefined && prev.inputs[k] !== v) out.push(`its input ${k} changed (an earlier step was rebuilt)`);
@@ -136,4 +138,19 @@ function diffMaps(a: Readonly<Record<string, string>>, b: Readonly<Record<string
 function list(paths: string[]): string {
   const shown = paths.slice(0, 5).join(", ");
   return paths.length > 5 ? `${shown} and ${paths.length - 5} more` : shown;
+}
+
+/** For `K=V` lists (an environment): just the variables that differ, e.g. `VERSION=1 → VERSION=2`. */
+function envDiff(before: unknown, after: unknown): string | undefined {
+  const isEnv = (x: unknown): x is string[] => Array.isArray(x) && x.every((e) => typeof e === "string" && /^[^=]+=/.test(e));
+  if (!isEnv(before) || !isEnv(after)) return undefined;
+  const map = (l: string[]) => new Map(l.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)] as const));
+  const a = map(before);
+  const b = map(after);
+  const parts: string[] = [];
+  for (const k of new Set([...a.keys(), ...b.keys()])) {
+    if (a.get(k) === b.get(k)) continue;
+    parts.push(`${a.has(k) ? `${k}=${short(a.get(k))}` : `(no ${k})`} → ${b.has(k) ? `${k}=${short(b.get(k))}` : `(no ${k})`}`);
+  }
+  return parts.join(", ");
 }

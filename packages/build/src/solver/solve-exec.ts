@@ -46,6 +46,10 @@ export async function solveExec(ctx: SolverContext, op: ExecOp): Promise<FsState
     network: op.network ?? "default",
     mounts: mounts.map((m) => m.key) as never,
   });
+  ctx.explain?.note(op, {
+    inputs: { "root filesystem": input.key },
+    values: { command: argv, environment: env, "working directory": cwd, user: user || "(image default)", mounts: mounts.map((m) => m.key) },
+  });
   return ctx.cached(op, key, input.base, input, () => ctx.runs.run(() => execute(ctx, op, input, { env: [...env, ...proxy], cwd, user, argv, mounts })));
 }
 

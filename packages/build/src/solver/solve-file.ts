@@ -8,6 +8,8 @@ import { cacheKey } from "./cache-key.ts";
 import { resolvePath, scopeState } from "./expand.ts";
 import type { SolverContext } from "./solver.ts";
 import { copySource } from "./source-trees.ts";
+import { contextFiles } from "../explain/context-files.ts";
+import type { ExplainInfo } from "../explain/recorder.ts";
 import type { FsState } from "./types.ts";
 
 /**
@@ -25,6 +27,7 @@ export async function solveFile(ctx: SolverContext, op: FileOp): Promise<FsState
   const plans: Array<{ key: unknown; run: (base: BaseFs) => Promise<LayerEntry[]> }> = [];
   for (const a of op.actions) plans.push(await planAction(ctx, op, a, cwd, x));
   const key = cacheKey("file", { op: opDigest(op), base: input.key, cwd, actions: plans.map((p) => p.key) as never });
+  if (ctx.explain) ctx.explain.note(op, await explainInfo(ctx, op, input.key, cwd, x));
   return ctx.cached(op, key, input.base, input, async () => {
     const base = (await ctx.view(input)).asBase();
     const entries: LayerEntry[] = [];
@@ -114,4 +117,20 @@ async function mkdirEntries(base: BaseFs, path: string, mode: number, chown: str
     out.push({ type: "directory", path: p, mode, uid: owner.uid, gid: owner.gid, mtime: 0 });
   }
   return out;
+}
+
+async function explainInfo(ctx: SolverContext, op: FileOp, base: string, cwd: string, x: Expand): Promise<ExplainInfo> {
+  const inputs: Record<string, string> = { base };
+  const values: Record<string, unknown> = { cwd };
+  let files: Record<string, string> | undefined;
+  for (const [i, a] of op.actions.entries()) {
+    if (a.action !== "copy") continue;
+    const src = a.src.map((s) => x(s)!);
+    values[`source ${i + 1}`] = src;
+    values[`destination ${i + 1}`] = x(a.dest);
+    const r = await ctx.result(op.inputs[a.from]!);
+    if (r.kind === "context") files = { ...files, ...contextFiles(r.snapshot, src) };
+    else if (r.kind !== "tree") inputs[`source ${i + 1}`] = r.key;
+  }
+  return { inputs, values, ...(files ? { files } : {}) };
 }

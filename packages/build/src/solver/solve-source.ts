@@ -32,6 +32,7 @@ export async function solveSource(ctx: SolverContext, op: SourceOp): Promise<OpR
       } catch (e) {
         throw located(e, loc);
       }
+      ctx.explain?.note(op, { values: { image: `${spec.transport === "registry" ? "" : `${spec.transport}:`}${ref}`, "resolved to": resolved.key } });
       const key = cacheKey("image", { source: resolved.key, platform: `${platform.os}/${platform.architecture}${platform.variant ? `/${platform.variant}` : ""}` });
       return ctx.cached(op, key, undefined, undefined, async () => {
         const img = await resolved.load();

@@ -159,11 +159,11 @@ export class Solver implements SolverContext {
         return { kind: "fs", key, layers: rec.layers, base: base ?? (rec.base ? await this.loadBase(rec.base) : undefined) };
       }
     }
-    const reasons = this.explain?.miss(op, key, this.opts.noCache);
-    if (reasons) this.opts.progress({ type: "explain", at: this.now(), id, name, reasons });
     const started = this.now();
     const loc = resolveLocation(op.meta);
     this.opts.progress({ type: "step-start", at: started, id, name, ...(loc ? { location: loc } : {}) });
+    const reasons = this.explain?.miss(op, key, this.opts.noCache);
+    if (reasons) this.opts.progress({ type: "explain", at: this.now(), id, name, reasons });
     try {
       const out = await compute();
       const rec: CacheRecord = { layers: out.layers, added: out.added, ...(out.base ? { base: out.base } : {}) };
