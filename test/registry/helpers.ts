@@ -1,10 +1,10 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { busyboxLayout } from "../helpers/busybox.ts";
-import { scratchProject, strataAsync, type CliResult } from "../helpers/cli.ts";
+import { scratchProject, STRATA_BIN, strataAsync, type CliResult } from "../helpers/cli.ts";
 
 /** A project with the busybox OCI layout beside its image module(s). */
 export async function project(files: Record<string, string>): Promise<string> {
@@ -26,6 +26,19 @@ export function appModule(base: string, message: string): Record<string, string>
 /** `strata …` in `dir` with its own STRATA_HOME (never blocks the event loop: servers run in-process). */
 export function run(dir: string, home: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return strataAsync(args, { cwd: dir, env: { STRATA_HOME: home, ...env } });
+}
+
+/** Like run(), with `input` on standard input (for --password-stdin). */
+export function runWithInput(dir: string, home: string, args: readonly string[], input: string, env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [STRATA_BIN, ...args], { cwd: dir, env: { ...process.env, NO_COLOR: "1", STRATA_HOME: home, ...env } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(input);
+  });
 }
 
 /** Every blob in a store hashes to its name: nothing unverified was ever made visible. */
