@@ -123,3 +123,25 @@ describe.skipIf(!isRoot)("RUN steps in the native engine", () => {
     expect(spans[1]![0]).toBeLessThan(spans[0]![1]);
   });
 });
+
+describe.skipIf(!isRoot)("strata run and strata cache", () => {
+  test("run an image from the store, replace its command, pass the exit status; prune keeps named images", async () => {
+    const dir = await project({ "r.image.ts": `import { from, ociLayout } from "@strata/core";\nexport default from(ociLayout("./busybox")).run("echo built > /msg").env("GREETING", "hi").cmd(["cat", "/msg"]);\n` });
+    const env = { STRATA_HOME: mkdtempSync(join(tmpdir(), "strata-home-")) };
+    expect(strata(["build", "r.image.ts", "-t", "runme", "--progress", "quiet"], { cwd: dir, env }).code).toBe(0);
+    const r = strata(["run", "runme"], { cwd: dir, env });
+    expect(r.stdout).toBe("built\n");
+    expect(r.code).toBe(0);
+    const custom = strata(["run", "runme:latest", "-e", "EXTRA=1", "--", "sh", "-c", 'echo "$GREETING $EXTRA"; exit 42'], { cwd: dir, env });
+    expect(custom.stdout).toBe("hi 1\n");
+    expect(custom.code).toBe(42);
+    expect(strata(["run", "r.image.ts"], { cwd: dir, env }).stdout).toBe("built\n");
+    const du = strata(["cache", "du"], { cwd: dir, env });
+    expect(du.stdout).toMatch(/cache\s+[\d.]+ (B|KiB)/);
+    expect(strata(["cache", "prune"], { cwd: dir, env }).stdout).toMatch(/^freed /);
+    expect(strata(["cache", "du"], { cwd: dir, env }).stdout).not.toMatch(/\n  cache /);
+    expect(strata(["run", "runme"], { cwd: dir, env }).stdout).toBe("built\n");
+    expect(strata(["run", "nosuch"], { cwd: dir, env }).stderr).toContain("error[STRATA_IMAGE_NOT_FOUND]");
+    expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(env.STRATA_HOME);
+  });
+});

@@ -6,6 +6,7 @@ import { Solver } from "./solver/solver.ts";
 import type { SolveOptions } from "./solver/options.ts";
 import { Store } from "./store/store.ts";
 import { writeJsonAtomic } from "./store/atomic.ts";
+import { holdBuildLock } from "./store/locks.ts";
 
 export interface BuildResult {
   readonly image: OciImage;
@@ -20,6 +21,7 @@ export interface BuildResult {
  * push) read the result from the store.
  */
 export async function buildImage(store: Store, graph: LayerGraph, opts: SolveOptions & { readonly tags?: readonly string[] }): Promise<BuildResult> {
+  const release = holdBuildLock(store);
   const solver = new Solver(store, opts);
   solver.explain?.begin(graph);
   opts.progress({ type: "build-start", at: solver.now(), target: opts.explain?.target ?? graph.digest, steps: graph.nodes.size });
@@ -34,6 +36,7 @@ export async function buildImage(store: Store, graph: LayerGraph, opts: SolveOpt
     solver.explain?.save();
     // Remember the content digests computed this time, so the next build reads no unchanged file.
     for (const c of solver.contexts.values()) await c.then((r) => r.snapshot.saveStatCache()).catch(() => {});
+    release();
   }
   for (const tag of opts.tags ?? []) writeJsonAtomic(store.refPath(tag), { manifest: image.manifestDigest, host: hostname() });
   opts.progress({ type: "build-done", at: solver.now(), digest: image.manifestDigest, cached: solver.stats.cached, built: solver.stats.built });

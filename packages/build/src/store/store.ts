@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { digestHex, type Digest } from "@strata/graph";
 import { FsBlobStore } from "@strata/oci";
@@ -93,7 +93,7 @@ function du(dir: string): { files: number; bytes: number } {
       else {
         files++;
         try {
-          bytes += statSync(p).size;
+          bytes += lstatSync(p).size;
         } catch {
           /* vanished while counting */
         }

@@ -47,6 +47,7 @@ export const spec: CommandSpec = {
     { name: "insecure-registry", type: "list", placeholder: "HOST", description: "allow plain HTTP for this registry (loopback is always allowed)" },
     { name: "engine", type: "string", values: ["native", "docker"], description: "native (default) or docker: hand the exported Dockerfile to `docker build` (BuildKit)" },
     { name: "builder", type: "string", placeholder: "NAME", description: "with --engine docker: the buildx builder (remote or Kubernetes BuildKit)" },
+    { name: "syntax", type: "string", values: ["latest", "dockerfile-1.4", "docker-20.10"], description: "with --engine docker: the Dockerfile syntax the engine reads (default: detected)" },
   ],
   examples: [
     "strata build examples/hello/hello.image.ts -t hello --load",

@@ -9,6 +9,8 @@ export interface CommandModule {
 /** The command table. Modules load lazily so `strata build` never pays for ts-morph. */
 export const COMMANDS: ReadonlyArray<{ readonly name: string; readonly summary: string; readonly load: () => Promise<CommandModule> }> = [
   { name: "build", summary: "build an image natively (no Docker daemon): store, --output files, --load", load: () => import("./build.ts") },
+  { name: "run", summary: "run an image as a container in Strata's sandbox (no Docker needed)", load: () => import("./run.ts") },
+  { name: "cache", summary: "show (du) or free (prune) the space Strata's store uses", load: () => import("./cache.ts") },
   { name: "graph", summary: "print the layer graph of an image module or Dockerfile (json, mermaid, dot)", load: () => import("./graph.ts") },
   { name: "check", summary: "type-check image modules with the TypeScript compiler", load: () => import("./check.ts") },
   { name: "dockerfile", summary: "write a target as a Dockerfile (or normalise a Dockerfile)", load: () => import("./dockerfile.ts") },

@@ -1,0 +1,137 @@
+import { opDigest, resolveLocation, sha256Digest, type Digest, type SourceLocation, type Step } from "@strata/graph";
+import type { ExportResult } from "@strata/dockerfile";
+import type { ProgressSink } from "@strata/build";
+
+/** One BuildKit vertex (`#N name`) as the plain progress output shows it. */
+export interface Vertex {
+  readonly n: number;
+  readonly name: string;
+  readonly id: Digest;
+  /** The graph step it builds, when the name says which (`[stage k/total] …`). */
+  readonly step: Step | undefined;
+  readonly location: SourceLocation | undefined;
+  /** Output of the step (timestamps dropped), and status lines. */
+  readonly logs: string[];
+  started: boolean;
+  state: "running" | "done" | "cached" | "error" | "canceled";
+  error?: string;
+}
+
+/** `[stage 2/5] RUN …`, `[2/5] RUN …` (a single stage has no name; FROM is 1/5 unless it is scratch). */
+const NUMBERED = /^\[(?:(\S+) )?(\d+)\/(\d+)\] /;
+/** Vertices of BuildKit's own bookkeeping that say nothing a user needs while all goes well. */
+const QUIET = /^\[internal\] load (build definition|\.dockerignore)/;
+
+/**
+ * Turns `docker build --progress=plain` output into Strata's progress events, and keeps what an
+ * error report needs. BuildKit prints `#N name` when a vertex starts (and again when its output
+ * resumes after another vertex's), `#N 0.203 text` for output, `#N DONE 1.2s`, `#N CACHED`,
+ * `#N ERROR: …`; after a failure, a summary of the failed step and the error itself, unnumbered.
+ * Step names map back to graph steps through the stage name and BuildKit's step number.
+ */
+export class PlainProgress {
+  readonly vertices = new Map<number, Vertex>();
+  /** Unnumbered lines (the error summary), in order. */
+  readonly tail: string[] = [];
+  private partial = "";
+
+  constructor(
+    private readonly exported: Pick<ExportResult, "stages" | "numberedSteps" | "stageSources">,
+    private readonly sink: ProgressSink,
+    private readonly now: () => number,
+  ) {}
+
+  push(chunk: string): void {
+    const text = this.partial + chunk;
+    const lines = text.split("\n");
+    this.partial = lines.pop() ?? "";
+    for (const l of lines) this.line(l.replace(/\r$/, ""));
+  }
+
+  end(): void {
+    if (this.partial) this.line(this.partial);
+    this.partial = "";
+  }
+
+  /** The first vertex that failed. */
+  failed(): Vertex | undefined {
+    for (const v of this.vertices.values()) if (v.state === "error") return v;
+    return undefined;
+  }
+
+  line(line: string): void {
+    const m = /^#(\d+) (.*)$/.exec(line);
+    if (!m) {
+      if (line.trim() !== "") this.tail.push(line);
+      return;
+    }
+    const n = Number(m[1]);
+    const text = m[2]!;
+    let v = this.vertices.get(n);
+    if (!v) {
+      const { step, location } = this.resolve(text);
+      v = { n, name: text, id: step?.op ? opDigest(step.op) : sha256Digest(`docker-vertex:${n}:${text}`), step, location, logs: [], started: false, state: "running" };
+      this.vertices.set(n, v);
+      return;
+    }
+    if (text === v.name || /^sha256:[0-9a-f]{64}$/.test(text)) return;
+    const at = this.now();
+    if (text === "CACHED") {
+      v.state = "cached";
+      if (!QUIET.test(v.name)) this.sink({ type: "step-cached", at, id: v.id, name: v.name });
+      return;
+    }
+    this.start(v, at);
+    const done = /^DONE (\d+(?:\.\d+)?)s$/.exec(text);
+    if (done) {
+      v.state = "done";
+      if (!QUIET.test(v.name)) this.sink({ type: "step-done", at, id: v.id, name: v.name, cached: false, ms: Math.round(Number(done[1]) * 1000) });
+      return;
+    }
+    if (text.startsWith("ERROR")) {
+      v.state = "error";
+      v.error = text.replace(/^ERROR:?\s*/, "");
+      this.sink({ type: "step-error", at, id: v.id, name: v.name, message: v.error });
+      return;
+    }
+    if (text === "CANCELED") {
+      v.state = "canceled";
+      return;
+    }
+    // `0.203 output` is the step's output; anything else is a status line (transfers, exports).
+    const log = /^\d+\.\d+ (.*)$/.exec(text);
+    const out = log ? log[1]! : text;
+    v.logs.push(out);
+    if (!QUIET.test(v.name)) this.sink({ type: "step-log", at, id: v.id, stream: "stdout", line: out });
+  }
+
+  private start(v: Vertex, at: number): void {
+    if (v.started) return;
+    v.started = true;
+    if (QUIET.test(v.name)) return;
+    this.sink({ type: "step-start", at, id: v.id, name: v.name, ...(v.location ? { location: v.location } : {}) });
+  }
+
+  /** The graph step of a vertex name: stage by name (`stage-K` when unnamed), step by number. */
+  resolve(name: string): { step: Step | undefined; location: SourceLocation | undefined } {
+    const m = NUMBERED.exec(name);
+    if (!m) return { step: undefined, location: undefined };
+    const stages = this.exported.stages;
+    const prefix = m[1];
+    let stage: number;
+    if (prefix === undefined) stage = stages.length === 1 ? 0 : -1;
+    else {
+      stage = stages.indexOf(prefix);
+      const unnamed = /^stage-(\d+)$/.exec(prefix);
+      if (stage < 0 && unnamed) stage = Number(unnamed[1]);
+    }
+    const k = Number(m[2]);
+    if (stage < 0 || stage >= stages.length) return { step: undefined, location: undefined };
+    // FROM is step 1, except FROM scratch, which BuildKit does not count.
+    const source = this.exported.stageSources[stage]?.source;
+    const from = source?.type === "scratch" || (source?.type === "image" && !source.transport && source.ref === "scratch") ? 0 : 1;
+    if (k <= from) return { step: undefined, location: resolveLocation(this.exported.stageSources[stage]?.meta) };
+    const step = this.exported.numberedSteps[stage]?.[k - 1 - from];
+    return { step, location: resolveLocation(step?.meta) };
+  }
+}
