@@ -2,8 +2,6 @@ import { cpSync, existsSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { resolveLocation, StrataError, type ExecOp, type Mount, type ScopeState } from "@strata/graph";
 import type { ExecMount } from "../executor/index.ts";
-import { prepareRootfs } from "../snapshot/index.ts";
-import { selectionDigest } from "../copy/selection-digest.ts";
 import { contextSourceTree } from "../copy/source-tree.ts";
 import { cacheKey } from "../solver/cache-key.ts";
 import { resolvePath } from "../solver/expand.ts";
@@ -106,6 +104,7 @@ async function planMount(ctx: SolverContext, op: ExecOp, m: Mount, state: ScopeS
       const rw = m.readwrite === true;
       if (input.kind === "context") {
         const tree = contextSourceTree(input.snapshot);
+        const { selectionDigest } = await import("../copy/selection-digest.ts");
         const digest = await selectionDigest(tree, { src: [source] });
         const filtered = input.filtered;
         return {
@@ -144,6 +143,7 @@ async function mergedDir(ctx: SolverContext, layers: readonly { diffId: import("
     mkdirSync(join(root, "empty"), { recursive: true });
     dirs.push(join(root, "empty"));
   }
+  const { prepareRootfs } = await import("../snapshot/index.ts");
   const fs = await prepareRootfs({ lowerDirs: dirs, upperDir: join(root, "upper"), workDir: join(root, "work"), mergedDir: join(root, "merged") });
   return { dir: fs.mergedDir, cleanup: () => fs.unmount() };
 }

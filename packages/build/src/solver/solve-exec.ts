@@ -1,8 +1,8 @@
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { commandText, DEFAULT_SHELL, digestHex, opDigest, resolveLocation, StrataError, type ExecOp } from "@strata/graph";
-import { prepareRootfs, type Rootfs } from "../snapshot/index.ts";
-import { resolveUser, type ExecMount } from "../executor/index.ts";
+import type { Rootfs } from "../snapshot/index.ts";
+import type { ExecMount } from "../executor/index.ts";
 import { CacheMounts } from "../run/cache-mounts.ts";
 import { SecretDir, secretValue } from "../run/secrets.ts";
 import { prepareMounts, type MountPlan } from "../run/mounts.ts";
@@ -65,6 +65,7 @@ async function execute(ctx: SolverContext, op: ExecOp, input: FsState, r: Resolv
   if (ctx.signal.aborted) throw abortError(ctx.signal.reason);
   const loc = resolveLocation(op.meta);
   const id = opDigest(op);
+  const [{ prepareRootfs }, { resolveUser }] = await Promise.all([import("../snapshot/index.ts"), import("../executor/index.ts")]);
   const lowerDirs = await Promise.all(input.layers.map((l) => ctx.layers.snapshot(l.diffId)));
   const work = ctx.store.tmpDir(`run-${digestHex(id).slice(0, 12)}`);
   if (!lowerDirs.length) {

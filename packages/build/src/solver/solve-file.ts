@@ -1,14 +1,11 @@
 import { opDigest, resolveLocation, StrataError, type FileAction, type FileOp } from "@strata/graph";
 import type { LayerEntry } from "@strata/oci";
 import type { BaseFs } from "../copy/base-fs.ts";
-import { resolveChown } from "../copy/chown.ts";
-import { planCopy } from "../copy/plan-copy.ts";
-import { resolveInRoot } from "../copy/resolve-path.ts";
+import type { resolveChown as ResolveChown } from "../copy/chown.ts";
 import { cacheKey } from "./cache-key.ts";
 import { resolvePath, scopeState } from "./expand.ts";
 import type { SolverContext } from "./solver.ts";
 import { copySource } from "./source-trees.ts";
-import { contextFiles } from "../explain/context-files.ts";
 import type { ExplainInfo } from "../explain/recorder.ts";
 import type { FsState } from "./types.ts";
 
@@ -54,8 +51,9 @@ async function planAction(ctx: SolverContext, op: FileOp, a: FileAction, cwd: st
       const chown = x(a.chown);
       return {
         key: { copy: source.key, src: source.src, dest, chown, chmod: a.chmod, exclude, parents: a.parents, link: a.link, add: a.add, unpack: a.unpack },
-        run: (base) =>
-          planCopy({
+        // The planner loads only when a copy actually runs (a cached build never needs it).
+        run: async (base) =>
+          (await import("../copy/plan-copy.ts")).planCopy({
             source: source.tree,
             src: source.src,
             dest,
@@ -85,7 +83,7 @@ async function planAction(ctx: SolverContext, op: FileOp, a: FileAction, cwd: st
       return {
         key: { mkfile: path, data, mode: a.mode, chown },
         run: async (base) => {
-          const owner = chown ? await resolveChown(chown, base) : { uid: 0, gid: 0 };
+          const owner = chown ? await (await chownModule()).resolveChown(chown, base) : { uid: 0, gid: 0 };
           const bytes = new TextEncoder().encode(data);
           return [{ type: "file", path: path.replace(/^\/+/, ""), mode: a.mode ?? 0o644, uid: owner.uid, gid: owner.gid, mtime: 0, size: bytes.length, content: { bytes } }];
         },
@@ -105,7 +103,8 @@ async function planAction(ctx: SolverContext, op: FileOp, a: FileAction, cwd: st
 
 /** `mkdir -p` (WORKDIR): entries for the missing directories, following symlinks in the base like BuildKit. */
 async function mkdirEntries(base: BaseFs, path: string, mode: number, chown: string | undefined): Promise<LayerEntry[]> {
-  const owner = chown ? await resolveChown(chown, base) : { uid: 0, gid: 0 };
+  const owner = chown ? await (await chownModule()).resolveChown(chown, base) : { uid: 0, gid: 0 };
+  const { resolveInRoot } = await import("../copy/resolve-path.ts");
   const resolved = resolveInRoot((p) => base.lstat(p), path);
   const parts = resolved.split("/").filter(Boolean);
   const out: LayerEntry[] = [];
@@ -129,8 +128,12 @@ async function explainInfo(ctx: SolverContext, op: FileOp, base: string, cwd: st
     values[`source ${i + 1}`] = src;
     values[`destination ${i + 1}`] = x(a.dest);
     const r = await ctx.result(op.inputs[a.from]!);
-    if (r.kind === "context") files = { ...files, ...contextFiles(r.snapshot, src) };
+    if (r.kind === "context") files = { ...files, ...(await import("../explain/context-files.ts")).contextFiles(r.snapshot, src) };
     else if (r.kind !== "tree") inputs[`source ${i + 1}`] = r.key;
   }
   return { inputs, values, ...(files ? { files } : {}) };
+}
+
+function chownModule(): Promise<{ resolveChown: typeof ResolveChown }> {
+  return import("../copy/chown.ts");
 }

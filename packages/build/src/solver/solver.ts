@@ -14,7 +14,7 @@ import { ChainView } from "../layers/chain-view.ts";
 import { LayerStore } from "../layers/layer-store.ts";
 import { clock } from "../progress/events.ts";
 import type { Store } from "../store/store.ts";
-import { selectExecutor, type Executor } from "../executor/index.ts";
+import type { Executor } from "../executor/index.ts";
 import { evalContext } from "./expand.ts";
 import { Limiter } from "./limiter.ts";
 import type { SolveOptions } from "./options.ts";
@@ -22,7 +22,6 @@ import type { CacheRecord, ContextResult, OpResult } from "./results.ts";
 import type { BaseImage, FsState, LayerRef } from "./types.ts";
 import { solveSource } from "./solve-source.ts";
 import { solveFile } from "./solve-file.ts";
-import { solveExec } from "./solve-exec.ts";
 import { ExplainRecorder } from "../explain/recorder.ts";
 
 /** What the op solvers share. */
@@ -108,7 +107,8 @@ export class Solver implements SolverContext {
     return visitOp<Promise<OpResult>>(op, {
       SourceOp: (o) => solveSource(this, o),
       FileOp: (o) => solveFile(this, o),
-      ExecOp: (o) => solveExec(this, o),
+      // RUN machinery (executors, snapshots, mounts) loads only for graphs that have RUN steps.
+      ExecOp: (o) => import("./solve-exec.ts").then((m) => m.solveExec(this, o)),
       MergeOp: async (o) => {
         const inputs = await Promise.all(o.inputs.map((i) => this.fs(i, "a merge input")));
         const { cacheKey } = await import("./cache-key.ts");
@@ -136,7 +136,7 @@ export class Solver implements SolverContext {
   }
 
   executor(): Promise<Executor> {
-    this.executorP ??= selectExecutor({ stateDir: this.store.path("run"), executor: this.opts.executor === "auto" ? "auto" : this.opts.executor });
+    this.executorP ??= import("../executor/index.ts").then((m) => m.selectExecutor({ stateDir: this.store.path("run"), executor: this.opts.executor === "auto" ? "auto" : this.opts.executor }));
     return this.executorP;
   }
 

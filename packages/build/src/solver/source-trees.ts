@@ -1,7 +1,6 @@
 import { createReadStream, statSync } from "node:fs";
 import type { EntryContent } from "@strata/oci";
 import { contextSourceTree, DirectorySourceTree, type SourceNode, type SourceTree } from "../copy/source-tree.ts";
-import { selectionDigest } from "../copy/selection-digest.ts";
 import { cacheKey } from "./cache-key.ts";
 import type { OpResult } from "./results.ts";
 import type { SolverContext } from "./solver.ts";
@@ -38,6 +37,7 @@ export async function copySource(
       const memoKey = cacheKey("selection-memo", { root: input.snapshot.root, fingerprint: fp.digest, src: select.src, parents: select.parents, exclude: select.exclude });
       let digest = ctx.opts.noCache ? undefined : ctx.store.getCache<{ digest: string }>(memoKey)?.digest;
       if (!digest) {
+        const { selectionDigest } = await import("../copy/selection-digest.ts");
         digest = await selectionDigest(tree, { src: select.src, parents: select.parents, exclude: select.exclude });
         if (!fp.racy) ctx.store.putCache(memoKey, { digest });
       }

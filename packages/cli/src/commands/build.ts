@@ -68,7 +68,7 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
   if (!Number.isInteger(parallelism) || parallelism < 1) throw usageError("--parallelism must be a positive whole number", spec);
   const contexts = contextOptions((o.context as string[] | undefined) ?? [], ctx.cwd);
 
-  const { Store, buildImage, parseOutput, writeOutput, loadIntoDocker } = await import("@strata/build");
+  const { Store, buildImage, parseOutput } = await import("@strata/build/engine");
   const outputs = ((o.output as string[] | undefined) ?? []).map((s) => parseOutput(s, ctx.cwd));
   const loaded = await loadTarget(file, o.target as string | undefined, ctx);
   if (o.engine === "docker") {
@@ -112,9 +112,10 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
       tags,
     });
     render.finish();
-    for (const out of outputs) await writeOutput(store, result.image, out, tags);
+    const outputsModule = outputs.length || o.load ? await import("@strata/build") : undefined;
+    for (const out of outputs) await outputsModule!.writeOutput(store, result.image, out, tags);
     let loadedMsg = "";
-    if (o.load) loadedMsg = await loadIntoDocker(store, result.image, tags);
+    if (o.load) loadedMsg = await outputsModule!.loadIntoDocker(store, result.image, tags);
     if (o.push) {
       const { pushImage } = await import("./build-push.ts");
       await pushImage(store, result.image, tags, { insecure: list("insecure-registry") }, ctx);

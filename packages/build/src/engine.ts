@@ -1,0 +1,9 @@
+// The light entry point the CLI's build path loads (the package index also re-exports the
+// executors, snapshots and copy planner, which a cached build never needs).
+export { Store, STORE_VERSION } from "./store/store.ts";
+export { buildImage, type BuildResult } from "./build.ts";
+export type { SolveOptions, SecretSource } from "./solver/options.ts";
+export type { ProgressEvent, ProgressSink } from "./progress/events.ts";
+export { LocalImageResolver, splitPathRef, type ImageResolver, type ImageSpec, type ResolvedImage, type LoadedImage } from "./sources/image-sources.ts";
+export { RegistryImageResolver } from "./sources/registry-images.ts";
+export { parseOutput, type OutputSpec } from "./outputs/outputs.ts";
