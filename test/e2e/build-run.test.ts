@@ -145,3 +145,23 @@ describe.skipIf(!isRoot)("strata run and strata cache", () => {
     expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(env.STRATA_HOME);
   });
 });
+
+describe.skipIf(!isRoot)("ONBUILD", () => {
+  test("a base image's triggers run right after FROM and are not inherited", async () => {
+    const dir = await project({
+      "ob.image.ts": `import { from, ociLayout } from "@strata/core";\nexport const parent = from(ociLayout("./busybox")).onbuild("COPY marker.txt /from-trigger.txt").onbuild("ENV FROM_TRIGGER=yes");\nexport default from(ociLayout("./child")).run("cat /from-trigger.txt && echo $FROM_TRIGGER > /seen");\n`,
+      "marker.txt": "copied by the trigger\n",
+    });
+    const env = { STRATA_HOME: mkdtempSync(join(tmpdir(), "strata-home-")) };
+    expect(strata(["build", "ob.image.ts", "--target", "parent", "-o", `type=oci-layout,dest=${dir}/child`, "--progress", "quiet"], { cwd: dir, env }).code).toBe(0);
+    const r = strata(["build", "ob.image.ts", "-t", "child", "--progress", "plain", "-o", `type=oci-layout,dest=${dir}/out`], { cwd: dir, env });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("COPY marker.txt /from-trigger.txt  (ONBUILD triggers of the base image):2");
+    expect(r.stderr).toContain("│ copied by the trigger");
+    const index = JSON.parse(readFileSync(join(dir, "out/index.json"), "utf8")) as { manifests: Array<{ digest: string }> };
+    const manifest = JSON.parse(readFileSync(join(dir, "out/blobs/sha256", index.manifests[0]!.digest.slice(7)), "utf8")) as { config: { digest: string } };
+    const config = JSON.parse(readFileSync(join(dir, "out/blobs/sha256", manifest.config.digest.slice(7)), "utf8")) as { config: { OnBuild?: unknown; Env: string[] } };
+    expect(config.config.OnBuild).toBeUndefined();
+    expect(config.config.Env).toContain("FROM_TRIGGER=yes");
+  });
+});

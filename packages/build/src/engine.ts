@@ -7,3 +7,4 @@ export type { ProgressEvent, ProgressSink } from "./progress/events.ts";
 export { LocalImageResolver, splitPathRef, type ImageResolver, type ImageSpec, type ResolvedImage, type LoadedImage } from "./sources/image-sources.ts";
 export { RegistryImageResolver } from "./sources/registry-images.ts";
 export { parseOutput, type OutputSpec } from "./outputs/outputs.ts";
+export { ONBUILD_BASE } from "./solver/options.ts";

@@ -6,7 +6,7 @@ export { Store, STORE_VERSION } from "./store/store.ts";
 export { writeFileAtomic, writeJsonAtomic, readJsonOrUndefined } from "./store/atomic.ts";
 export { buildImage, type BuildResult } from "./build.ts";
 export type { SolveOptions, SecretSource } from "./solver/options.ts";
-export { PROXY_ARGS } from "./solver/options.ts";
+export { PROXY_ARGS, ONBUILD_BASE } from "./solver/options.ts";
 export { predefinedArgs } from "./solver/expand.ts";
 export type { ProgressEvent, ProgressSink } from "./progress/events.ts";
 export { LocalImageResolver, splitPathRef, type ImageResolver, type ImageSpec, type ResolvedImage, type LoadedImage } from "./sources/image-sources.ts";

@@ -13,5 +13,5 @@ export { fromTemplate, type FromTemplateOptions } from "./shell/from-template.ts
 export { lintDockerfile } from "./lint/checks.ts";
 // Import (Dockerfile → the builders' Image values) and export (graph → Dockerfile).
 export { importDockerfile, pickStage, type ImportOptions, type ImportedDockerfile } from "./import/import-dockerfile.ts";
-export { exportDockerfile, type ExportOptions, type ExportResult } from "./export/export-dockerfile.ts";
-export { syntaxFeatures, type DockerfileSyntax, type SyntaxFeatures } from "./export/syntax.ts";
+export { exportDockerfile, INLINE_CONTEXT_DIR, type ContextFile, type ExportOptions, type ExportResult } from "./export/export-dockerfile.ts";
+export { DOCKERFILE_SYNTAXES, syntaxFeatures, type DockerfileSyntax, type SyntaxFeatures } from "./export/syntax.ts";

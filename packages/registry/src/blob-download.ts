@@ -48,6 +48,9 @@ async function downloadOnce(t: RegistryTransport, repo: string, desc: Descriptor
   const base = { digest: desc.digest, mediaType: desc.mediaType, total: desc.size };
   const progress = throttledProgress(opts.onProgress, base, "downloading");
   const sink = new PassThrough({ highWaterMark: 1 << 20 });
+  // The store may not be reading yet when a failure destroys the sink: its error reaches us
+  // through `put` (or not at all), never as an unhandled 'error' event.
+  sink.on("error", () => {});
   const put = store.put(sink, { digest: desc.digest, size: desc.size });
   // If the store fails first (disk full, mismatch), stop feeding it.
   let putError: unknown;

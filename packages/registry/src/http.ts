@@ -1,6 +1,7 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 import https from "node:https";
 import { Readable } from "node:stream";
+import { StrataError } from "@strata/graph";
 import { registryError, RegistryErrorCode } from "./errors.ts";
 
 /**
@@ -50,6 +51,24 @@ export function isTransientNetworkError(e: unknown): boolean {
   return msg === "aborted" || msg === "socket hang up";
 }
 
+/**
+ * A connection failure that no retry can mend (an unknown host, a TLS problem) as a coded
+ * error; transient ones stay as they are, for the retry loops to recognise.
+ */
+function connectionError(e: Error, url: URL): Error {
+  if (e instanceof StrataError || isTransientNetworkError(e)) return e;
+  const code = (e as { code?: unknown }).code;
+  const hint =
+    code === "ENOTFOUND"
+      ? `no address for ${url.hostname}: check the registry's name (and DNS)`
+      : url.protocol === "https:" && (code === "EPROTO" || /SSL|TLS|wrong version/i.test(e.message))
+        ? `${url.host} may speak plain HTTP: allow that with --insecure-registry ${url.host}`
+        : url.protocol === "https:" && typeof code === "string" && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)
+          ? `the TLS certificate of ${url.host} is not trusted here (add its CA to NODE_EXTRA_CA_CERTS)`
+          : "check that the registry is running and reachable";
+  return registryError(RegistryErrorCode.Unreachable, `cannot reach ${url.host}: ${e.message}`, { cause: e, hint });
+}
+
 async function sendOnce(req: HttpRequest, url: URL): Promise<HttpResponse> {
   if (req.signal?.aborted) throw registryError(RegistryErrorCode.Aborted, "aborted", { cause: req.signal.reason });
   const body = await req.body?.();
@@ -62,6 +81,10 @@ async function sendOnce(req: HttpRequest, url: URL): Promise<HttpResponse> {
     const r = mod.request(url, { method: req.method, headers, agent });
     let settled = false;
     const onAbort = (): void => {
+      // A response read to the end has handed its keep-alive socket back to the agent, maybe
+      // to another request already: destroying it now would kill that one (or throw an
+      // 'error' on a socket nobody listens to).
+      if (r.res?.complete) return;
       r.destroy(registryError(RegistryErrorCode.Aborted, "aborted", { cause: req.signal?.reason }));
     };
     req.signal?.addEventListener("abort", onAbort, { once: true });
@@ -72,6 +95,7 @@ async function sendOnce(req: HttpRequest, url: URL): Promise<HttpResponse> {
     });
     r.on("response", (res) => {
       settled = true;
+      res.once("end", cleanup);
       res.once("close", cleanup);
       // A body nobody reads may still be destroyed (abort, timeout): that must not crash the
       // process. Readers see the error through their own listeners or iteration.
@@ -82,7 +106,7 @@ async function sendOnce(req: HttpRequest, url: URL): Promise<HttpResponse> {
       cleanup();
       if (!settled) {
         settled = true;
-        reject(e);
+        reject(connectionError(e, url));
       }
     });
     if (body instanceof Readable) {

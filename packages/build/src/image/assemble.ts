@@ -1,8 +1,14 @@
-import { foldConfig, type Digest, type EvalContext, type HistoryEntry, type ImageConfigFile, type LayerGraph, type Op, type Platform } from "@strata/graph";
+import { DEFAULT_LINUX_PATH, foldConfig, type Digest, type EvalContext, type HistoryEntry, type ImageConfig, type ImageConfigFile, type LayerGraph, type Op, type Platform } from "@strata/graph";
 import { assembleImage, imageFromStore, MediaType, validateImage, type OciImage } from "@strata/oci";
 import { cacheKey } from "../solver/cache-key.ts";
 import type { Store } from "../store/store.ts";
 import type { FsState } from "../solver/types.ts";
+
+/**
+ * The config a stage on an empty filesystem (scratch) starts from: BuildKit's Dockerfile
+ * frontend gives it PATH and a working directory of `/` (docker build writes `"WorkingDir": "/"`).
+ */
+const SCRATCH_CONFIG: ImageConfig = Object.freeze({ Env: [`PATH=${DEFAULT_LINUX_PATH}`], WorkingDir: "/" });
 
 /**
  * The image config for a built filesystem: the base image's config with the definition's
@@ -11,7 +17,7 @@ import type { FsState } from "../solver/types.ts";
  */
 export function imageConfig(graph: LayerGraph, root: FsState, ctx: EvalContext, opts: { platform: Platform; sourceDateEpoch: number; emptyOps: ReadonlySet<Op> }): ImageConfigFile {
   const baseFile = root.base?.configFile;
-  const folded = foldConfig(root.base?.config, graph.image, ctx);
+  const folded = foldConfig(root.base ? root.base.config : SCRATCH_CONFIG, graph.image, ctx);
   const created = new Date(opts.sourceDateEpoch * 1000).toISOString();
   const baseLayers = root.layers.length - graph.image.steps.filter((s) => s.op && !opts.emptyOps.has(s.op)).length;
   const history: HistoryEntry[] = [...baseHistory(baseFile?.history ?? [], baseLayers)];

@@ -33,7 +33,16 @@ export interface SolveOptions {
   readonly signal: AbortSignal;
   /** Record per-step inputs and report, on each miss, what changed since the last build (--explain). */
   readonly explain?: { readonly target: string };
+  /**
+   * A base image's ONBUILD triggers as a graph on top of `ONBUILD_BASE` (the importer of
+   * Dockerfile instructions lives outside the engine, so the CLI passes it in). Without it, a
+   * base with triggers is an error rather than a silently different image.
+   */
+  readonly onbuild?: (triggers: readonly string[]) => import("@strata/graph").LayerGraph | Promise<import("@strata/graph").LayerGraph>;
 }
 
 /** Build args that are always allowed without an ARG and never enter the cache key (Docker's proxy args). */
 export const PROXY_ARGS = ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"];
+
+/** The image reference the ONBUILD trigger graph starts from; the solver substitutes the real base. */
+export const ONBUILD_BASE = "strata.invalid/onbuild-base:placeholder";

@@ -1,6 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { opDigest, parsePlatform, resolveLocation, ScopeState, StrataError, type SourceOp } from "@strata/graph";
+import { foldConfig, opDigest, parsePlatform, resolveLocation, ScopeState, StrataError, type SourceOp } from "@strata/graph";
+import { ONBUILD_BASE } from "./options.ts";
 import { snapshotContext } from "../context/snapshot.ts";
 import { cacheKey } from "./cache-key.ts";
 import { download } from "./download.ts";
@@ -34,7 +35,7 @@ export async function solveSource(ctx: SolverContext, op: SourceOp): Promise<OpR
       }
       ctx.explain?.note(op, { values: { image: `${spec.transport === "registry" ? "" : `${spec.transport}:`}${ref}`, "resolved to": resolved.key } });
       const key = cacheKey("image", { source: resolved.key, platform: `${platform.os}/${platform.architecture}${platform.variant ? `/${platform.variant}` : ""}` });
-      return ctx.cached(op, key, undefined, undefined, async () => {
+      const base = await ctx.cached(op, key, undefined, undefined, async () => {
         const img = await resolved.load();
         try {
           const layers: LayerRef[] = [];
@@ -45,6 +46,8 @@ export async function solveSource(ctx: SolverContext, op: SourceOp): Promise<OpR
           img.dispose?.();
         }
       });
+      const triggers = base.base?.config.OnBuild ?? [];
+      return triggers.length ? applyOnbuild(ctx, op, base, triggers) : base;
     }
     case "local": {
       const id = opDigest(op);
@@ -85,4 +88,32 @@ export async function solveSource(ctx: SolverContext, op: SourceOp): Promise<OpR
 function located(e: unknown, loc: ReturnType<typeof resolveLocation>): unknown {
   if (e instanceof StrataError && !e.locations.length) return e.withLocation(loc);
   return e;
+}
+
+/**
+ * A base image's ONBUILD triggers run right after FROM, as Docker does: they are imported as
+ * Dockerfile instructions on top of the base (substituted for a placeholder source), and their
+ * config changes are folded into the base config the stage inherits (its ONBUILD list cleared).
+ */
+async function applyOnbuild(ctx: SolverContext, op: SourceOp, base: FsState, triggers: readonly string[]): Promise<FsState> {
+  const loc = resolveLocation(op.meta);
+  if (!ctx.opts.onbuild) {
+    throw new StrataError("STRATA_ONBUILD_UNSUPPORTED", `the base image has ONBUILD triggers (${triggers.join("; ")})`, { locations: [loc] });
+  }
+  let graph;
+  try {
+    graph = await ctx.opts.onbuild(triggers);
+  } catch (e) {
+    throw new StrataError("STRATA_ONBUILD_INVALID", `the base image's ONBUILD triggers cannot be read: ${(e as Error).message}`, { locations: [loc], cause: e });
+  }
+  const placeholder = [...graph.nodes.values()].find((n) => n.kind === "SourceOp" && n.source.type === "image" && n.source.ref === ONBUILD_BASE);
+  const config = { ...base.base!.config };
+  delete (config as { OnBuild?: unknown }).OnBuild;
+  const plain: FsState = { ...base, base: { ...base.base!, config, configFile: { ...base.base!.configFile, config } } };
+  if (placeholder) ctx.substitutes.set(opDigest(placeholder), plain);
+  const root = await ctx.fs(graph.image.rootfs, "the ONBUILD triggers' result");
+  const folded = foldConfig(config, graph.image, ctx.evalCtx).config;
+  const withTriggers = { ...folded };
+  delete (withTriggers as { OnBuild?: unknown }).OnBuild;
+  return { kind: "fs", key: root.key, layers: root.layers, base: { ...base.base!, config: withTriggers, configFile: { ...base.base!.configFile, config: withTriggers } } };
 }

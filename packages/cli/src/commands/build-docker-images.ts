@@ -63,7 +63,13 @@ export async function prepareBaseImages(
       shells.set(id, image.config.config?.Shell ?? DEFAULT_SHELL);
       continue;
     }
-    if (ref === "scratch" && !s.transport) {
+    if (s.transport === "docker-daemon") {
+      // Already in the daemon (the one DOCKER_HOST names, which the native engine reads too).
+      if ((await imageId(client, ref)) === undefined) {
+        throw new StrataError("STRATA_IMAGE_NOT_FOUND", `the Docker daemon has no image ${JSON.stringify(ref)}`, { locations: [resolveLocation(op.meta)], hint: "check `docker images`" });
+      }
+      localNames.set(id, ref);
+    } else if (ref === "scratch" && !s.transport) {
       shells.set(id, DEFAULT_SHELL);
       continue;
     }

@@ -109,6 +109,12 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
       progress: render,
       signal: abort.signal,
       ...(o.explain ? { explain: { target: `${loaded.file}#${loaded.name}` } } : {}),
+      // A base image's ONBUILD triggers are Dockerfile instructions: the importer reads them.
+      onbuild: async (triggers) => {
+        const [{ importDockerfile }, { ONBUILD_BASE }] = await Promise.all([import("@strata/dockerfile"), import("@strata/build/engine")]);
+        const imported = importDockerfile(`FROM ${ONBUILD_BASE}\n${triggers.join("\n")}\n`, { file: "(ONBUILD triggers of the base image)" });
+        return imported.stages[imported.stages.length - 1]!.image.toGraph();
+      },
       tags,
     });
     render.finish();

@@ -10,6 +10,8 @@ import {
   type HealthConfig,
   type Op,
   type Step,
+  literalTemplate,
+  templateLiteralValue,
 } from "@strata/graph";
 import { mountFlag, type InputNamer } from "./mount-flags.ts";
 import type { SyntaxFeatures } from "./syntax.ts";
@@ -24,6 +26,15 @@ export interface EmitContext {
   readonly useContext: (op: Op) => void;
   /** True when `RUN <script>` (a command line plus heredoc bodies) parses back to exactly `script`. */
   readonly reconstitutes: (script: string) => boolean;
+  /**
+   * `graph`: the Dockerfile must import back to the same graph. `image`: it must build the same
+   * image, so a step may be spelled differently (see rewrite.ts).
+   */
+  readonly fidelity: "graph" | "image";
+  /** Puts a file into the build context (image fidelity); returns the context directory holding it. */
+  readonly addContextFile: (name: string, data: string, mode: number) => string;
+  /** The SHELL of the current stage's base image (for shell-form RUN), or undefined when unknown. */
+  readonly baseShell: () => readonly string[] | undefined;
 }
 
 const unsupported = (what: string, step: Step | undefined, hint?: string) =>
@@ -147,30 +158,59 @@ function healthcheck(h: HealthConfig, step: Step, ctx: EmitContext): string {
 
 function run(op: ExecOp, step: Step, ctx: EmitContext): string {
   const pipe = shebangScript(op);
-  if (pipe) {
-    if (!ctx.features.heredoc) throw unsupported("run(script(…)) (a heredoc with #!)", step);
-    const h = heredoc(pipe.content, pipe.name);
-    if (!h || h.delimiter !== pipe.name) throw unsupported("this script (its content must end with a newline; its name must be a heredoc word)", step);
-    op = { ...op, mounts: op.mounts.filter((m) => m !== pipe.mount) };
-    const rest = run(op, step, ctx).replace(/\["\/dev\/pipes\/[^"]*"\]$/, "");
-    return `${rest}<<${quoteDelimiter(h.delimiter, pipe.content)}\n${h.body}${h.delimiter}`;
+  if (!pipe) return runLine(op, step, ctx, []);
+  const rest = { ...op, mounts: op.mounts.filter((m) => m !== pipe.mount) };
+  if (!ctx.features.heredoc) {
+    if (ctx.fidelity !== "image") throw unsupported("run(script(…)) (a heredoc with #!)", step);
+    // The same program at the same path: the script is a file of the build context, bind-mounted read-only.
+    const dir = ctx.addContextFile(pipe.name, pipe.content, 0o755);
+    return runLine(rest, step, ctx, [`--mount=type=bind,source=${dir},target=/dev/pipes/`]);
   }
-  const flags = op.mounts.map((m) => {
-    if ("input" in m && m.input !== undefined) ctx.useContext(op.inputs[m.input]!);
-    return mountFlag(op, m, ctx.esc, ctx.nameInput);
-  });
-  if (op.network) flags.push(`--network=${op.network}`);
-  if (op.security) flags.push(`--security=${op.security}`);
+  const h = heredoc(pipe.content, pipe.name);
+  if (!h || h.delimiter !== pipe.name) throw unsupported("this script (its content must end with a newline; its name must be a heredoc word)", step);
+  const line = runLine(rest, step, ctx, []).replace(/\["\/dev\/pipes\/[^"]*"\]$/, "");
+  return `${line}<<${quoteDelimiter(h.delimiter, pipe.content)}\n${h.body}${h.delimiter}`;
+}
+
+function runLine(op: ExecOp, step: Step, ctx: EmitContext, extraFlags: readonly string[]): string {
+  const flags = [
+    ...extraFlags,
+    ...op.mounts.map((m) => {
+      if ("input" in m && m.input !== undefined) ctx.useContext(op.inputs[m.input]!);
+      return mountFlag(op, m, ctx.esc, ctx.nameInput, ctx.features);
+    }),
+  ];
+  if (op.network) {
+    if (!ctx.features.network) throw unsupported(`RUN --network=${op.network}`, step, "use a newer Dockerfile syntax (--syntax latest) where the engine supports it");
+    flags.push(`--network=${op.network}`);
+  }
+  if (op.security) {
+    if (!ctx.features.security) throw unsupported(`RUN --security=${op.security}`, step, "use a newer Dockerfile syntax (--syntax latest) where the engine supports it");
+    flags.push(`--security=${op.security}`);
+  }
   const prefix = `RUN ${flags.map((f) => `${f} `).join("")}`;
   const c = op.command;
   if (c.form === "exec") return `${prefix}${jsonArray(c.argv)}`;
-  if (!c.script.includes("\n")) {
-    if (readsAsJson(c.script)) throw unsupported("a shell-form RUN that is a JSON array", step, "use exec form (an array)");
-    return `${prefix}${c.script}`;
+  try {
+    return `${prefix}${shellFormScript(c.script, step, ctx)}`;
+  } catch (e) {
+    if (ctx.fidelity !== "image") throw e;
+    // Shell form runs `[...SHELL, script]`; exec form with that argv runs the same process.
+    const shell = op.shell ?? ctx.baseShell();
+    if (!shell) throw unsupported("a multi-line script (this Dockerfile syntax has no heredocs)", step, "the base image's SHELL is unknown, so it cannot be written in exec form; give the stage a shell(…) or use a newer syntax");
+    return `${prefix}${jsonArray([...shell, c.script])}`;
   }
-  const h = ctx.features.heredoc ? heredoc(c.script) : undefined;
+}
+
+/** The text after `RUN [flags]` for a shell-form script that reads back as exactly this script. */
+function shellFormScript(script: string, step: Step, ctx: EmitContext): string {
+  if (!script.includes("\n")) {
+    if (readsAsJson(script)) throw unsupported("a shell-form RUN that is a JSON array", step, "use exec form (an array)");
+    return script;
+  }
+  const h = ctx.features.heredoc ? heredoc(script) : undefined;
   // A script that is a command line followed by heredoc bodies (`python3 <<EOF …`) is written back as it was.
-  if (!h && ctx.features.heredoc && ctx.reconstitutes(c.script)) return `${prefix}${c.script}`;
+  if (!h && ctx.features.heredoc && ctx.reconstitutes(script)) return script;
   if (!h) {
     throw unsupported(
       ctx.features.heredoc ? "a multi-line script that does not end with a newline" : "a multi-line script (this Dockerfile syntax has no heredocs)",
@@ -178,7 +218,7 @@ function run(op: ExecOp, step: Step, ctx: EmitContext): string {
       ctx.features.heredoc ? "end the script with a newline so it can be a heredoc" : "use the latest Dockerfile syntax, or join the lines with &&",
     );
   }
-  return `${prefix}<<${h.delimiter}\n${h.body}${h.delimiter}`;
+  return `<<${h.delimiter}\n${h.body}${h.delimiter}`;
 }
 
 function copy(instruction: "COPY" | "ADD", op: FileOp, step: Step, ctx: EmitContext): string {
@@ -190,13 +230,20 @@ function copy(instruction: "COPY" | "ADD", op: FileOp, step: Step, ctx: EmitCont
   const inline = inlineFile(src);
   let sources: string[];
   let body = "";
-  if (inline) {
-    if (!ctx.features.heredoc) throw unsupported("copying inline file content (heredoc)", step);
-    const h = heredoc(inline.data, inline.name);
-    if (!h || h.delimiter !== inline.name || inline.mode !== 0o644) throw unsupported("this inline file (its content must end with a newline; its name must be a heredoc word)", step);
+  const h = inline && ctx.features.heredoc ? heredoc(inline.data, inline.name) : undefined;
+  if (inline && h && h.delimiter === inline.name && inline.mode === 0o644) {
     // An expanding file's data is a canonical template, which is exactly how an unquoted heredoc spells it.
     sources = [inline.expand ? `<<${h.delimiter}` : `<<${quoteDelimiter(h.delimiter, inline.data)}`];
     body = `\n${h.body}${h.delimiter}`;
+  } else if (inline) {
+    if (ctx.fidelity !== "image") {
+      if (!ctx.features.heredoc) throw unsupported("copying inline file content (heredoc)", step);
+      throw unsupported("this inline file (its content must end with a newline; its name must be a heredoc word)", step);
+    }
+    // The same bytes and mode as a file of the build context: COPY gives it the same owner (0:0).
+    const data = inline.expand ? templateLiteralValue(inline.data) : inline.data;
+    if (data === undefined) throw unsupported("an inline file that reads build args or env vars (expand: true) without heredocs", step, "use a newer Dockerfile syntax, or write the value into the file in a run() step");
+    sources = [w(literalTemplate(`${ctx.addContextFile(inline.name, data, inline.mode)}/${inline.name}`), `${instruction} source`)];
   } else if (src.kind === "SourceOp" && (src.source.type === "http" || src.source.type === "git")) {
     if (instruction !== "ADD") throw unsupported(`COPY of a ${src.source.type} source`, step, "use add()");
     const s = src.source;
@@ -222,10 +269,14 @@ function copy(instruction: "COPY" | "ADD", op: FileOp, step: Step, ctx: EmitCont
     sources = a.src.map((s) => w(s, `${instruction} source`));
   }
   if (a.chown !== undefined) flags.push(`--chown=${w(a.chown, "--chown")}`);
-  if (a.chmod !== undefined) flags.push(`--chmod=${a.chmod}`);
+  if (a.chmod !== undefined) {
+    if (!/^[0-7]+$/.test(a.chmod) && !ctx.features.symbolicChmod) throw unsupported(`a symbolic --chmod (${a.chmod})`, step, "give the mode in octal, e.g. chmod: 0o755");
+    flags.push(`--chmod=${a.chmod}`);
+  }
   if (a.link) {
-    if (!ctx.features.link) throw unsupported(`${instruction} --link`, step);
-    flags.push("--link");
+    // On an empty base a linked and a plain copy write the same layer (no directory to inherit, no symlink to follow).
+    if (ctx.features.link) flags.push("--link");
+    else if (ctx.fidelity !== "image" || !onEmptyBase(op)) throw unsupported(`${instruction} --link`, step, "this Dockerfile syntax has no --link; drop link: true, or use a newer syntax");
   }
   if (a.parents) {
     if (!ctx.features.parents) throw unsupported(`${instruction} --parents`, step);
@@ -250,6 +301,14 @@ function copy(instruction: "COPY" | "ADD", op: FileOp, step: Step, ctx: EmitCont
   // Shell form splits arguments on whitespace before any quote processing: paths with spaces need JSON form.
   if (!inline && args.some((x) => /\s/.test(x))) return `${head}${jsonArray(args)}`;
   return `${head}${args.join(" ")}${body}`;
+}
+
+/** The copy's base filesystem is empty (scratch). */
+function onEmptyBase(op: FileOp): boolean {
+  const base = op.inputs[0];
+  if (base?.kind !== "SourceOp") return false;
+  const s = base.source;
+  return s.type === "scratch" || (s.type === "image" && !s.transport && s.ref === "scratch");
 }
 
 /** A scratch filesystem holding one file made by file(): what a COPY heredoc reads. */

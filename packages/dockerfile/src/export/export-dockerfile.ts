@@ -1,10 +1,15 @@
 import {
+  digestHex,
   imageDigest,
+  isStrataError,
   resolveLocation,
+  sha256Digest,
   StrataError,
   type ImageDefinition,
   type LayerGraph,
   type Op,
+  type SourceOp,
+  type Step,
 } from "@strata/graph";
 import { parseDockerfile } from "../parser/parse.ts";
 import { emitStep, type EmitContext } from "./emit-steps.ts";
@@ -21,6 +26,32 @@ export interface ExportOptions {
   readonly targetName?: string | undefined;
   /** Names for stages by image digest (e.g. a module's export names); else named from their images. */
   readonly stageNames?: ReadonlyMap<string, string>;
+  /**
+   * What the Dockerfile must preserve. `graph` (default): importing it gives the same graph (what
+   * `strata dockerfile` checks). `image`: building it gives the same image — files and config —
+   * so where the syntax lacks a feature, an exact equivalent may be written instead (exec form
+   * for a multi-line script, a context file for an inline file, no `--link` on an empty base; see
+   * `contextFiles`). Anything without an exact equivalent is still refused.
+   */
+  readonly fidelity?: "graph" | "image";
+  /**
+   * The name to write for an image of a local transport (`ociLayout(…)`, `dockerArchive(…)`),
+   * e.g. the tag it was loaded into a daemon under; undefined refuses it as before.
+   */
+  readonly localImageName?: (source: SourceOp) => string | undefined;
+  /**
+   * The SHELL configured in a base image (`["/bin/sh", "-c"]` when it sets none), or undefined when
+   * unknown. Image fidelity needs it to write a multi-line script in exec form.
+   */
+  readonly baseShell?: (source: SourceOp) => readonly string[] | undefined;
+}
+
+/** A file the build context must hold for the Dockerfile (image fidelity: inline content without heredocs). */
+export interface ContextFile {
+  /** Relative to the context root. */
+  readonly path: string;
+  readonly data: string;
+  readonly mode: number;
 }
 
 export interface ExportResult {
@@ -34,7 +65,21 @@ export interface ExportResult {
   readonly contexts: Readonly<Record<string, string>>;
   /** The name of each stage, the target's last (undefined when unnamed). */
   readonly stages: readonly (string | undefined)[];
+  /** Files to add to the default build context (only with `fidelity: "image"`; empty otherwise). */
+  readonly contextFiles: readonly ContextFile[];
+  /**
+   * For each stage (as `stages`), the steps that BuildKit numbers in its progress (`[stage n/total]`):
+   * n = 1 is the FROM, n = k + 1 the k-th RUN/COPY/ADD/WORKDIR. Lets an engine map a failing step back.
+   */
+  readonly numberedSteps: readonly (readonly Step[])[];
+  /** For each stage, the image source its FROM names (undefined when it starts from another stage). */
+  readonly stageSources: readonly (SourceOp | undefined)[];
+  /** The 1-based Dockerfile line of each step's instruction. */
+  readonly stepLines: readonly { readonly line: number; readonly step: Step }[];
 }
+
+/** The directory of the build context that holds inline content (image fidelity). */
+export const INLINE_CONTEXT_DIR = ".strata-inline";
 
 /**
  * Writes a graph as a Dockerfile that builds the same image: stages for every image it copies
@@ -75,6 +120,10 @@ export function exportDockerfile(graph: LayerGraph, opts: ExportOptions = {}): E
       const s = input.source;
       if (s.type === "local") return s.name === "context" ? undefined : s.name;
       if (s.type === "image" && !s.transport) return word(s.ref, esc, `${what} --from`);
+      if (s.type === "image") {
+        const local = opts.localImageName?.(input);
+        if (local !== undefined) return local;
+      }
       if (s.type === "scratch") return "scratch";
     }
     throw new StrataError("STRATA_EXPORT_UNSUPPORTED", `${what} reads a filesystem that is not a stage, an image or a context`, {
@@ -84,32 +133,79 @@ export function exportDockerfile(graph: LayerGraph, opts: ExportOptions = {}): E
   };
 
   const reconstitutes = (script: string) => reconstitutedRun(script, esc) === script;
-  const ctx: EmitContext = { esc, features, nameInput, useContext, reconstitutes };
+  const fidelity = opts.fidelity ?? "graph";
+  const contextFiles = new Map<string, ContextFile>();
+  const addContextFile = (name: string, data: string, mode: number): string => {
+    // Content-addressed, so the same file used twice is one file and the path is stable.
+    const dir = `${INLINE_CONTEXT_DIR}/${digestHex(sha256Digest(`${mode.toString(8)}\u0000${name}\u0000${data}`)).slice(0, 16)}`;
+    contextFiles.set(`${dir}/${name}`, { path: `${dir}/${name}`, data, mode });
+    return dir;
+  };
+  let current: StagePlan | undefined;
+  const baseShell = (): readonly string[] | undefined => {
+    let p = current;
+    while (p && "stage" in p.base) p = p.base.stage;
+    if (!p || !("source" in p.base)) return undefined;
+    const src = p.base.source;
+    if (src.source.type === "scratch" || (src.source.type === "image" && !src.source.transport && src.source.ref === "scratch")) return DEFAULT_SHELL;
+    return opts.baseShell?.(src);
+  };
+  const ctx: EmitContext = { esc, features, nameInput, useContext, reconstitutes, fidelity, addContextFile, baseShell };
   const lines: string[] = [];
+  const stepLines: { line: number; step: Step }[] = [];
   if (esc === "`") lines.push("# escape=`", "");
   const globals = globalArgs(plans, esc);
   if (globals.length) lines.push(...globals, "");
   for (const plan of plans) {
-    lines.push(fromLine(plan, esc));
-    for (const step of plan.steps) lines.push(emitStep(step, ctx));
+    current = plan;
+    lines.push(fromLine(plan, esc, opts.localImageName));
+    for (const step of plan.steps) {
+      try {
+        const text = emitStep(step, ctx);
+        stepLines.push({ line: lineCount(lines) + 1, step });
+        lines.push(text);
+      } catch (e) {
+        // Errors from helpers (words, mounts) get the step's call site.
+        throw isStrataError(e) && !e.locations.length ? e.withLocation(resolveLocation(step.meta)) : e;
+      }
+    }
     lines.push("");
   }
   const dockerfile = `${lines.join("\n").trimEnd()}\n`;
-  const dockerignore = ignoreFile(contexts.get("context"));
+  let dockerignore = ignoreFile(contexts.get("context"));
+  // Inline content must reach the build even when the context is filtered.
+  if (dockerignore !== undefined && contextFiles.size) dockerignore += `!${INLINE_CONTEXT_DIR}\n`;
   return {
     dockerfile,
     ...(dockerignore !== undefined ? { dockerignore } : {}),
     contexts: Object.fromEntries([...contexts].filter(([name]) => name !== "context").map(([name, c]) => [name, c.path])),
     stages: plans.map((p) => p.name),
+    contextFiles: [...contextFiles.values()],
+    numberedSteps: plans.map((p) => p.steps.filter((s) => NUMBERED.has(s.instruction))),
+    stageSources: plans.map((p) => ("source" in p.base ? p.base.source : undefined)),
+    stepLines,
   };
 }
 
-function fromLine(plan: StagePlan, esc: string): string {
+function lineCount(lines: readonly string[]): number {
+  let n = 0;
+  for (const l of lines) n += l.split("\n").length;
+  return n;
+}
+
+const DEFAULT_SHELL: readonly string[] = Object.freeze(["/bin/sh", "-c"]);
+
+/** Instructions BuildKit's Dockerfile frontend counts in its `[stage n/total]` progress names. */
+const NUMBERED = new Set(["RUN", "COPY", "ADD", "WORKDIR"]);
+
+function fromLine(plan: StagePlan, esc: string, localImageName: ExportOptions["localImageName"]): string {
   const as = plan.name ? ` AS ${plan.name}` : "";
   if ("stage" in plan.base) return `FROM ${plan.base.stage.name}${as}`;
   const s = plan.base.source.source;
   if (s.type === "scratch") return `FROM scratch${as}`;
   if (s.type !== "image") throw new StrataError("STRATA_EXPORT_INTERNAL", "a stage starts from a non-image source");
+  const local = s.transport ? localImageName?.(plan.base.source) : undefined;
+  if (local !== undefined) return `FROM ${s.platform !== undefined ? `--platform=${word(s.platform, esc, "FROM --platform")} ` : ""}${local}${as}`;
   if (s.transport) {
     throw new StrataError("STRATA_EXPORT_UNSUPPORTED", `${s.transport}(…) images have no Dockerfile FROM`, {
       locations: [resolveLocation(plan.base.source.meta)],

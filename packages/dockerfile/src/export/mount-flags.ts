@@ -1,10 +1,12 @@
 import { StrataError, type ExecOp, type Mount, type Op } from "@strata/graph";
+import type { SyntaxFeatures } from "./syntax.ts";
 import { csvField, word } from "./words.ts";
 
 export type InputNamer = (op: Op, input: number, what: string) => string | undefined;
 
 /** `--mount=type=…` for one mount; `from=` names the stage, image or named context of its input. */
-export function mountFlag(op: ExecOp, m: Mount, esc: string, nameInput: InputNamer): string {
+export function mountFlag(op: ExecOp, m: Mount, esc: string, nameInput: InputNamer, features?: SyntaxFeatures): string {
+  const refuse = (what: string) => new StrataError("STRATA_EXPORT_UNSUPPORTED", `${what} cannot be written in this Dockerfile syntax`, { hint: "use a newer Dockerfile syntax (--syntax latest) where the engine supports it" });
   const kv: string[] = [`type=${m.type}`];
   const add = (k: string, v: string | number | boolean | undefined) => {
     if (v === undefined || v === false || v === "") return;
@@ -32,11 +34,13 @@ export function mountFlag(op: ExecOp, m: Mount, esc: string, nameInput: InputNam
       break;
     case "tmpfs":
       add("target", w(m.target, "tmpfs mount target"));
+      if (m.size !== undefined && features && !features.tmpfsSize) throw refuse("a tmpfs mount with a size");
       add("size", m.size);
       break;
     case "secret":
       add("id", w(m.id, "secret id"));
       add("target", w(m.target, "secret target"));
+      if (m.env !== undefined && features && !features.secretEnv) throw refuse("a secret mounted as an environment variable");
       add("env", m.env);
       add("required", m.required);
       add("uid", m.uid);

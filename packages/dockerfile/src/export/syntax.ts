@@ -1,9 +1,16 @@
 /**
- * What the engine that will read the exported Dockerfile understands. `latest` is BuildKit's
- * stable Dockerfile syntax 1.x (heredocs, `COPY --link/--parents/--exclude`, `ADD --checksum`);
- * `docker-20.10` is the frontend built into Docker 20.10 (BuildKit 0.8): none of those.
+ * What the engine that will read the exported Dockerfile understands:
+ * - `latest`: BuildKit's stable Dockerfile syntax 1.x (heredocs, `COPY --link/--parents/--exclude`,
+ *   `ADD --checksum`, `RUN --network/--security`, …);
+ * - `dockerfile-1.4`: the frontend built into BuildKit 0.10–0.12 (Docker 23/24, buildx builders of
+ *   that age): heredocs, `--link`, `RUN --network`; not the later flags;
+ * - `docker-20.10`: the frontend built into Docker 20.10 (BuildKit 0.8, Dockerfile 1.2): `RUN
+ *   --mount` and octal `--chmod`, none of the above. It also ignores a symbolic `--chmod`
+ *   silently and rejects `tmpfs` sizes and secrets as env vars, so those are refused too.
  */
-export type DockerfileSyntax = "latest" | "docker-20.10";
+export type DockerfileSyntax = "latest" | "dockerfile-1.4" | "docker-20.10";
+
+export const DOCKERFILE_SYNTAXES: readonly DockerfileSyntax[] = ["latest", "dockerfile-1.4", "docker-20.10"];
 
 export interface SyntaxFeatures {
   readonly heredoc: boolean;
@@ -14,9 +21,34 @@ export interface SyntaxFeatures {
   readonly keepGitDir: boolean;
   readonly unpack: boolean;
   readonly startInterval: boolean;
+  /** `RUN --network=none|host`. */
+  readonly network: boolean;
+  /** `RUN --security=insecure`. */
+  readonly security: boolean;
+  /** `--mount=type=tmpfs,size=…`. */
+  readonly tmpfsSize: boolean;
+  /** `--mount=type=secret,env=…`. */
+  readonly secretEnv: boolean;
+  /** `--chmod=u+x` (symbolic modes; octal ones are understood from Dockerfile 1.2 on). */
+  readonly symbolicChmod: boolean;
 }
 
 export function syntaxFeatures(syntax: DockerfileSyntax): SyntaxFeatures {
   const modern = syntax === "latest";
-  return { heredoc: modern, link: modern, parents: modern, exclude: modern, checksum: modern, keepGitDir: modern, unpack: modern, startInterval: modern };
+  const v14 = syntax !== "docker-20.10";
+  return {
+    heredoc: v14,
+    link: v14,
+    parents: modern,
+    exclude: modern,
+    checksum: modern,
+    keepGitDir: modern,
+    unpack: modern,
+    startInterval: modern,
+    network: v14,
+    security: modern,
+    tmpfsSize: v14,
+    secretEnv: modern,
+    symbolicChmod: modern,
+  };
 }
