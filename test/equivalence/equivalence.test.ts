@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { dockerAvailable } from "../helpers/docker.ts";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { docker, dockerAvailable } from "../helpers/docker.ts";
 import { FIXTURES } from "./fixtures.ts";
-import { formatDifferences, formatTable, prepareProject, runAll, type FixtureResult } from "./harness.ts";
+import { formatDifferences, formatTable, imageTag, mountStubs, prepareProject, runAll, type FixtureResult } from "./harness.ts";
+import { diffImages, flattenSaved, type TreeEntry } from "./image-tree.ts";
 
 const isRoot = process.getuid?.() === 0;
 
@@ -31,6 +35,16 @@ describe.skipIf(!dockerAvailable() || !isRoot)("native and docker engines build 
     expect(FIXTURES.length).toBeGreaterThanOrEqual(25);
   });
 
+  test("the comparison sees a difference: one fixture's native image against another's docker image", async () => {
+    const a = fixtures.find((f) => f.name === "copy-file");
+    const b = fixtures.find((f) => f.name === "copy-parents");
+    if (!a || !b || results.get(a.name)?.error || results.get(b.name)?.error) return;
+    const out = mkdtempSync(join(tmpdir(), "strata-eq-neg-"));
+    docker(["save", "-o", join(out, "x.tar"), imageTag(a, "native"), imageTag(b, "docker")]);
+    const diffs = diffImages(await flattenSaved(join(out, "x.tar"), imageTag(a, "native")), await flattenSaved(join(out, "x.tar"), imageTag(b, "docker")));
+    expect(diffs.map((d) => d.path)).toEqual(["/app", "/app/a.txt", "/etc/app", "/etc/app/conf.d", "/etc/app/conf.d/x.conf", "/opt", "/opt/lib", "/opt/lib/src", "/opt/lib/src/one.txt", "/opt/lib/src/skip.md", "/opt/lib/src/two.txt"]);
+  });
+
   for (const f of fixtures) {
     test(`${f.name}: ${f.what}`, () => {
       const r = results.get(f.name)!;
@@ -39,4 +53,23 @@ describe.skipIf(!dockerAvailable() || !isRoot)("native and docker engines build 
       expect(r.paths).toBeGreaterThan(0);
     });
   }
+});
+
+describe("the mount-stub rule accepts only empty docker-only mount points", () => {
+  const dir = { type: "directory", mode: "0755", uid: 0, gid: 0 } as const;
+  const diff = (path: string) => ({ path, native: "(absent)", docker: "{…}" });
+  const fixture = { name: "x", what: "x", mountTargets: ["/var/cache/app"] };
+
+  test("runtime mount points and declared targets (with parents) that hold nothing else", () => {
+    const tree = new Map<string, TreeEntry>([["proc", dir], ["var", dir], ["var/cache", dir], ["var/cache/app", dir]]);
+    const r = mountStubs([diff("/proc"), diff("/var"), diff("/var/cache"), diff("/var/cache/app")], tree, fixture);
+    expect(r.stubs).toEqual(["/proc", "/var", "/var/cache", "/var/cache/app"]);
+    expect(r.rest).toEqual([]);
+  });
+
+  test("not a stub: content inside, another mode or owner, an undeclared path, or present natively", () => {
+    const tree = new Map<string, TreeEntry>([["proc", dir], ["proc/x", { type: "file", mode: "0644", uid: 0, gid: 0, size: 1 }], ["sys", { ...dir, mode: "0555" }], ["mnt", dir], ["dev", dir]]);
+    const diffs = [diff("/proc"), diff("/proc/x"), diff("/sys"), diff("/mnt"), { path: "/dev", native: '{"type":"directory"}', docker: "{…}" }];
+    expect(mountStubs(diffs, tree, fixture).stubs).toEqual([]);
+  });
 });

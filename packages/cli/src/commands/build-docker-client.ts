@@ -101,7 +101,7 @@ export async function detectEngine(client: DockerClient, builder: string | undef
     ...(builder !== undefined ? { builder } : {}),
     ...(buildkitVersion !== undefined ? { buildkitVersion } : {}),
     syntax,
-    description: `docker ${serverVersion} (${via}), Dockerfile syntax ${syntax}`,
+    description: `docker ${serverVersion} (${via})`,
   };
 }
 

@@ -46,7 +46,7 @@ export async function buildWithDocker(args: ParsedArgs, ctx: CliContext, loaded:
   const syntax = ((o.syntax as string | undefined) ?? engine.syntax) as DockerfileSyntax;
   const render = progressRenderer(((o.progress as string | undefined) ?? "auto") as ProgressMode, ctx.stderr, { isTty: ctx.isTty, color: ctx.color, cwd: ctx.cwd });
   const now = () => Math.round(performance.now() - started);
-  render({ type: "info", at: now(), message: `building with ${engine.description}${o.syntax ? ` (--syntax ${syntax})` : ""}` });
+  render({ type: "info", at: now(), message: `building with ${engine.description}, Dockerfile syntax ${syntax}${o.syntax ? ` (--syntax; the engine's is ${engine.syntax})` : ""}` });
 
   const graph = loaded.graph;
   const moduleDir = dirname(loaded.file);

@@ -1,0 +1,114 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, test } from "vitest";
+import { scratchProject, strata } from "../helpers/cli.ts";
+import { busyboxLayout } from "../helpers/busybox.ts";
+import { docker, dockerAvailable, dockerRun } from "../helpers/docker.ts";
+
+const GREETING = "Hello from Strata! This image was built without a Docker daemon.\n";
+const home = () => mkdtempSync(join(tmpdir(), "strata-home-"));
+
+interface JsonEvent {
+  readonly type: string;
+  readonly name?: string;
+  readonly message?: string;
+  readonly location?: { file: string; line: number };
+}
+
+describe.skipIf(!dockerAvailable())("strata build --engine docker", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = scratchProject({
+      "ok.image.ts": `import { from, ociLayout, secret } from "@strata/core";\nexport default from(ociLayout("./busybox"))\n  .copy("a.txt", "/a.txt")\n  .run("cat /a.txt > /b.txt && echo step-output")\n  .run("(test -e /run/secrets/tok && wc -c < /run/secrets/tok || echo none) > /tok-size", { mounts: [secret("tok")] })\n  .cmd(["cat", "/b.txt"]);\n`,
+      "fail.image.ts": `import { from, ociLayout } from "@strata/core";\nexport default from(ociLayout("./busybox"))\n  .run("echo before")\n  .run("echo about to fail; exit 3");\n`,
+      "chmod.image.ts": `import { from, ociLayout } from "@strata/core";\nexport default from(ociLayout("./busybox"))\n  .copy("a.txt", "/a", { chmod: "u+x" });\n`,
+      "link.image.ts": `import { from, ociLayout } from "@strata/core";\nexport default from(ociLayout("./busybox"))\n  .copy("a.txt", "/a", { link: true });\n`,
+      "a.txt": "alpha\n",
+      "big-unused.bin": "x".repeat(1 << 20),
+    });
+    await busyboxLayout(dir);
+  });
+
+  test("examples/hello builds, and the image runs like the native one", () => {
+    const d = strata(["build", "--engine", "docker", "examples/hello/hello.image.ts", "-t", "strata-eq/hello:engine-docker", "--progress", "plain"]);
+    expect(d.stderr).toContain("with docker");
+    expect(d.code).toBe(0);
+    expect(d.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);
+    const n = strata(["build", "examples/hello/hello.image.ts", "-t", "strata-eq/hello:engine-native", "--load", "--progress", "quiet"], { env: { STRATA_HOME: home() } });
+    expect(n.code).toBe(0);
+    const a = dockerRun("strata-eq/hello:engine-docker");
+    const b = dockerRun("strata-eq/hello:engine-native");
+    expect(a).toEqual(b);
+    expect(a.stdout).toBe(GREETING);
+    expect(a.code).toBe(0);
+  });
+
+  test("progress maps BuildKit's steps to the module's lines; the context holds only what is read", () => {
+    const r = strata(["build", "--engine", "docker", "ok.image.ts", "--no-cache", "--progress", "json"], { cwd: dir });
+    expect(r.code).toBe(0);
+    const events = r.stderr.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as JsonEvent);
+    const starts = events.filter((e) => e.type === "step-start" && e.location);
+    expect(starts.map((e) => [e.name?.replace(/^\[\d\/\d\] /, ""), e.location?.line])).toEqual([
+      ["COPY a.txt /a.txt", 3],
+      ["RUN cat /a.txt > /b.txt && echo step-output", 4],
+      ["RUN --mount=type=secret,id=tok (test -e /run/secrets/tok && wc -c < /run/secrets/tok || echo none) > /tok-size", 5],
+    ]);
+    expect(events.some((e) => e.type === "step-log" && (e as { line?: string }).line === "step-output")).toBe(true);
+    // a.txt only: not the module, not the 1 MiB file nobody copies.
+    expect(events.find((e) => e.type === "info" && e.message?.startsWith("build context"))?.message).toBe("build context: 1 files, 6 B");
+  });
+
+  test("a failing RUN is reported at its .image.ts line with its output", () => {
+    const r = strata(["build", "--engine", "docker", "fail.image.ts", "--progress", "quiet"], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("error[STRATA_RUN_FAILED]: RUN echo about to fail; exit 3 exited with status 3 (docker build)");
+    expect(r.stderr).toContain("--> fail.image.ts:4:4");
+    expect(r.stderr).toContain("about to fail");
+  });
+
+  test("what docker 20.10 cannot build the same is refused before docker runs; a too-new --syntax fails at the call site", () => {
+    const chmod = strata(["build", "--engine", "docker", "chmod.image.ts"], { cwd: dir });
+    expect(chmod.code).toBe(1);
+    expect(chmod.stderr).toContain("error[STRATA_EXPORT_UNSUPPORTED]: a symbolic --chmod (u+x) cannot be written as a Dockerfile");
+    expect(chmod.stderr).toContain("--> chmod.image.ts:3:4");
+    const link = strata(["build", "--engine", "docker", "link.image.ts", "--syntax", "latest", "--progress", "quiet"], { cwd: dir });
+    expect(link.code).toBe(1);
+    expect(link.stderr).toContain("error[STRATA_DOCKER_SYNTAX]");
+    expect(link.stderr).toContain("Unknown flag: link");
+    expect(link.stderr).toContain("--> link.image.ts:3:4");
+  });
+
+  test("secrets from files and env vars reach the step and no layer; outputs are OCI and docker archives of the same image", () => {
+    const out = mkdtempSync(join(tmpdir(), "strata-eq-out-"));
+    writeFileSync(join(out, "tok"), "from-a-file");
+    const viaEnv = strata(["build", "--engine", "docker", "ok.image.ts", "--no-cache", "--secret", "id=tok,env=EQ_TOKEN", "-t", "strata-eq/ok:env", "--progress", "quiet", "-o", `type=oci,dest=${out}/ok.tar`, "-o", `type=docker,dest=${out}/ok-docker.tar`], {
+      cwd: dir,
+      env: { EQ_TOKEN: "twelve-chars" },
+    });
+    expect(viaEnv.code).toBe(0);
+    expect(dockerRun("strata-eq/ok:env", ["cat", "/tok-size"]).stdout).toBe("12\n");
+    const id = viaEnv.stdout.trim();
+    const inspect = JSON.parse(spawnSync("skopeo", ["inspect", "--config", `oci-archive:${out}/ok.tar`], { encoding: "utf8" }).stdout) as { config: { Cmd: string[] } };
+    expect(inspect.config.Cmd).toEqual(["cat", "/b.txt"]);
+    // The OCI archive keeps docker's config bytes: its config digest is the daemon's image ID.
+    const raw = JSON.parse(spawnSync("skopeo", ["inspect", "--raw", `oci-archive:${out}/ok.tar`], { encoding: "utf8" }).stdout) as { config: { digest: string }; layers: { mediaType: string }[] };
+    expect(raw.config.digest).toBe(id);
+    expect(raw.layers.every((l) => l.mediaType.endsWith("+gzip"))).toBe(true);
+    expect(docker(["load", "-i", `${out}/ok-docker.tar`])).toContain("strata-eq/ok:env");
+    for (const f of ["ok.tar", "ok-docker.tar"]) expect(readFileSync(join(out, f)).includes("twelve-chars")).toBe(false);
+    const viaFile = strata(["build", "--engine", "docker", "ok.image.ts", "--no-cache", "--secret", `id=tok,src=${out}/tok`, "-t", "strata-eq/ok:file", "--progress", "quiet"], { cwd: dir });
+    expect(viaFile.code).toBe(0);
+    expect(dockerRun("strata-eq/ok:file", ["cat", "/tok-size"]).stdout).toBe("11\n");
+  });
+
+  test("the local base image is loaded once; native-only options are usage errors", () => {
+    strata(["build", "--engine", "docker", "fail.image.ts", "--progress", "plain"], { cwd: dir });
+    const again = strata(["build", "--engine", "docker", "ok.image.ts", "--progress", "plain"], { cwd: dir });
+    expect(again.stderr).not.toContain("loaded a local base image");
+    const r = strata(["build", "--engine", "docker", "ok.image.ts", "--locked"], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--locked is an option of the native engine");
+  });
+});
