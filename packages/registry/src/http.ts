@@ -80,11 +80,12 @@ async function sendOnce(req: HttpRequest, url: URL): Promise<HttpResponse> {
     else if (body === undefined && (req.method === "PUT" || req.method === "POST" || req.method === "PATCH")) headers["content-length"] ??= "0";
     const r = mod.request(url, { method: req.method, headers, agent });
     let settled = false;
+    let response: IncomingMessage | undefined;
     const onAbort = (): void => {
       // A response read to the end has handed its keep-alive socket back to the agent, maybe
       // to another request already: destroying it now would kill that one (or throw an
       // 'error' on a socket nobody listens to).
-      if (r.res?.complete) return;
+      if (response?.complete) return;
       r.destroy(registryError(RegistryErrorCode.Aborted, "aborted", { cause: req.signal?.reason }));
     };
     req.signal?.addEventListener("abort", onAbort, { once: true });
@@ -95,6 +96,7 @@ async function sendOnce(req: HttpRequest, url: URL): Promise<HttpResponse> {
     });
     r.on("response", (res) => {
       settled = true;
+      response = res;
       res.once("end", cleanup);
       res.once("close", cleanup);
       // A body nobody reads may still be destroyed (abort, timeout): that must not crash the

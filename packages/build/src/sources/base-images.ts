@@ -5,7 +5,7 @@ import { familiarString, formatReference, parseManifest, parseReference, selectM
 import type { ImageOverride } from "./image-overrides.ts";
 import { findOverride } from "./image-overrides.ts";
 import type { ImageResolver, ImageSpec, LoadedImage, ResolvedImage } from "./image-sources.ts";
-import { lookupLock, type Lockfile } from "./lockfile.ts";
+import { lockPlatform, lookupLock, type Lockfile } from "./lockfile.ts";
 import type { MirroredRegistry } from "./registry-mirrors.ts";
 
 export interface BaseImageOptions {
@@ -96,7 +96,11 @@ export class BaseImageResolver implements ImageResolver {
       throw new StrataError(
         "STRATA_LOCKFILE_STALE",
         `${familiarString(ref)} (${formatPlatform(platform)}) is not in ${this.opts.lockPath ?? "the lockfile"}`,
-        { hint: "run `strata lock` to update the lockfile, or build without --locked" },
+        {
+          hint: this.opts.lock?.platforms?.includes(lockPlatform(platform)) === false
+            ? `the lock was made for ${this.opts.lock.platforms.join(", ")}: run \`strata lock --platform ${lockPlatform(platform)}\` to add this platform`
+            : "run `strata lock` to update the lockfile, or build without --locked",
+        },
       );
     }
     if (ref.digest) {

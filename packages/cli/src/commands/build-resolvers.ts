@@ -59,6 +59,6 @@ export async function makeResolvers(store: Store, opts: ResolverOptions, ctx: Cl
       hint: `run \`strata lock ${displayPath(opts.file, ctx.cwd)}\` and commit strata.lock`,
     });
   }
-  const resolver = await baseImageResolver(store, { ...opts, ...(lock ? { lock } : {}), lockPath, locked: opts.locked }, ctx, (m) => progress({ type: "info", at: 0, message: m }));
+  const resolver = await baseImageResolver(store, { ...opts, ...(lock ? { lock } : {}), lockPath: displayPath(lockPath, ctx.cwd), locked: opts.locked }, ctx, (m) => progress({ type: "info", at: 0, message: m }));
   return { registry: resolver, local: resolver };
 }
