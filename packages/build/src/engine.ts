@@ -8,3 +8,7 @@ export { LocalImageResolver, splitPathRef, type ImageResolver, type ImageSpec, t
 export { RegistryImageResolver } from "./sources/registry-images.ts";
 export { parseOutput, type OutputSpec } from "./outputs/outputs.ts";
 export { ONBUILD_BASE } from "./solver/options.ts";
+export { lockfilePath, readLockfile, type Lockfile } from "./sources/lockfile.ts";
+export { parseImageOverrides } from "./sources/image-overrides.ts";
+export { MirroredRegistry, parseMirrors } from "./sources/registry-mirrors.ts";
+export { BaseImageResolver } from "./sources/base-images.ts";

@@ -45,11 +45,22 @@ function fallsThrough(e: unknown): boolean {
  * mirror is as trustworthy as the origin's only when pinned by digest, which the pull verifies.
  */
 export class MirroredRegistry {
+  #client: Promise<Registry> | undefined;
+
+  /**
+   * `registry` may be a factory: the HTTP client then loads only when something is really
+   * asked of a registry (a locked, cached build never does).
+   */
   constructor(
-    readonly registry: Registry,
+    private readonly registry: Registry | (() => Promise<Registry>),
     private readonly mirrors: MirrorMap = new Map(),
     private readonly onInfo?: (message: string) => void,
   ) {}
+
+  client(): Promise<Registry> {
+    this.#client ??= typeof this.registry === "function" ? this.registry() : Promise.resolve(this.registry);
+    return this.#client;
+  }
 
   /** The references to try, mirrors first. */
   endpoints(ref: Reference): Reference[] {
@@ -58,11 +69,11 @@ export class MirroredRegistry {
   }
 
   resolve(ref: Reference, opts: ResolveOptions = {}): Promise<ResolveResult & { readonly endpoint: Reference }> {
-    return this.#each(ref, "resolve", async (r) => ({ ...(await this.registry.resolve(r, opts)), endpoint: r }));
+    return this.#each(ref, "resolve", async (r) => ({ ...(await (await this.client()).resolve(r, opts)), endpoint: r }));
   }
 
   pull(ref: Reference, store: BlobStore, opts: PullOptions = {}): Promise<PullResult & { readonly endpoint: Reference }> {
-    return this.#each(ref, "pull", async (r) => ({ ...(await this.registry.pull(r, store, opts)), endpoint: r }));
+    return this.#each(ref, "pull", async (r) => ({ ...(await (await this.client()).pull(r, store, opts)), endpoint: r }));
   }
 
   async #each<T>(ref: Reference, what: string, fn: (r: Reference) => Promise<T>): Promise<T> {

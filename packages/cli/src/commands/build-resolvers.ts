@@ -31,9 +31,10 @@ export async function baseImageResolver(
   ctx: CliContext,
   onInfo: (message: string) => void,
 ): Promise<BaseImageResolver> {
-  const { BaseImageResolver, LocalImageResolver, MirroredRegistry, parseImageOverrides, parseMirrors } = await import("@strata/build");
-  const { Registry } = await import("@strata/registry");
-  const registry = new MirroredRegistry(new Registry(registryOptions(ctx, opts.insecure)), parseMirrors(opts.mirrors), onInfo);
+  const { BaseImageResolver, LocalImageResolver, MirroredRegistry, parseImageOverrides, parseMirrors } = await import("@strata/build/engine");
+  // The HTTP client loads on the first request: a locked, cached build makes none.
+  const client = () => import("@strata/registry").then((m) => new m.Registry(registryOptions(ctx, opts.insecure)));
+  const registry = new MirroredRegistry(client, parseMirrors(opts.mirrors), onInfo);
   return new BaseImageResolver({
     blobs: store.blobs,
     registry,
@@ -51,7 +52,7 @@ export async function baseImageResolver(
  * beside the image file, and mirrors) and local transports.
  */
 export async function makeResolvers(store: Store, opts: ResolverOptions, ctx: CliContext, progress: ProgressSink): Promise<{ registry: ImageResolver; local: ImageResolver }> {
-  const { lockfilePath, readLockfile } = await import("@strata/build");
+  const { lockfilePath, readLockfile } = await import("@strata/build/engine");
   const lockPath = lockfilePath(opts.moduleDir);
   const lock = readLockfile(lockPath);
   if (opts.locked && !lock) {
