@@ -158,6 +158,24 @@ describe("strata.lock", () => {
     expect((await run(dir, home, ["build", "--locked", "--platform", "linux/arm/v7", "--progress", "quiet"])).stderr).toContain("STRATA_LOCKFILE_STALE");
   }, 60_000);
 
+  test("a reference pinned by digest in the module needs no lock: once pulled, rebuilds ask no registry", async () => {
+    const proxy = await startFaultProxy(registry.url);
+    try {
+      const dir = await project({ "app.image.ts": `import { from } from "@strata/core";\nexport default from("${proxy.host}/lock/base@${v1}").copy("msg.txt", "/msg.txt");\n`, "msg.txt": "pinned\n" });
+      const home = newHome();
+      const first = await run(dir, home, ["build", "--progress", "quiet"]);
+      expect(first.code).toBe(0);
+      const connections = proxy.connections;
+      expect(connections).toBeGreaterThan(0);
+      const again = await run(dir, home, ["build", "--progress", "quiet", "--no-cache"]);
+      expect(again.code).toBe(0);
+      expect(again.stdout).toBe(first.stdout);
+      expect(proxy.connections).toBe(connections);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   test("a malformed lockfile is a coded error, not a crash", async () => {
     const dir = await project({ "app.image.ts": MODULE(`${registry.host}/lock/base:1`), "msg.txt": "x\n", "strata.lock": '{"lockfileVersion": 1, "images": {"a": {"linux/amd64": {"digest": "sha256:nope"}}}}' });
     const r = await run(dir, newHome(), ["build", "--progress", "quiet"]);

@@ -58,6 +58,13 @@ describe("strata pull and strata push", () => {
     expect(byDigest.stdout).toBe(r.stdout);
     expect(byDigest.stderr).toContain("0 uploaded");
 
+    // buildx's spelling of a push: --output type=registry,name=…
+    const out = await run(dir, home, ["build", "app.image.ts", "-o", `type=registry,name=${registry.host}/pp/out:1`, "--progress", "quiet"]);
+    expect(out.code).toBe(0);
+    expect(out.stderr).toContain(`pushed ${registry.host}/pp/out:1@${digest}`);
+    expect(skopeoDigest(`${registry.host}/pp/out:1`)).toBe(digest);
+    expect((await run(dir, home, ["build", "app.image.ts", "-o", "type=registry", "--progress", "quiet"])).stderr).toContain("name= is required");
+
     const missing = await run(dir, home, ["push", "nothing:here", `${registry.host}/pp/x:1`]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("error[STRATA_IMAGE_NOT_FOUND]: no image named nothing:here");

@@ -15,6 +15,28 @@ export interface PushReport {
   readonly mounted: number;
 }
 
+/**
+ * Splits `--output` values: `type=registry,name=REF[,name=REF…]` (buildx's spelling of a push,
+ * as is `type=image,…,push=true`) gives references to push to; the rest are file outputs.
+ */
+export function registryOutputs(list: readonly string[]): { names: string[]; rest: string[] } {
+  const names: string[] = [];
+  const rest: string[] = [];
+  for (const item of list) {
+    const parts = item.split(",").map((p) => p.split("=", 2) as [string, string?]);
+    const type = parts.find(([k]) => k === "type")?.[1];
+    const push = type === "registry" || (type === "image" && parts.some(([k, v]) => k === "push" && v === "true"));
+    if (!push) {
+      rest.push(item);
+      continue;
+    }
+    const these = parts.filter(([k, v]) => k === "name" && v).map(([, v]) => v!);
+    if (!these.length) throw new StrataError("STRATA_USAGE", `--output ${item}: name= is required`, { hint: "e.g. --output type=registry,name=registry.example.com/team/app:1" });
+    names.push(...these);
+  }
+  return { names, rest };
+}
+
 const COMPRESSED = /(\+gzip|\+zstd|\.tar\.gzip)$/;
 
 /**

@@ -8,6 +8,7 @@ import type { CliContext } from "../context.ts";
 import { loadTarget } from "../load/load-target.ts";
 import { strataHome } from "../load/strata-home.ts";
 import { formatBytes, progressRenderer, type ProgressMode } from "../ui/progress.ts";
+import { registryOutputs } from "./build-push.ts";
 import { makeResolvers } from "./build-resolvers.ts";
 
 export const spec: CommandSpec = {
@@ -29,7 +30,7 @@ export const spec: CommandSpec = {
     { name: "target", type: "string", placeholder: "NAME", description: "the export or stage to build (default: the default export / last stage)" },
     { name: "build-arg", type: "list", placeholder: "K=V", description: "set a build arg" },
     { name: "platform", type: "string", placeholder: "OS/ARCH", description: "the platform to build for (default: this machine's)" },
-    { name: "output", short: "o", type: "list", placeholder: "SPEC", description: "also write the image: type=oci|oci-layout|docker,dest=PATH[,compression=gzip|uncompressed]" },
+    { name: "output", short: "o", type: "list", placeholder: "SPEC", description: "also write the image: type=oci|oci-layout|docker,dest=PATH[,compression=gzip|uncompressed], or push it: type=registry,name=REF" },
     { name: "load", type: "boolean", description: "load the image into the Docker daemon (docker load)" },
     { name: "no-cache", type: "boolean", description: "run every step again" },
     { name: "progress", type: "string", values: ["auto", "tty", "plain", "json", "quiet"], description: "how to show progress (default auto)" },
@@ -69,7 +70,8 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
   const contexts = contextOptions((o.context as string[] | undefined) ?? [], ctx.cwd);
 
   const { Store, buildImage, parseOutput } = await import("@strata/build/engine");
-  const outputs = ((o.output as string[] | undefined) ?? []).map((s) => parseOutput(s, ctx.cwd));
+  const pushOutputs = registryOutputs((o.output as string[] | undefined) ?? []);
+  const outputs = pushOutputs.rest.map((s) => parseOutput(s, ctx.cwd));
   const loaded = await loadTarget(file, o.target as string | undefined, ctx);
   if (o.engine === "docker") {
     const { buildWithDocker } = await import("./build-docker.ts");
@@ -122,9 +124,9 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
     for (const out of outputs) await outputsModule!.writeOutput(store, result.image, out, tags);
     let loadedMsg = "";
     if (o.load) loadedMsg = await outputsModule!.loadIntoDocker(store, result.image, tags);
-    if (o.push) {
+    if (o.push || pushOutputs.names.length) {
       const { pushImage } = await import("./build-push.ts");
-      await pushImage(store, result.image, tags, { insecure: list("insecure-registry") }, ctx);
+      await pushImage(store, result.image, [...(o.push ? tags : []), ...pushOutputs.names], { insecure: list("insecure-registry") }, ctx);
     }
     const size = result.image.layers.reduce((n, l) => n + l.descriptor.size, 0);
     const secs = ((performance.now() - started) / 1000).toFixed(2);
