@@ -1,5 +1,5 @@
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
@@ -101,6 +101,22 @@ describe.skipIf(!dockerAvailable())("strata build --engine docker", () => {
     const viaFile = strata(["build", "--engine", "docker", "ok.image.ts", "--no-cache", "--secret", `id=tok,src=${out}/tok`, "-t", "strata-eq/ok:file", "--progress", "quiet"], { cwd: dir });
     expect(viaFile.code).toBe(0);
     expect(dockerRun("strata-eq/ok:file", ["cat", "/tok-size"]).stdout).toBe("11\n");
+  });
+
+  test("the kept build context follows edits, deletions and additions between builds", () => {
+    const d = scratchProject({ "ctx.image.ts": `import { context, from, ociLayout } from "@strata/core";\nexport default from(ociLayout("./busybox")).copy(context(".", { exclude: ["node_modules", "busybox"] }), "/ctx/");\n`, "keep.txt": "one\n", "gone.txt": "bye\n", "sub/x": "x\n" });
+    execFileSync("ln", ["-s", join(dir, "busybox"), join(d, "busybox")]);
+    const h = home();
+    const build = () => strata(["build", "--engine", "docker", "ctx.image.ts", "-t", "strata-eq/ctx:1", "--progress", "quiet"], { cwd: d, env: { STRATA_HOME: h } });
+    expect(build().code).toBe(0);
+    const list = () => dockerRun("strata-eq/ctx:1", ["sh", "-c", "cd /ctx && find . -type f | sort && cat keep.txt"]).stdout;
+    expect(list()).toBe("./ctx.image.ts\n./gone.txt\n./keep.txt\n./sub/x\none\n");
+    writeFileSync(join(d, "keep.txt"), "two\n");
+    rmSync(join(d, "gone.txt"));
+    rmSync(join(d, "sub"), { recursive: true });
+    writeFileSync(join(d, "new.txt"), "new\n");
+    expect(build().code).toBe(0);
+    expect(list()).toBe("./ctx.image.ts\n./keep.txt\n./new.txt\ntwo\n");
   });
 
   test("the local base image is loaded once; native-only options are usage errors", () => {

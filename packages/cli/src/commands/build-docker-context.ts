@@ -1,4 +1,22 @@
-import { chmodSync, copyFileSync, linkSync, lutimesSync, mkdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  linkSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+  type Stats,
+} from "node:fs";
+import { createHash } from "node:crypto";
 import { join, posix, resolve } from "node:path";
 import { resolveLocation, StrataError, templateLiteralValue, type LayerGraph, type Op, type SourceOp } from "@strata/graph";
 import type { ContextFile } from "@strata/dockerfile";
@@ -16,10 +34,11 @@ export interface GeneratedContext {
 }
 
 /**
- * Writes the build context docker gets: only what the graph reads from the default context —
- * the paths its copies and bind mounts select, after the context's include/exclude filter, as
- * the native engine sees them (modes, symlinks, hard links and mtimes kept) — plus the
- * exporter's inline files. Docker then transfers and hashes no more than the native engine reads.
+ * Writes the build context docker gets into `dest` (kept between builds, see syncEntries): only
+ * what the graph reads from the default context — the paths its copies and bind mounts select,
+ * after the context's include/exclude filter, as the native engine sees them (modes, symlinks,
+ * hard links and mtimes kept) — plus the exporter's inline files. Docker then transfers and
+ * hashes no more than the native engine reads.
  */
 export async function writeBuildContext(
   graph: LayerGraph,
@@ -42,7 +61,7 @@ export async function writeBuildContext(
     const { snapshotContext } = await import("@strata/build");
     const snapshot = snapshotContext(dir, { ...(s.include ? { include: [...s.include] } : {}), ...(s.exclude ? { exclude: [...s.exclude] } : {}), ignoreFile: false });
     const keep = await selectPaths(snapshot, [...use.patterns]);
-    const copied = copyEntries(snapshot, keep, dest);
+    const copied = syncEntries(snapshot, keep, dest, new Set(opts.contextFiles.map((f) => f.path)));
     // The context root too: copying `.` gives the destination directory the root's mode.
     const root = statSync(snapshot.root);
     chmodSync(dest, root.mode & 0o7777);
@@ -50,10 +69,12 @@ export async function writeBuildContext(
     files += copied.files;
     bytes += copied.bytes;
   }
+  if (!uses.has("context")) removeUnwanted(dest, "", (rel) => opts.contextFiles.some((f) => f.path === rel || f.path.startsWith(`${rel}/`)));
   for (const f of opts.contextFiles) {
     const path = join(dest, f.path);
     mkdirSync(posix.dirname(path), { recursive: true });
-    writeFileSync(path, f.data);
+    const same = lstatOrUndefined(path)?.isFile() && readFileSync(path, "utf8") === f.data;
+    if (!same) writeFileSync(path, f.data);
     chmodSync(path, f.mode);
     files++;
     bytes += Buffer.byteLength(f.data);
@@ -130,41 +151,124 @@ async function selectPaths(snapshot: ContextSnapshot, patterns: readonly string[
   return keep;
 }
 
-/** Copies the kept entries with their modes, symlinks, hard links and mtimes. */
-function copyEntries(snapshot: ContextSnapshot, keep: ReadonlySet<string>, dest: string): GeneratedContext {
+/**
+ * Makes `dest` hold exactly the kept entries (modes, symlinks, hard links, mtimes), touching
+ * only what changed since the last build into it: a file whose size, mode and mtime match is
+ * left alone, anything not kept is removed. (BuildKit's context transfer is incremental for a
+ * directory it has seen before, so an unchanged context costs a walk, not a copy.)
+ */
+function syncEntries(snapshot: ContextSnapshot, keep: ReadonlySet<string>, dest: string, extra: ReadonlySet<string>): GeneratedContext {
   let files = 0;
   let bytes = 0;
-  const links = new Map<string, string>();
+  removeUnwanted(dest, "", (rel, st) => {
+    if (extra.has(rel) || [...extra].some((x) => x.startsWith(`${rel}/`))) return true;
+    const e = keep.has(rel) ? snapshot.get(rel) : undefined;
+    return e !== undefined && e.type === kindOf(st);
+  });
+  const links = new Map<string, { to: string; ino: number }>();
   const dirs: ContextEntry[] = [];
+  const now = Date.now();
   for (const e of snapshot.entries) {
     if (!keep.has(e.path)) continue;
     const to = join(dest, e.path);
+    const have = lstatOrUndefined(to);
     const mtime = e.mtimeMs / 1000;
     if (e.type === "directory") {
-      mkdirSync(to, { recursive: true });
+      if (!have) mkdirSync(to);
       dirs.push(e);
-    } else if (e.type === "symlink") {
+      continue;
+    }
+    if (e.type === "symlink") {
+      if (have && readlinkSync(to) === e.linkname) continue;
+      if (have) unlinkSync(to);
       symlinkSync(e.linkname!, to);
       lutimesSync(to, mtime, mtime);
-    } else {
-      const key = `${e.dev}:${e.ino}`;
-      const first = e.nlink > 1 ? links.get(key) : undefined;
-      if (first !== undefined) linkSync(first, to);
-      else {
-        copyFileSync(snapshot.absolute(e.path), to);
-        chmodSync(to, e.mode);
-        utimesSync(to, mtime, mtime);
-        if (e.nlink > 1) links.set(key, to);
-        bytes += e.size;
-      }
-      files++;
+      continue;
     }
+    files++;
+    const key = `${e.dev}:${e.ino}`;
+    const first = e.nlink > 1 ? links.get(key) : undefined;
+    if (first !== undefined) {
+      if (have?.ino === first.ino) continue;
+      if (have) unlinkSync(to);
+      linkSync(first.to, to);
+      continue;
+    }
+    bytes += e.size;
+    // Size, mode and mtime as copied last time; a file changed within the racy window is copied
+    // again anyway (an edit in the same millisecond would keep its mtime).
+    const same = have !== undefined && (have.nlink === 1 || e.nlink > 1) && have.size === e.size && (have.mode & 0o7777) === e.mode && Math.abs(have.mtimeMs - e.mtimeMs) < 1 && now - Math.max(e.mtimeMs, e.ctimeMs) > RACY_MS;
+    if (!same) {
+      if (have) unlinkSync(to);
+      copyFileSync(snapshot.absolute(e.path), to);
+      chmodSync(to, e.mode);
+      utimesSync(to, mtime, mtime);
+    }
+    if (e.nlink > 1) links.set(key, { to, ino: lstatSync(to).ino });
   }
-  // Directories last, deepest first: writing into them would change their mtimes.
+  // Directories last, deepest first: writing into them changed their mtimes.
   for (const d of dirs.reverse()) {
     const to = join(dest, d.path);
     chmodSync(to, d.mode);
     utimesSync(to, d.mtimeMs / 1000, d.mtimeMs / 1000);
   }
   return { files, bytes };
+}
+
+const RACY_MS = 2000;
+
+/** Removes what `wanted` rejects under `dir` (depth first); keeps walking into wanted directories. */
+function removeUnwanted(root: string, rel: string, wanted: (rel: string, st: Stats) => boolean): void {
+  for (const name of readdirSync(join(root, rel))) {
+    const r = rel ? `${rel}/${name}` : name;
+    const st = lstatSync(join(root, r));
+    if (!wanted(r, st)) rmSync(join(root, r), { recursive: true, force: true });
+    else if (st.isDirectory()) removeUnwanted(root, r, wanted);
+  }
+}
+
+function kindOf(st: Stats): string {
+  return st.isDirectory() ? "directory" : st.isSymbolicLink() ? "symlink" : st.isFile() ? "file" : "other";
+}
+
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The directory the build context of one target is kept in between builds
+ * (`$STRATA_HOME/docker-contexts/<key>`), locked for this build; a temporary one when another
+ * build of the same target holds it.
+ */
+export function contextDirectory(home: string, key: string, fallback: string): { dir: string; release(): void } {
+  const dir = join(home, "docker-contexts", createHash("sha256").update(key).digest("hex").slice(0, 16));
+  mkdirSync(dir, { recursive: true });
+  const lock = `${dir}.lock`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: "wx" });
+      return { dir, release: () => rmSync(lock, { force: true }) };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      const pid = Number(readFileSync(lock, "utf8"));
+      if (alive(pid)) break;
+      rmSync(lock, { force: true }); // left by a build that died
+    }
+  }
+  mkdirSync(fallback, { recursive: true });
+  return { dir: fallback, release: () => {} };
+}
+
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
 }

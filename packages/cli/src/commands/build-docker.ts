@@ -9,9 +9,10 @@ import type { ParsedArgs } from "../argv.ts";
 import { usageError } from "../argv.ts";
 import type { CliContext } from "../context.ts";
 import type { LoadedTarget } from "../load/load-target.ts";
+import { strataHome } from "../load/strata-home.ts";
 import { formatBytes, progressRenderer, type ProgressMode } from "../ui/progress.ts";
 import { detectEngine, dockerClient, dockerOk, notRunnable, type DockerClient } from "./build-docker-client.ts";
-import { writeBuildContext } from "./build-docker-context.ts";
+import { contextDirectory, writeBuildContext } from "./build-docker-context.ts";
 import { buildFailure } from "./build-docker-errors.ts";
 import { prepareBaseImages } from "./build-docker-images.ts";
 import { writeDockerOutputs } from "./build-docker-outputs.ts";
@@ -71,14 +72,16 @@ export async function buildWithDocker(args: ParsedArgs, ctx: CliContext, loaded:
   const onSignal = () => abort.abort();
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
+  let held: { dir: string; release(): void } | undefined;
   try {
     const dockerfile = join(work, "Dockerfile");
     writeFileSync(dockerfile, exported.dockerfile);
     // An ignore file beside the Dockerfile wins over the context's: a `.dockerignore` that the
     // graph copies as a file must not filter the build (the native engine does not apply it).
     writeFileSync(`${dockerfile}.dockerignore`, "");
-    const contextDir = join(work, "context");
     const contexts = contextOptions((o.context as string[] | undefined) ?? [], ctx.cwd);
+    held = contextDirectory(strataHome(ctx.env), `${loaded.file}\u0000${loaded.name}\u0000${contexts.main ?? ""}`, join(work, "context"));
+    const contextDir = held.dir;
     const sent = await writeBuildContext(graph, contextDir, { moduleDir, contextDir: contexts.main, contextFiles: exported.contextFiles });
     render({ type: "info", at: now(), message: `build context: ${sent.files} files, ${formatBytes(sent.bytes)}` });
 
@@ -120,6 +123,7 @@ export async function buildWithDocker(args: ParsedArgs, ctx: CliContext, loaded:
     render.finish();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
+    held?.release();
     rmSync(work, { recursive: true, force: true });
   }
 }
