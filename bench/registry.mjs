@@ -4,17 +4,18 @@
 // The TypeScript sources are bundled with esbuild into a temporary .mjs first.
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import http from "node:http";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { REPO, fmt, median, printTable } from "./lib.mjs";
+import { REPO, STRATA, fmt, median, printTable, timeCommand } from "./lib.mjs";
 
 const LAYERS = Number(process.env.STRATA_BENCH_REGISTRY_LAYERS ?? 6);
 const LAYER_MB = Number(process.env.STRATA_BENCH_REGISTRY_LAYER_MB ?? 50);
 const RUNS = Number(process.env.STRATA_BENCH_REGISTRY_RUNS ?? 3);
+const REPUSH_MB = Number(process.env.STRATA_BENCH_REPUSH_MB ?? 64);
 
 async function loadModules() {
   // Inside the repo so the external tar-stream resolves from the root node_modules.
@@ -23,7 +24,7 @@ async function loadModules() {
   const outfile = join(outDir, `registry-${process.pid}.mjs`);
   await build({
     stdin: {
-      contents: `export * from "./packages/registry/src/index.ts"; export * from "./packages/registry/test/helpers/index.ts"; export { FsBlobStore } from "./packages/oci/src/index.ts";`,
+      contents: `export * from "./packages/registry/src/index.ts"; export * from "./packages/registry/test/helpers/index.ts"; export { FsBlobStore } from "./packages/oci/src/index.ts"; export { busyboxLayout } from "./test/helpers/busybox.ts";`,
       resolveDir: REPO,
       loader: "ts",
     },
@@ -83,6 +84,39 @@ async function transportRace(url, runs) {
   return { http: median(a), fetch: median(b) };
 }
 
+/**
+ * `strata build --push` of a busybox image plus one REPUSH_MB layer: once cold (build, gzip,
+ * upload), then again unchanged (a no-op build, the gzip cached by diffID, HEAD checks, the
+ * manifest), against `skopeo copy` of the same image to a registry that has its blobs.
+ */
+async function rePush(m, work) {
+  // A project that imports @strata/core as an installed dependency would.
+  const dir = join(work, "repush-project");
+  mkdirSync(join(dir, "node_modules", "@strata"), { recursive: true });
+  for (const pkg of ["core", "graph"]) symlinkSync(join(REPO, "packages", pkg), join(dir, "node_modules", "@strata", pkg));
+  writeFileSync(join(dir, "app.image.ts"), 'import { from, ociLayout } from "@strata/core";\nexport default from(ociLayout("./busybox")).copy("data.bin", "/data.bin");\n');
+  await m.busyboxLayout(dir);
+  writeFileSync(join(dir, "data.bin"), randomBytes(REPUSH_MB << 20));
+  const reg = await m.startRegistry();
+  try {
+    const env = { STRATA_HOME: join(work, "repush-home") };
+    const args = [STRATA, "build", "app.image.ts", "-t", `${reg.host}/bench/app:1`, "--push", "--progress", "quiet"];
+    const cold = timeCommand(process.execPath, args, { runs: 1, cwd: dir, env });
+    const warm = timeCommand(process.execPath, args, { runs: RUNS, cwd: dir, env });
+    // The same compressed image as an OCI layout, for skopeo (already in the registry once).
+    timeCommand(process.execPath, [STRATA, "build", "app.image.ts", "-t", "bench:1", "-o", `type=oci-layout,dest=${join(work, "repush-layout")}`, "--progress", "quiet"], { runs: 1, cwd: dir, env });
+    const copy = ["copy", "-q", "--dest-tls-verify=false", `oci:${join(work, "repush-layout")}:bench:1`, `docker://${reg.host}/bench/skopeo:1`];
+    timeCommand("skopeo", copy, { runs: 1 });
+    const skopeo = timeCommand("skopeo", copy, { runs: RUNS });
+    return [
+      { operation: `build --push, new image (+${REPUSH_MB} MB layer: build, gzip, upload)`, strata: fmt(cold), peer: "-", ratio: "-" },
+      { operation: "build --push again, unchanged (no-op build, cached gzip, HEADs)", strata: fmt(warm), peer: `skopeo copy, blobs there ${fmt(skopeo)}`, ratio: (warm / skopeo).toFixed(2) },
+    ];
+  } finally {
+    await reg.stop();
+  }
+}
+
 export async function run() {
   const m = await loadModules();
   const work = mkdtempSync(join(tmpdir(), "strata-bench-registry-"));
@@ -128,6 +162,7 @@ export async function run() {
       return { operation: op, strata: `${fmt(ms)} (${(totalMB / ms).toFixed(0)} MB/s)`, peer: `skopeo ${fmt(mk)} (${(totalMB / mk).toFixed(0)} MB/s)`, ratio: (ms / mk).toFixed(2) };
     };
     rows.unshift(row(`push ${totalMB} MB, ${LAYERS} layers`, times.strataPush, times.skopeoPush), row(`pull ${totalMB} MB, ${LAYERS} layers`, times.strataPull, times.skopeoPull));
+    rows.push(...(await rePush(m, work)));
   } finally {
     for (const r of regs) await r.stop();
     rmSync(work, { recursive: true, force: true });
