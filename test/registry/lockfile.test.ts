@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { Registry } from "@strata/registry";
@@ -171,6 +171,10 @@ describe("strata.lock", () => {
       expect(again.code).toBe(0);
       expect(again.stdout).toBe(first.stdout);
       expect(proxy.connections).toBe(connections);
+      // It pins itself: --locked asks no lock entry for it.
+      writeFileSync(join(dir, "strata.lock"), '{"lockfileVersion": 1, "images": {}}\n');
+      expect((await run(dir, home, ["build", "--locked", "--progress", "quiet"])).code).toBe(0);
+      expect((await run(dir, home, ["lock", "--check"])).code).toBe(0);
     } finally {
       await proxy.close();
     }

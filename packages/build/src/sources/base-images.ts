@@ -92,7 +92,8 @@ export class BaseImageResolver implements ImageResolver {
     const name = formatReference(ref);
     const entry = lookupLock(this.opts.lock, name, platform);
     if (entry) return { ref: withDigest(ref, entry.digest), digest: entry.digest, ...(entry.index ? { index: entry.index } : {}), via: "lock" };
-    if (this.opts.locked) {
+    // A reference with a digest pins itself: only tags need the lock.
+    if (this.opts.locked && !ref.digest) {
       throw new StrataError(
         "STRATA_LOCKFILE_STALE",
         `${familiarString(ref)} (${formatPlatform(platform)}) is not in ${this.opts.lockPath ?? "the lockfile"}`,
@@ -146,8 +147,13 @@ export class BaseImageResolver implements ImageResolver {
     if (!p) {
       p = (async () => {
         if (await this.complete(resolved.digest)) return;
-        this.opts.onInfo?.(`pulling ${familiarString(resolved.ref)}`);
-        await this.opts.registry.pull(withDigest(resolved.ref, resolved.digest), this.opts.blobs, { platform });
+        const name = familiarString(resolved.ref);
+        this.opts.onInfo?.(`pulling ${name}`);
+        const started = performance.now();
+        const pulled = await this.opts.registry.pull(withDigest(resolved.ref, resolved.digest), this.opts.blobs, { platform });
+        const bytes = pulled.layers.reduce((n, l) => n + l.size, 0);
+        const from = pulled.endpoint.domain !== resolved.ref.domain ? ` from ${pulled.endpoint.domain}` : "";
+        this.opts.onInfo?.(`pulled ${name}${from}: ${pulled.layers.length} layers, ${(bytes / 1048576).toFixed(1)} MiB in ${((performance.now() - started) / 1000).toFixed(2)}s`);
       })();
       this.#loading.set(resolved.digest, p);
       p.catch(() => this.#loading.delete(resolved.digest));

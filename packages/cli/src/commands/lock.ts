@@ -96,7 +96,8 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
 
   if (o.check) {
     if (!existing) throw new StrataError("STRATA_LOCKFILE_MISSING", `there is no lockfile at ${lockPath}`, { hint: `run \`strata lock ${file}\`` });
-    const missing = [...wanted.values()].filter((w) => !existing.images[w.key]?.[w.platform]);
+    // A reference with a digest pins itself (as in `build --locked`): only tags need an entry.
+    const missing = [...wanted.values()].filter((w) => !existing.images[w.key]?.[w.platform] && !w.key.includes("@"));
     if (missing.length) {
       throw new StrataError("STRATA_LOCKFILE_STALE", `${displayPath(lockPath, ctx.cwd)} lacks ${missing.length} reference${missing.length > 1 ? "s" : ""}: ${missing.map((m) => `${m.key} (${m.platform})`).join(", ")}`, {
         hint: `run \`strata lock ${file}\` to update it`,
