@@ -25,10 +25,13 @@ describe.skipIf(!dockerAvailable())("strata build --engine docker", () => {
       "fail.image.ts": `import { from, ociLayout } from "@strata/core";\nexport default from(ociLayout("./busybox"))\n  .run("echo before")\n  .run("echo about to fail; exit 3");\n`,
       "chmod.image.ts": `import { from, ociLayout } from "@strata/core";\nexport default from(ociLayout("./busybox"))\n  .copy("a.txt", "/a", { chmod: "u+x" });\n`,
       "link.image.ts": `import { from, ociLayout } from "@strata/core";\nexport default from(ociLayout("./busybox"))\n  .copy("a.txt", "/a", { link: true });\n`,
+      "addchown.image.ts": `import { from, ociLayout } from "@strata/core";\nexport default from(ociLayout("./busybox"))\n  .add("a.txt", "/plain", { chown: "app" })\n  .add("p.tar", "/opt/", { chown: "app" });\n`,
+      "suid.image.ts": `import { from, ociLayout } from "@strata/core";\nexport default from(ociLayout("./busybox"))\n  .copy("a.txt", "/a", { chmod: 0o4755 });\n`,
       "a.txt": "alpha\n",
       "big-unused.bin": "x".repeat(1 << 20),
     });
     await busyboxLayout(dir);
+    execFileSync("tar", ["-C", dir, "-cf", join(dir, "p.tar"), "a.txt"]);
   });
 
   test("examples/hello builds, and the image runs like the native one", () => {
@@ -73,6 +76,12 @@ describe.skipIf(!dockerAvailable())("strata build --engine docker", () => {
     expect(chmod.code).toBe(1);
     expect(chmod.stderr).toContain("error[STRATA_EXPORT_UNSUPPORTED]: a symbolic --chmod (u+x) cannot be written as a Dockerfile");
     expect(chmod.stderr).toContain("--> chmod.image.ts:3:4");
+    // docker 20.10 would drop the setuid bit, and unpack an ADD --chown archive with its own owners.
+    const suid = strata(["build", "--engine", "docker", "suid.image.ts"], { cwd: dir });
+    expect(suid.stderr).toContain("error[STRATA_EXPORT_UNSUPPORTED]: --chmod=4755 (setuid, setgid or sticky bits)");
+    const add = strata(["build", "--engine", "docker", "addchown.image.ts"], { cwd: dir });
+    expect(add.stderr).toContain("error[STRATA_EXPORT_UNSUPPORTED]: ADD --chown of the archive p.tar cannot be built the same by this engine");
+    expect(add.stderr).toContain("--> addchown.image.ts:4:4");
     const link = strata(["build", "--engine", "docker", "link.image.ts", "--syntax", "latest", "--progress", "quiet"], { cwd: dir });
     expect(link.code).toBe(1);
     expect(link.stderr).toContain("error[STRATA_DOCKER_SYNTAX]");

@@ -193,6 +193,73 @@ export const FIXTURES: readonly Fixture[] = [
     files: { ...TEXT, ".dockerignore": "a.txt\n" },
     module: `export default base.copy(".", "/ctx");`,
   },
+  {
+    name: "exclude-exception",
+    what: "exclude a directory but re-include files in it (docker 20.10's CLI would not)",
+    files: { ...TEXT, "dir/keep.txt": "k\n", "dir/x": "x\n", "dir/sub/keep.txt": "k2\n" },
+    module: `export default base.copy(context(".", { exclude: ["dir", "!**/keep.txt"] }), "/w/");`,
+  },
+  { name: "copy-chown-parents", what: "COPY --chown to a path whose parents are created", files: TEXT, module: `export default base.copy("a.txt", "/new/deep/a", { chown: "app" }).copy("src", "/made/src/", { chown: "1000:50" });` },
+  { name: "copy-dir-onto-existing", what: "COPY a directory onto an existing one (/home/app, 1000:1000)", setup: tree, module: `export default base.copy("tree", "/home/app");` },
+  {
+    name: "copy-through-symlink",
+    what: "COPY to a destination under a symlinked directory",
+    files: TEXT,
+    module: `export default base.run("mkdir /real && ln -s /real /link").copy("a.txt", "/link/").copy("b.txt", "/link/sub/b.txt");`,
+  },
+  {
+    name: "run-replace",
+    what: "RUN replacing a file by a dir and a dir by a file; a metadata-only change",
+    module: `export default base.run("mkdir /d && touch /f && echo x > /d/x").run("rm /f && mkdir /f && rm -r /d && echo now-a-file > /d && chmod 600 /etc/passwd && chown 1000 /etc/group");`,
+  },
+  {
+    name: "run-created-and-deleted",
+    what: "RUN creating and deleting in one step leaves no trace",
+    module: `export default base.run("mkdir -p /tmp/work/a && echo x > /tmp/work/a/b && rm -r /tmp/work && touch /kept");`,
+  },
+  { name: "run-exec-env", what: "exec-form RUN sees ENV but expands nothing", module: `export default base.env("FOO", "bar").run(["sh", "-c", "echo $FOO > /foo"]).run(["/bin/echo", "$FOO"]);` },
+  {
+    name: "stage-chain",
+    what: "a stage built on another stage, copied from",
+    module: `const a = base.env("STAGE", "a").workdir("/w").run("echo $STAGE > a");
+const b = from(a).env("STAGE", "b").run("echo $STAGE > b");
+export default base.copy(b.path("/w"), "/w").env("FINAL", "1");`,
+  },
+  {
+    name: "env-simultaneous",
+    what: "several ENV in one step read the previous values; labels from env",
+    module: `export default base.env("A", "0").env({ A: "1", B: "$A-2" }).label("from-env", "$B").run("echo $A $B > /ab");`,
+  },
+  {
+    name: "mount-cache-options",
+    what: "cache mount with uid, gid, mode, locked sharing, used by a non-root user",
+    mountTargets: ["/cache"],
+    module: `export default base.user("app").run("echo hi > /cache/f && ls -ln /cache > /tmp/listing", { mounts: [cache("/cache", { id: "eq-opts", uid: 1000, gid: 1000, mode: 0o700, sharing: "locked" })] });`,
+  },
+  {
+    name: "mount-bind-rw",
+    what: "a read-write bind mount: writes are discarded",
+    files: TEXT,
+    mountTargets: ["/m"],
+    module: `export default base.run("echo changed > /m/a.txt && cat /m/a.txt > /seen", { mounts: [bind(context().path("."), "/m", { readwrite: true })] });`,
+  },
+  {
+    name: "user-group",
+    what: "USER name:group and COPY --chown uid:gid",
+    files: TEXT,
+    module: `export default base.user("app:staff").run("id > /tmp/id").copy("a.txt", "/home/app/a", { chown: "1000:50" }).workdir("/home/app/w");`,
+  },
+  {
+    name: "run-links-and-specials",
+    what: "RUN: hard link to a lower layer's file, fifo, char device, setgid/sticky dirs",
+    module: `export default base.run("ln /bin/busybox /bb && busybox mkfifo /fifo && busybox mknod /null2 c 1 3 && mkdir /sg /st && chmod 2775 /sg && chmod 1777 /st");`,
+  },
+  {
+    name: "copy-odd-names",
+    what: "COPY of names with spaces, non-ASCII, and over 100 bytes",
+    files: { "with space.txt": "s\n", "ünïcödé.txt": "u\n", [`${"long-name-".repeat(12)}.txt`]: "l\n" },
+    module: `export default base.copy("with space.txt", "/odd/with space.txt").copy("ünïcödé.txt", "/odd/").copy("${"long-name-".repeat(12)}.txt", "/odd/deep/${"dir-".repeat(30)}/");`,
+  },
   { name: "docker-daemon-base", what: "dockerDaemon(…) base image (already in the daemon)", files: TEXT, module: `export default from(dockerDaemon("strata-eq/busybox:1")).copy("a.txt", "/a").run("cat /a > /b");` },
 ];
 

@@ -105,6 +105,7 @@ describe("image fidelity for docker 20.10", () => {
   test("what docker 20.10 misreads or rejects is refused with the call site", () => {
     for (const img of [
       base.copy("a", "/a", { chmod: "u+x" }),
+      base.copy("a", "/a", { chmod: 0o4755 }),
       base.run("true", { network: "none" }),
       base.run("true", { mounts: [tmpfs("/t", { size: 1024 })] }),
       base.run("true", { mounts: [secret("s", { env: "S" })] }),

@@ -1,11 +1,14 @@
 import {
   chmodSync,
+  closeSync,
   copyFileSync,
   linkSync,
   lstatSync,
   lutimesSync,
   mkdirSync,
+  openSync,
   readdirSync,
+  readSync,
   readFileSync,
   readlinkSync,
   rmSync,
@@ -18,7 +21,7 @@ import {
 } from "node:fs";
 import { createHash } from "node:crypto";
 import { join, posix, resolve } from "node:path";
-import { resolveLocation, StrataError, templateLiteralValue, type LayerGraph, type Op, type SourceOp } from "@strata/graph";
+import { resolveLocation, StrataError, templateLiteralValue, type FileOp, type LayerGraph, type Op, type SourceOp } from "@strata/graph";
 import type { ContextFile } from "@strata/dockerfile";
 import type { ContextEntry, ContextSnapshot } from "@strata/build";
 
@@ -26,6 +29,8 @@ import type { ContextEntry, ContextSnapshot } from "@strata/build";
 interface ContextUse {
   readonly op: SourceOp;
   readonly patterns: Set<string>;
+  /** ADD steps with --chown reading this context (docker 20.10 unpacks archives with their own owners). */
+  readonly addChown: { readonly op: FileOp; readonly src: readonly string[] }[];
 }
 
 export interface GeneratedContext {
@@ -43,7 +48,13 @@ export interface GeneratedContext {
 export async function writeBuildContext(
   graph: LayerGraph,
   dest: string,
-  opts: { readonly moduleDir: string; readonly contextDir?: string | undefined; readonly contextFiles: readonly ContextFile[] },
+  opts: {
+    readonly moduleDir: string;
+    readonly contextDir?: string | undefined;
+    readonly contextFiles: readonly ContextFile[];
+    /** Refuse ADD --chown of an archive (the engine would keep the archive's owners). */
+    readonly refuseArchiveChown?: boolean;
+  },
 ): Promise<GeneratedContext> {
   mkdirSync(dest, { recursive: true });
   const uses = contextUses(graph);
@@ -60,6 +71,7 @@ export async function writeBuildContext(
     const dir = opts.contextDir ?? resolve(opts.moduleDir, s.path ?? ".");
     const { snapshotContext } = await import("@strata/build");
     const snapshot = snapshotContext(dir, { ...(s.include ? { include: [...s.include] } : {}), ...(s.exclude ? { exclude: [...s.exclude] } : {}), ignoreFile: false });
+    if (opts.refuseArchiveChown) for (const a of use.addChown) await refuseArchives(snapshot, a.op, a.src);
     const keep = await selectPaths(snapshot, [...use.patterns]);
     const copied = syncEntries(snapshot, keep, dest, new Set(opts.contextFiles.map((f) => f.path)));
     // The context root too: copying `.` gives the destination directory the root's mode.
@@ -86,19 +98,55 @@ export async function writeBuildContext(
 function contextUses(graph: LayerGraph): Map<string, ContextUse> {
   const uses = new Map<string, ContextUse>();
   const use = (input: Op | undefined, patterns: readonly string[]) => {
-    if (input?.kind !== "SourceOp" || input.source.type !== "local") return;
-    const u = uses.get(input.source.name) ?? { op: input, patterns: new Set<string>() };
+    if (input?.kind !== "SourceOp" || input.source.type !== "local") return undefined;
+    const u = uses.get(input.source.name) ?? { op: input, patterns: new Set<string>(), addChown: [] };
     uses.set(input.source.name, u);
     for (const p of patterns) u.patterns.add(p);
+    return u;
   };
   for (const op of graph.nodes.values()) {
     if (op.kind === "FileOp") {
-      for (const a of op.actions) if (a.action === "copy") use(op.inputs[a.from], a.src);
+      for (const a of op.actions) {
+        if (a.action !== "copy") continue;
+        const u = use(op.inputs[a.from], a.src);
+        if (u && a.add && a.chown !== undefined && a.unpack !== false) u.addChown.push({ op, src: a.src });
+      }
     } else if (op.kind === "ExecOp") {
       for (const m of op.mounts) if ("input" in m && m.input !== undefined) use(op.inputs[m.input], ["source" in m && m.source !== undefined ? m.source : "."]);
     }
   }
   return uses;
+}
+
+/** Archive formats ADD unpacks, by their first bytes (tar by its `ustar` magic at 257). */
+function isArchive(head: Buffer): boolean {
+  const starts = (...b: number[]) => b.every((x, i) => head[i] === x);
+  return starts(0x1f, 0x8b) || starts(0x42, 0x5a, 0x68) || starts(0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00) || starts(0x28, 0xb5, 0x2f, 0xfd) || head.subarray(257, 262).toString("latin1") === "ustar";
+}
+
+/** Docker 20.10 unpacks `ADD --chown` archives with the archive's owners: refuse rather than build another image. */
+async function refuseArchives(snapshot: ContextSnapshot, op: FileOp, src: readonly string[]): Promise<void> {
+  const { goMatch, containsWildcards, cleanPath } = await import("@strata/build");
+  for (const raw of src) {
+    const literal = templateLiteralValue(raw);
+    const p = literal === undefined ? undefined : cleanPath(`/${literal}`).replace(/^\/+/, "");
+    const matches = snapshot.entries.filter((e) => (p === undefined ? true : containsWildcards(p) ? goMatch(p, e.path) : e.path === p));
+    for (const e of matches) {
+      if (e.type !== "file" || e.size < 4) continue;
+      const fd = openSync(snapshot.absolute(e.path), "r");
+      const head = Buffer.alloc(262);
+      try {
+        readSync(fd, head, 0, 262, 0);
+      } finally {
+        closeSync(fd);
+      }
+      if (!isArchive(head)) continue;
+      throw new StrataError("STRATA_EXPORT_UNSUPPORTED", `ADD --chown of the archive ${e.path} cannot be built the same by this engine`, {
+        locations: [resolveLocation(op.meta)],
+        hint: "docker 20.10 unpacks it with the archive's own owners; chown in a run() step, or build natively",
+      });
+    }
+  }
 }
 
 /**

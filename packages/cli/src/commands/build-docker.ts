@@ -82,7 +82,8 @@ export async function buildWithDocker(args: ParsedArgs, ctx: CliContext, loaded:
     const contexts = contextOptions((o.context as string[] | undefined) ?? [], ctx.cwd);
     held = contextDirectory(strataHome(ctx.env), `${loaded.file}\u0000${loaded.name}\u0000${contexts.main ?? ""}`, join(work, "context"));
     const contextDir = held.dir;
-    const sent = await writeBuildContext(graph, contextDir, { moduleDir, contextDir: contexts.main, contextFiles: exported.contextFiles });
+    const { syntaxFeatures } = await import("@strata/dockerfile");
+    const sent = await writeBuildContext(graph, contextDir, { moduleDir, contextDir: contexts.main, contextFiles: exported.contextFiles, refuseArchiveChown: !syntaxFeatures(syntax).addChownArchives });
     render({ type: "info", at: now(), message: `build context: ${sent.files} files, ${formatBytes(sent.bytes)}` });
 
     const iidfile = join(work, "iid");

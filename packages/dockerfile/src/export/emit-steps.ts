@@ -271,6 +271,9 @@ function copy(instruction: "COPY" | "ADD", op: FileOp, step: Step, ctx: EmitCont
   if (a.chown !== undefined) flags.push(`--chown=${w(a.chown, "--chown")}`);
   if (a.chmod !== undefined) {
     if (!/^[0-7]+$/.test(a.chmod) && !ctx.features.symbolicChmod) throw unsupported(`a symbolic --chmod (${a.chmod})`, step, "give the mode in octal, e.g. chmod: 0o755");
+    if (/^[0-7]+$/.test(a.chmod) && Number.parseInt(a.chmod, 8) > 0o777 && !ctx.features.chmodSpecialBits) {
+      throw unsupported(`--chmod=${a.chmod} (setuid, setgid or sticky bits)`, step, "this engine drops those bits; set them in a run() step, or use a newer syntax");
+    }
     flags.push(`--chmod=${a.chmod}`);
   }
   if (a.link) {

@@ -5,8 +5,10 @@
  * - `dockerfile-1.4`: the frontend built into BuildKit 0.10–0.12 (Docker 23/24, buildx builders of
  *   that age): heredocs, `--link`, `RUN --network`; not the later flags;
  * - `docker-20.10`: the frontend built into Docker 20.10 (BuildKit 0.8, Dockerfile 1.2): `RUN
- *   --mount` and octal `--chmod`, none of the above. It also ignores a symbolic `--chmod`
- *   silently and rejects `tmpfs` sizes and secrets as env vars, so those are refused too.
+ *   --mount` and octal `--chmod`, none of the above. It also ignores a symbolic `--chmod` and
+ *   the setuid/setgid/sticky bits of an octal one silently, keeps an archive's owners on `ADD
+ *   --chown`, and rejects `tmpfs` sizes and secrets as env vars, so those are refused too (the
+ *   archive case by the engine, which can see whether a source is an archive).
  */
 export type DockerfileSyntax = "latest" | "dockerfile-1.4" | "docker-20.10";
 
@@ -31,6 +33,10 @@ export interface SyntaxFeatures {
   readonly secretEnv: boolean;
   /** `--chmod=u+x` (symbolic modes; octal ones are understood from Dockerfile 1.2 on). */
   readonly symbolicChmod: boolean;
+  /** `--chmod=4755`: docker 20.10 drops setuid, setgid and sticky bits silently. */
+  readonly chmodSpecialBits: boolean;
+  /** `ADD --chown` applies to the files of an archive it unpacks (docker 20.10 keeps the archive's owners). */
+  readonly addChownArchives: boolean;
 }
 
 export function syntaxFeatures(syntax: DockerfileSyntax): SyntaxFeatures {
@@ -50,5 +56,7 @@ export function syntaxFeatures(syntax: DockerfileSyntax): SyntaxFeatures {
     tmpfsSize: v14,
     secretEnv: modern,
     symbolicChmod: modern,
+    chmodSpecialBits: v14,
+    addChownArchives: v14,
   };
 }
