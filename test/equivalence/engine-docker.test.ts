@@ -135,5 +135,11 @@ describe.skipIf(!dockerAvailable())("strata build --engine docker", () => {
     const r = strata(["build", "--engine", "docker", "ok.image.ts", "--locked"], { cwd: dir });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("--locked is an option of the native engine");
+    // DOCKER_HOST picks the daemon; one that does not answer is a coded error, not a stack trace.
+    const gone = strata(["build", "--engine", "docker", "ok.image.ts"], { cwd: dir, env: { DOCKER_HOST: `unix://${dir}/no-such.sock` } });
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toContain("error[STRATA_DOCKER_UNAVAILABLE]: the Docker daemon does not answer");
+    const builder = strata(["build", "--engine", "docker", "ok.image.ts", "--builder", "remote-k8s"], { cwd: dir });
+    expect(builder.stderr).toMatch(/STRATA_DOCKER_NO_BUILDX|STRATA_DOCKER_NO_BUILDER/);
   });
 });

@@ -234,7 +234,7 @@ export default base.copy(b.path("/w"), "/w").env("FINAL", "1");`,
     name: "mount-cache-options",
     what: "cache mount with uid, gid, mode, locked sharing, used by a non-root user",
     mountTargets: ["/cache"],
-    module: `export default base.user("app").run("echo hi > /cache/f && ls -ln /cache > /tmp/listing", { mounts: [cache("/cache", { id: "eq-opts", uid: 1000, gid: 1000, mode: 0o700, sharing: "locked" })] });`,
+    module: `export default base.user("app").run("echo hi > /cache/f && stat -c '%a %u %g %n' /cache /cache/f > /tmp/listing", { mounts: [cache("/cache", { id: "eq-opts", uid: 1000, gid: 1000, mode: 0o700, sharing: "locked" })] });`,
   },
   {
     name: "mount-bind-rw",
