@@ -12,3 +12,4 @@ export { lockfilePath, readLockfile, type Lockfile } from "./sources/lockfile.ts
 export { parseImageOverrides } from "./sources/image-overrides.ts";
 export { MirroredRegistry, parseMirrors } from "./sources/registry-mirrors.ts";
 export { BaseImageResolver } from "./sources/base-images.ts";
+export { withCompression } from "./outputs/compress.ts";

@@ -48,7 +48,7 @@ const COMPRESSED = /(\+gzip|\+zstd|\.tar\.gzip)$/;
  */
 export async function pushImage(store: Store, image: OciImage, refs: readonly string[], opts: { insecure: readonly string[]; signal?: AbortSignal }, ctx: CliContext): Promise<PushReport> {
   if (!refs.length) throw new StrataError("STRATA_USAGE", "--push needs a name to push to", { hint: "add -t registry.example.com/team/app:tag" });
-  const { withCompression } = await import("@strata/build");
+  const { withCompression } = await import("@strata/build/engine");
   const { Registry, sourceFromStore } = await import("@strata/registry");
   const compressed = image.layers.every((l) => COMPRESSED.test(l.descriptor.mediaType));
   const pushed = compressed ? image : await withCompression(store, image, "gzip", "oci");

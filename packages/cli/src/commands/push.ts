@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { StrataError, type Digest } from "@strata/graph";
 import type { CommandSpec, ParsedArgs } from "../argv.ts";
 import { usageError } from "../argv.ts";
@@ -23,7 +24,7 @@ const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
 
 export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
   const [image, ...rest] = args.positionals as [string, ...string[]];
-  const { Store, readJsonOrUndefined } = await import("@strata/build");
+  const { Store } = await import("@strata/build/engine");
   const { parseReference, familiarString } = await import("@strata/registry");
   const { imageFromStore } = await import("@strata/oci");
   const normalize = (t: string, what: string): string => {
@@ -40,7 +41,12 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
   if (DIGEST_RE.test(image)) digest = image as Digest;
   else {
     const name = normalize(image, "image");
-    const rec = readJsonOrUndefined<{ manifest?: Digest }>(store.refPath(name));
+    let rec: { manifest?: Digest } | undefined;
+    try {
+      rec = JSON.parse(readFileSync(store.refPath(name), "utf8")) as { manifest?: Digest };
+    } catch {
+      rec = undefined;
+    }
     if (!rec?.manifest) {
       throw new StrataError("STRATA_IMAGE_NOT_FOUND", `no image named ${name} in the store`, {
         hint: `build it with \`strata build -t ${name}\`, or \`strata pull ${name}\``,
