@@ -1,4 +1,4 @@
-import { resolveLocation, StrataError } from "@strata/graph";
+import { commandText, resolveLocation, StrataError } from "@strata/graph";
 import type { ExportResult } from "@strata/dockerfile";
 import type { PlainProgress } from "./build-docker-progress.ts";
 
@@ -13,14 +13,15 @@ export function buildFailure(progress: PlainProgress, exported: Pick<ExportResul
   const finalError = summary.at(-1)?.replace(/^(ERROR|error):\s*/, "") ?? "docker build failed";
   const v = progress.failed();
   const output = v ? v.logs.filter((l) => !l.startsWith("ERROR")).slice(-10) : [];
-  const hint = output.length ? `the step's last output:\n    ${output.join("\n    ")}` : "run with --progress plain to see docker's output";
+  const hint = output.length ? `the step's last output:\n    ${output.join("\n    ")}` : "the step printed nothing";
   if (v?.step) {
     const loc = resolveLocation(v.step.meta);
     const status = /exit code: (\d+)/.exec(v.error ?? finalError)?.[1];
-    if (v.step.instruction === "RUN" && status !== undefined) {
-      return new StrataError("STRATA_RUN_FAILED", `${v.step.createdBy} exited with status ${status} (docker build)`, { locations: [loc], hint });
+    if (v.step.op?.kind === "ExecOp" && status !== undefined) {
+      // Worded as the native engine words it.
+      return new StrataError("STRATA_RUN_FAILED", `RUN ${commandText(v.step.op.command)} exited with status ${status} (docker build)`, { locations: [loc], hint });
     }
-    return new StrataError("STRATA_DOCKER_STEP_FAILED", `${v.name} failed in docker build: ${v.error ?? finalError}`, { locations: [loc], hint });
+    return new StrataError("STRATA_DOCKER_STEP_FAILED", `${v.step.createdBy} failed in docker build: ${v.error ?? finalError}`, { locations: [loc], hint });
   }
   const parse = /dockerfile parse error line (\d+): (.*)$/.exec(finalError);
   if (parse) {

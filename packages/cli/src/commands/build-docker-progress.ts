@@ -34,6 +34,7 @@ export class PlainProgress {
   /** Unnumbered lines (the error summary), in order. */
   readonly tail: string[] = [];
   private partial = "";
+  private continuing: (Vertex & { error: string }) | undefined;
 
   constructor(
     private readonly exported: Pick<ExportResult, "stages" | "numberedSteps" | "stageSources">,
@@ -62,9 +63,16 @@ export class PlainProgress {
   line(line: string): void {
     const m = /^#(\d+) (.*)$/.exec(line);
     if (!m) {
+      // An error message with newlines (a multi-line command in it) goes on unnumbered.
+      if (this.continuing && line !== "------") {
+        this.continuing.error += `\n${line}`;
+        return;
+      }
+      this.continuing = undefined;
       if (line.trim() !== "") this.tail.push(line);
       return;
     }
+    this.continuing = undefined;
     const n = Number(m[1]);
     const text = m[2]!;
     let v = this.vertices.get(n);
@@ -91,6 +99,7 @@ export class PlainProgress {
     if (text.startsWith("ERROR")) {
       v.state = "error";
       v.error = text.replace(/^ERROR:?\s*/, "");
+      this.continuing = v as Vertex & { error: string };
       this.sink({ type: "step-error", at, id: v.id, name: v.name, message: v.error });
       return;
     }
