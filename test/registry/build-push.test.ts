@@ -1,7 +1,9 @@
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { startFaultProxy, startRegistry, type FaultProxy, type TestRegistry } from "@strata/registry/test-helpers";
+import { execFileSync } from "node:child_process";
+import { Registry } from "@strata/registry";
+import { busyboxImage, startFaultProxy, startRegistry, tempStore, type FaultProxy, type TestRegistry } from "@strata/registry/test-helpers";
 import { docker, dockerAvailable, dockerImportBusybox, dockerRun } from "../helpers/docker.ts";
 import { appModule, DIGEST, dockerAsync, newHome, project, run } from "./helpers.ts";
 
@@ -71,6 +73,20 @@ describe("strata build --push, and registry images as bases", () => {
     expect(sent.filter((e) => e.method === "PUT").map((e) => e.path).sort()).toEqual(["/v2/e2e/app/manifests/1", "/v2/e2e/app/manifests/2"]);
     const after = cacheRecords(home);
     for (const [record, identity] of before) expect(after.get(record), record).toBe(identity);
+  });
+
+  test("pushing an image built on a registry base reuses the base's blobs: mounted, never compressed again", async () => {
+    const base = await busyboxImage(tempStore(), "base layer");
+    await new Registry().push({ manifest: base.manifest, blobs: base.store }, `${registry.host}/reuse/base:1`);
+    const dir = await project(appModule(JSON.stringify(`${registry.host}/reuse/base:1`), "on top"));
+    const home = newHome();
+    const r = await run(dir, home, ["build", "app.image.ts", "-t", `${registry.host}/reuse/app:1`, "--push", "--progress", "quiet"]);
+    expect(r.code).toBe(0);
+    // The base layer is mounted from its repository; only the new layer and the config go up.
+    expect(r.stderr).toMatch(/blobs: 2 uploaded \([^)]*\), 0 already there, 1 mounted/);
+    const inspect = JSON.parse(execFileSync("skopeo", ["inspect", "--tls-verify=false", `docker://${registry.host}/reuse/app:1`], { encoding: "utf8" })) as { Layers: string[] };
+    expect(inspect.Layers[0]).toBe(base.layers[0]!.digest);
+    expect(inspect.Layers).toHaveLength(2);
   });
 
   test.skipIf(!dockerAvailable())("an image docker pushed is a base for strata, and the built image runs", async () => {

@@ -67,3 +67,23 @@ describe("--output type=registry", () => {
     });
   });
 });
+
+describe("reusing a pulled base layer's blob for a push", () => {
+  it("adopts a candidate only after checking that it decompresses to the layer's diffID", async () => {
+    const { Store, recordBaseLayers, adoptBaseLayerBlobs } = await import("@strata/build");
+    const { gzipSync } = await import("node:zlib");
+    const { createHash } = await import("node:crypto");
+    const store = new Store(mkdtempSync(join(tmpdir(), "strata-home-")));
+    const raw = Buffer.from("pretend this is a tar stream\n".repeat(100));
+    const gz = gzipSync(raw);
+    const blob = await store.blobs.put(gz);
+    const diffId = `sha256:${createHash("sha256").update(raw).digest("hex")}` as Digest;
+    const layer = (id: Digest) => ({ diffId: id, descriptor: { mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: blob.digest, size: blob.size } });
+    // A registry that lied about the diffID: the blob is not adopted.
+    recordBaseLayers(store, { layers: [layer(d("f"))] } as never, "r.io/base");
+    expect(await adoptBaseLayerBlobs(store, { layers: [layer(d("f"))] } as never)).toEqual(new Map());
+    recordBaseLayers(store, { layers: [layer(diffId)] } as never, "r.io/base");
+    recordBaseLayers(store, { layers: [layer(diffId)] } as never, "r.io/other");
+    expect(await adoptBaseLayerBlobs(store, { layers: [layer(diffId)] } as never)).toEqual(new Map([[blob.digest, ["r.io/base", "r.io/other"]]]));
+  });
+});

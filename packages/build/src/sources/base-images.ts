@@ -1,7 +1,9 @@
 import type { Readable } from "node:stream";
 import { formatPlatform, StrataError, type Digest, type ImageConfigFile, type Platform } from "@strata/graph";
 import { imageFromStore, type BlobStore } from "@strata/oci";
-import { familiarString, formatReference, parseManifest, parseReference, selectManifest, withDigest, type Reference } from "@strata/registry";
+import { familiarString, formatReference, parseManifest, parseReference, referenceName, selectManifest, withDigest, type Reference } from "@strata/registry";
+import type { Store } from "../store/store.ts";
+import { recordBaseLayers } from "./base-layer-blobs.ts";
 import type { ImageOverride } from "./image-overrides.ts";
 import { findOverride } from "./image-overrides.ts";
 import type { ImageResolver, ImageSpec, LoadedImage, ResolvedImage } from "./image-sources.ts";
@@ -22,6 +24,8 @@ export interface BaseImageOptions {
   /** `--locked`: a registry reference without a lock entry is an error instead of a lookup. */
   readonly locked?: boolean;
   readonly onInfo?: (message: string) => void;
+  /** The build store's cache: pulled layers are recorded there, so a push can reuse their compressed blobs. */
+  readonly cache?: Pick<Store, "getCache" | "putCache">;
 }
 
 /** What a registry reference stands for on one platform. */
@@ -164,6 +168,7 @@ export class BaseImageResolver implements ImageResolver {
   async load(resolved: ResolvedReference, platform: Platform): Promise<LoadedImage> {
     await this.fetch(resolved, platform);
     const img = await imageFromStore(this.opts.blobs, resolved.digest);
+    if (this.opts.cache) recordBaseLayers(this.opts.cache, img, referenceName(resolved.ref));
     return {
       manifestDigest: img.manifestDigest,
       configBytes: img.configBytes,

@@ -37,6 +37,7 @@ export async function baseImageResolver(
   const registry = new MirroredRegistry(client, parseMirrors(opts.mirrors), onInfo);
   return new BaseImageResolver({
     blobs: store.blobs,
+    cache: store,
     registry,
     local: new LocalImageResolver(opts.moduleDir),
     overrides: parseImageOverrides(opts.overrides, ctx.cwd),
