@@ -100,7 +100,7 @@ export class BaseImageResolver implements ImageResolver {
     if (this.opts.locked && !ref.digest) {
       throw new StrataError(
         "STRATA_LOCKFILE_STALE",
-        `${familiarString(ref)} (${formatPlatform(platform)}) is not in ${this.opts.lockPath ?? "the lockfile"}`,
+        `${familiarString(ref)} (${lockPlatform(platform)}) is not in ${this.opts.lockPath ?? "the lockfile"}`,
         {
           hint: this.opts.lock?.platforms?.includes(lockPlatform(platform)) === false
             ? `the lock was made for ${this.opts.lock.platforms.join(", ")}: run \`strata lock --platform ${lockPlatform(platform)}\` to add this platform`
@@ -112,6 +112,7 @@ export class BaseImageResolver implements ImageResolver {
       const local = await this.#fromStore(ref.digest, platform);
       if (local) return { ref: withDigest(ref, local.digest), ...local, via: "store" };
     }
+    if (this.opts.lock && !ref.digest) this.opts.onInfo?.(`${familiarString(ref)} (${lockPlatform(platform)}) is not in ${this.opts.lockPath ?? "the lockfile"}: asking the registry`);
     const r = await this.opts.registry.resolve(ref, { platform });
     return { ref: withDigest(ref, r.digest), digest: r.digest, ...(r.indexDigest ? { index: r.indexDigest } : {}), via: "registry" };
   }
