@@ -30,7 +30,7 @@ describe("strata build --push, and registry images as bases", () => {
     proxy = await startFaultProxy(registry.url);
   });
   afterAll(async () => {
-    for (const t of cleanup) docker(["rmi", "-f", t]);
+    for (const t of cleanup) await dockerAsync(["rmi", "-f", t]); // a test that failed early may not have made it
     await proxy?.close();
     await registry?.stop();
   });
