@@ -22,27 +22,27 @@ export interface BaseImages {
   readonly localNames: ReadonlyMap<Digest, string>;
   /** The SHELL of each image source (by source op digest), when known. */
   readonly shells: ReadonlyMap<Digest, readonly string[]>;
-  /** Images loaded into the daemon by this build (the others were there already). */
-  readonly loaded: readonly string[];
+  /** Local images the daemon does not have yet: {@link loadBaseImages} loads them. */
+  readonly missing: readonly { readonly image: OciImage; readonly name: string; readonly op: SourceOp }[];
 }
 
 /**
  * Images of local transports (`ociLayout(…)`, `ociArchive(…)`, `dockerArchive(…)`) have no
- * Dockerfile spelling, so they are loaded into the daemon first — a docker-archive streamed
- * into `docker load` — under a name derived from their config digest (their image ID there),
- * and FROM names that: the daemon then has exactly the bytes the native engine reads.
- * `dockerDaemon(…)` images are in the daemon already. Registry images are left to the
- * daemon; their SHELL is read when the daemon has them (it is needed only to write a
+ * Dockerfile spelling, so they are loaded into the daemon (see loadBaseImages) — a
+ * docker-archive streamed into `docker load` — under a name derived from their config digest
+ * (their image ID there), and FROM names that: the daemon then has exactly the bytes the native
+ * engine reads. `dockerDaemon(…)` images are in the daemon already. Registry images are left to
+ * the daemon; their SHELL is read when the daemon has them (it is needed only to write a
  * multi-line script in exec form).
  */
-export async function prepareBaseImages(
+export async function resolveBaseImages(
   client: DockerClient,
   graph: LayerGraph,
   opts: { readonly moduleDir: string; readonly evalCtx: EvalContext; readonly platform: Platform },
 ): Promise<BaseImages> {
   const localNames = new Map<Digest, string>();
   const shells = new Map<Digest, readonly string[]>();
-  const loaded: string[] = [];
+  const missing: { image: OciImage; name: string; op: SourceOp }[] = [];
   const inspected = new Map<string, Promise<readonly string[] | undefined>>();
   for (const op of graph.nodes.values()) {
     if (op.kind !== "SourceOp" || op.source.type !== "image") continue;
@@ -55,10 +55,7 @@ export async function prepareBaseImages(
       const { splitPathRef } = await import("@strata/build");
       const image = await readLocalImage(s.transport, ref, opts.moduleDir, platform, op);
       const name = localName(s.transport, splitPathRef(ref).path, image.manifest.config.digest);
-      if ((await imageId(client, name)) !== image.manifest.config.digest) {
-        await loadImage(client, image, name, op);
-        loaded.push(name);
-      }
+      if ((await imageId(client, name)) !== image.manifest.config.digest) missing.push({ image, name, op });
       localNames.set(id, name);
       shells.set(id, image.config.config?.Shell ?? DEFAULT_SHELL);
       continue;
@@ -78,7 +75,13 @@ export async function prepareBaseImages(
     const known = await shell;
     if (known) shells.set(id, known);
   }
-  return { localNames, shells, loaded };
+  return { localNames, shells, missing };
+}
+
+/** Loads the local images the daemon lacks (after the export succeeded: a refusal loads nothing). */
+export async function loadBaseImages(client: DockerClient, bases: BaseImages): Promise<string[]> {
+  for (const m of bases.missing) await loadImage(client, m.image, m.name, m.op);
+  return bases.missing.map((m) => m.name);
 }
 
 async function readLocalImage(transport: "oci-layout" | "oci-archive" | "docker-archive", ref: string, moduleDir: string, platform: Platform, op: SourceOp): Promise<OciImage> {

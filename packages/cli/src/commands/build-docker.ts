@@ -14,7 +14,7 @@ import { formatBytes, progressRenderer, type ProgressMode } from "../ui/progress
 import { detectEngine, dockerClient, dockerOk, notRunnable, type DockerClient } from "./build-docker-client.ts";
 import { contextDirectory, writeBuildContext } from "./build-docker-context.ts";
 import { buildFailure } from "./build-docker-errors.ts";
-import { prepareBaseImages } from "./build-docker-images.ts";
+import { loadBaseImages, resolveBaseImages } from "./build-docker-images.ts";
 import { writeDockerOutputs } from "./build-docker-outputs.ts";
 import { PlainProgress } from "./build-docker-progress.ts";
 import { hostPlatform, spec } from "./build.ts";
@@ -53,8 +53,7 @@ export async function buildWithDocker(args: ParsedArgs, ctx: CliContext, loaded:
   const moduleDir = dirname(loaded.file);
   const { predefinedArgs } = await import("@strata/build");
   const evalCtx = { buildArgs: opts.buildArgs, predefined: predefinedArgs(opts.platform, hostPlatform()) };
-  const bases = await prepareBaseImages(client, graph, { moduleDir, evalCtx, platform: opts.platform });
-  for (const name of bases.loaded) render({ type: "info", at: now(), message: `loaded a local base image into the daemon as ${name}` });
+  const bases = await resolveBaseImages(client, graph, { moduleDir, evalCtx, platform: opts.platform });
 
   const { exportDockerfile } = await import("@strata/dockerfile");
   const exported = exportDockerfile(graph, {
@@ -66,6 +65,7 @@ export async function buildWithDocker(args: ParsedArgs, ctx: CliContext, loaded:
     localImageName: (s) => bases.localNames.get(opDigest(s)),
     baseShell: (s) => bases.shells.get(opDigest(s)),
   });
+  for (const name of await loadBaseImages(client, bases)) render({ type: "info", at: now(), message: `loaded a local base image into the daemon as ${name}` });
 
   const work = mkdtempSync(join(ctx.env.TMPDIR ?? tmpdir(), "strata-docker-"));
   const abort = new AbortController();
