@@ -19,7 +19,7 @@ export const spec: CommandSpec = {
   options: [
     { name: "target", type: "string", placeholder: "NAME", description: "the export or stage to write (default: the default export / last stage)" },
     { name: "output", short: "o", type: "string", placeholder: "OUT", description: "write to this file instead of stdout" },
-    { name: "syntax", type: "string", values: ["latest", "docker-20.10"], description: "Dockerfile syntax level of the reader (default latest)" },
+    { name: "syntax", type: "string", values: ["latest", "dockerfile-1.4", "docker-20.10"], description: "Dockerfile syntax level of the reader (default latest)" },
   ],
   examples: ["strata dockerfile examples/go-static/app.image.ts", "strata dockerfile Dockerfile -o Dockerfile.normalized"],
 };
@@ -34,7 +34,7 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
     ...(loaded.all.kind === "image-module" && loaded.name !== "default" ? { targetName: loaded.name } : {}),
     ...(loaded.all.kind === "dockerfile" && !/^\d+$/.test(loaded.name) ? { targetName: loaded.name } : {}),
     stageNames,
-    syntax: ((args.options.syntax as string | undefined) ?? "latest") as "latest" | "docker-20.10",
+    syntax: ((args.options.syntax as string | undefined) ?? "latest") as "latest" | "dockerfile-1.4" | "docker-20.10",
   });
   // The invariant, checked on every export: the Dockerfile imports back to the same graph.
   const back = pickStage(importDockerfile(result.dockerfile, { file: "(exported Dockerfile)", ...(result.dockerignore ? { ignore: result.dockerignore.trim().split("\n") } : {}) }), undefined).image.toGraph();
