@@ -50,6 +50,9 @@ export async function pushImage(store: Store, image: OciImage, refs: readonly st
   if (!refs.length) throw new StrataError("STRATA_USAGE", "--push needs a name to push to", { hint: "add -t registry.example.com/team/app:tag" });
   const { withCompression, adoptBaseLayerBlobs } = await import("@strata/build/engine");
   const { Registry, sourceFromStore, parseReference } = await import("@strata/registry");
+  // Names are checked before any work (a bad --output name=… fails fast).
+  const domains = new Set(refs.map((r) => parseReference(r).domain));
+  const domain = domains.size === 1 ? [...domains][0]! : undefined;
   const compressed = image.layers.every((l) => COMPRESSED.test(l.descriptor.mediaType));
   // Base layers pulled from a registry keep their blobs (verified): nothing to compress, and
   // the registry may already have them, or mount them from the base image's repository.
@@ -57,8 +60,6 @@ export async function pushImage(store: Store, image: OciImage, refs: readonly st
   const pushed = compressed ? image : await withCompression(store, image, "gzip", "oci");
   const registry = new Registry(registryOptions(ctx, opts.insecure));
   const source = await sourceFromStore(store.blobs, pushed.manifestDigest);
-  const domains = new Set(refs.map((r) => parseReference(r).domain));
-  const domain = domains.size === 1 ? [...domains][0]! : undefined;
   const mountFrom = (d: { digest: Digest }): string[] | undefined =>
     domain === undefined ? undefined : sources.get(d.digest)?.filter((r) => r.startsWith(`${domain}/`)).map((r) => r.slice(domain.length + 1));
   const result = await registry.push(source, [...refs], { mountFrom, ...(opts.signal ? { signal: opts.signal } : {}) });
