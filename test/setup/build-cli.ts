@@ -3,5 +3,5 @@ import { join } from "node:path";
 
 /** Suites run the real `strata` binary: bundle it once before any test starts. */
 export default function setup(): void {
-  execFileSync(process.execPath, [join(import.meta.dirname, "../../scripts/build-cli.mjs")], { stdio: "inherit" });
+  execFileSync(process.execPath, [join(import.meta.dirname, "../../packages/cli/scripts/build-cli.mjs")], { stdio: "inherit" });
 }

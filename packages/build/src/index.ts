@@ -10,7 +10,6 @@ export { PROXY_ARGS, ONBUILD_BASE } from "./solver/options.ts";
 export { predefinedArgs } from "./solver/expand.ts";
 export type { ProgressEvent, ProgressSink } from "./progress/events.ts";
 export { LocalImageResolver, splitPathRef, type ImageResolver, type ImageSpec, type ResolvedImage, type LoadedImage } from "./sources/image-sources.ts";
-export { RegistryImageResolver } from "./sources/registry-images.ts";
 export { parseOutput, writeOutput, loadIntoDocker, type OutputSpec } from "./outputs/outputs.ts";
 export { withCompression, type Compression } from "./outputs/compress.ts";
 export { LayerStore } from "./layers/layer-store.ts";

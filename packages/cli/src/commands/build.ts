@@ -207,6 +207,7 @@ function sshOptions(list: readonly string[], env: NodeJS.ProcessEnv): Record<str
 
 /** `app` → `app:latest`, as docker names images; invalid names are usage errors up front. */
 async function normalizeTags(tags: readonly string[]): Promise<string[]> {
+  if (!tags.length) return [];
   const { parseReference, familiarString } = await import("@strata/registry");
   return tags.map((t) => {
     try {

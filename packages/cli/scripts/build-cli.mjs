@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const dist = join(root, "packages/cli/dist");
 const tmp = `${dist}.tmp-${process.pid}`;
 rmSync(tmp, { recursive: true, force: true });
