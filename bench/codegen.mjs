@@ -13,7 +13,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 function loadInputs() {
-  const corpus = process.env.STRATA_DOCKERFILE_CORPUS ?? "/work/shared/corpus/dockerfiles";
+  const corpus = process.env.STRATA_DOCKERFILE_CORPUS ?? [new URL("../../shared/corpus/dockerfiles", import.meta.url).pathname, "/work/shared/corpus/dockerfiles"].find((d) => existsSync(d)) ?? "/work/shared/corpus/dockerfiles";
   if (!existsSync(corpus)) return [];
   return readdirSync(corpus)
     .filter((f) => f.endsWith(".Dockerfile"))

@@ -34,7 +34,7 @@ const TOKENS = [
 /** Texts to mutate: the shared corpus (if present) and the parser fixtures. */
 export function seedTexts() {
   const texts = [];
-  const corpus = process.env.STRATA_DOCKERFILE_CORPUS ?? "/work/shared/corpus/dockerfiles";
+  const corpus = process.env.STRATA_DOCKERFILE_CORPUS ?? [new URL("../../shared/corpus/dockerfiles", import.meta.url).pathname, "/work/shared/corpus/dockerfiles"].find((d) => existsSync(d)) ?? "/work/shared/corpus/dockerfiles";
   if (existsSync(corpus)) for (const f of readdirSync(corpus)) if (f.endsWith(".Dockerfile")) texts.push(readFileSync(join(corpus, f), "utf8"));
   const fx = join(root, "packages/dockerfile/test/fixtures");
   if (existsSync(fx)) for (const d of readdirSync(fx)) texts.push(readFileSync(join(fx, d, "Dockerfile"), "utf8"));

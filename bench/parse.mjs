@@ -14,7 +14,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 function loadInputs() {
   const texts = [];
-  const corpus = process.env.STRATA_DOCKERFILE_CORPUS ?? "/work/shared/corpus/dockerfiles";
+  const corpus = process.env.STRATA_DOCKERFILE_CORPUS ?? [new URL("../../shared/corpus/dockerfiles", import.meta.url).pathname, "/work/shared/corpus/dockerfiles"].find((d) => existsSync(d)) ?? "/work/shared/corpus/dockerfiles";
   if (existsSync(corpus)) for (const f of readdirSync(corpus).sort()) if (f.endsWith(".Dockerfile")) texts.push(readFileSync(join(corpus, f), "utf8"));
   const fx = join(root, "packages/dockerfile/test/fixtures");
   for (const d of readdirSync(fx).sort()) texts.push(readFileSync(join(fx, d, "Dockerfile"), "utf8"));

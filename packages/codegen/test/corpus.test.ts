@@ -7,8 +7,9 @@ import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { generateImageModule, type GeneratedModule } from "../src/index.ts";
 import { digestMismatches, exportMismatch, typeErrors } from "./helpers/invariants.ts";
+import { CORPUS_DIR } from "../../../test/helpers/corpus.ts";
 
-const CORPUS = process.env.STRATA_DOCKERFILE_CORPUS ?? join(import.meta.dirname, "../../../../shared/corpus/dockerfiles");
+const CORPUS = CORPUS_DIR ?? "(no corpus)";
 const files = existsSync(CORPUS) ? readdirSync(CORPUS).filter((f) => f.endsWith(".Dockerfile")).sort() : [];
 if (!files.length) console.warn(`codegen corpus suite skipped: no Dockerfiles in ${CORPUS}`);
 

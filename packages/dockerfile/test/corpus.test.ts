@@ -3,8 +3,9 @@
 import { describe, expect, test } from "vitest";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dumpAst, parseDockerfile, toJson } from "../src/index.ts";
+import { CORPUS_DIR } from "../../../test/helpers/corpus.ts";
 
-const CORPUS = process.env.STRATA_DOCKERFILE_CORPUS ?? "/work/shared/corpus/dockerfiles";
+const CORPUS = CORPUS_DIR ?? "(no corpus)";
 const present = existsSync(CORPUS);
 const files = present ? readdirSync(CORPUS).filter((f) => f.endsWith(".Dockerfile")).sort() : [];
 

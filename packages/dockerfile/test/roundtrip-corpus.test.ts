@@ -3,8 +3,9 @@ import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { importDockerfile, pickStage } from "../src/import/import-dockerfile.ts";
 import { exportDockerfile } from "../src/export/export-dockerfile.ts";
+import { CORPUS_DIR } from "../../../test/helpers/corpus.ts";
 
-const CORPUS = join(import.meta.dirname, "../../../../shared/corpus/dockerfiles");
+const CORPUS = CORPUS_DIR ?? "(no corpus)";
 const files = existsSync(CORPUS) ? readdirSync(CORPUS).filter((f) => f.endsWith(".Dockerfile") || /Dockerfile/.test(f)).filter((f) => f !== "MANIFEST.tsv").sort() : [];
 
 /**
