@@ -19,7 +19,35 @@ export function isGoSpace(cp: number): boolean {
   );
 }
 
-export { isGoDigit, isGoLetter } from "@strata/graph";
+import { isGoDigit, isGoLetter } from "@strata/graph";
+export { isGoDigit, isGoLetter };
+
+/** Shell special parameters BuildKit accepts as a one-character name: `@ * # ? - $ ! 0`. */
+export function isSpecialParam(c: number): boolean {
+  return c === 0x40 || c === 0x2a || c === 0x23 || c === 0x3f || c === 0x2d || c === 0x24 || c === 0x21 || c === 0x30;
+}
+
+/**
+ * Where a variable name that starts at `pos` ends, as BuildKit's lexer reads one after `$`:
+ * a run of digits, one special parameter, or letters, digits and underscores.
+ */
+export function nameEnd(src: string, pos: number): number {
+  const cp = (i: number) => (i < src.length ? src.codePointAt(i)! : -1);
+  const width = (c: number) => (c > 0xffff ? 2 : 1);
+  let i = pos;
+  const first = cp(i);
+  if (first < 0) return i;
+  if (isGoDigit(first)) {
+    while (cp(i) >= 0 && isGoDigit(cp(i))) i += width(cp(i));
+    return i;
+  }
+  if (isSpecialParam(first)) return i + 1;
+  for (;;) {
+    const c = cp(i);
+    if (c < 0 || (!isGoLetter(c) && !isGoDigit(c) && c !== 0x5f)) return i;
+    i += width(c);
+  }
+}
 
 /** Go's `strings.TrimSpace` (unicode.IsSpace on both ends). */
 export function goTrimSpace(s: string): string {

@@ -8,7 +8,7 @@
  * - ProcessWords drops the part of a word typed before a `${VAR<modifier>…}` (BuildKit's
  *   shared words buffer is reset by the nested scan), which we reproduce.
  */
-import { isGoDigit, isGoLetter, isGoSpace } from "./chars.ts";
+import { isGoSpace, nameEnd } from "./chars.ts";
 import { ShellError } from "./errors.ts";
 import { trimPrefixPattern, trimSuffixPattern, replacePatternGo } from "./pattern.ts";
 
@@ -348,27 +348,8 @@ class ShellWord {
 
   processName(): string {
     const start = this.pos;
-    const first = this.peek();
-    if (first === EOF) return "";
-    if (isGoDigit(first)) {
-      while (this.peek() !== EOF && isGoDigit(this.peek())) this.next();
-      return this.src.slice(start, this.pos);
-    }
-    if (isSpecialParam(first)) {
-      this.next();
-      return this.src.slice(start, this.pos);
-    }
-    for (;;) {
-      const c = this.peek();
-      if (c === EOF) break;
-      if (!isGoLetter(c) && !isGoDigit(c) && c !== 0x5f) break;
-      this.next();
-    }
+    this.pos = nameEnd(this.src, start);
     return this.src.slice(start, this.pos);
   }
 }
 
-function isSpecialParam(c: number): boolean {
-  // @ * # ? - $ ! 0
-  return c === 0x40 || c === 0x2a || c === 0x23 || c === 0x3f || c === 0x2d || c === 0x24 || c === 0x21 || c === 0x30;
-}

@@ -8,7 +8,7 @@
  * `ShellError` with code `DF_TEMPLATE_UNREPRESENTABLE` instead of guessing.
  */
 import type { Modifier, Segment } from "@strata/graph";
-import { isGoDigit, isGoLetter, isGoSpace } from "./chars.ts";
+import { isGoDigit, isGoSpace, isSpecialParam, nameEnd } from "./chars.ts";
 import { ShellError } from "./errors.ts";
 import { formatTemplate } from "./format-template.ts";
 
@@ -328,21 +328,7 @@ class TemplateWalker {
 
   name(): string {
     const start = this.pos;
-    const first = this.peek();
-    if (first === EOF) return "";
-    if (isGoDigit(first)) {
-      while (this.peek() !== EOF && isGoDigit(this.peek())) this.next();
-      return this.src.slice(start, this.pos);
-    }
-    if (isSpecialParam(first)) {
-      this.next();
-      return this.src.slice(start, this.pos);
-    }
-    for (;;) {
-      const c = this.peek();
-      if (c === EOF || (!isGoLetter(c) && !isGoDigit(c) && c !== 0x5f)) break;
-      this.next();
-    }
+    this.pos = nameEnd(this.src, start);
     return this.src.slice(start, this.pos);
   }
 }
@@ -390,6 +376,3 @@ function unrepresentable(what: string): never {
   throw new ShellError("DF_TEMPLATE_UNREPRESENTABLE", `${what} cannot be written as a Strata template`);
 }
 
-function isSpecialParam(c: number): boolean {
-  return c === 0x40 || c === 0x2a || c === 0x23 || c === 0x3f || c === 0x2d || c === 0x24 || c === 0x21 || c === 0x30;
-}
