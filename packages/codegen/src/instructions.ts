@@ -1,5 +1,5 @@
 import { StrataError, templateRefs } from "@strata/graph";
-import type { CommandForm, Instruction } from "@strata/dockerfile";
+import { heredocTemplate, heredocText, type CommandForm, type Instruction } from "@strata/dockerfile";
 import type { ts } from "ts-morph";
 import { core, coreCall, spanLocation, type GenContext } from "./context.ts";
 import { shellText } from "./continuation.ts";
@@ -9,7 +9,7 @@ import { tstr, userText } from "./template-text.ts";
 import { PLATFORM_ARGS, type CoreName } from "./names.ts";
 import { contextSources, fromTargetExpr, resolveFrom, stagePaths } from "./sources.ts";
 import { durationExpr, modeExpr, ownerExpr, portExpr, signalExpr } from "./typed-values.ts";
-import { heredocBody, heredocTemplate, isHeredocOnly, tpl, tpls } from "./words.ts";
+import { isHeredocOnly, tpl, tpls } from "./words.ts";
 
 /** One `.method(args)` link of a stage's chain, with the comment lines written above it. */
 export interface ChainCall {
@@ -154,7 +154,7 @@ function run(ctx: GenContext, ins: Extract<Instruction, { kind: "RUN" }>): Chain
   }
   if (ins.heredocs.length === 1 && isHeredocOnly(c.script)) {
     const h = ins.heredocs[0]!;
-    const body = heredocBody(h);
+    const body = heredocText(h);
     if (body.startsWith("#!")) {
       const name = h.name === "EOF" ? undefined : options([["name", str(h.name)]]);
       return link("run", [coreCall(ctx, "script", name ? [str(body), name] : [str(body)]), opts]);
@@ -188,7 +188,7 @@ function copy(ctx: GenContext, ins: Extract<Instruction, { kind: "COPY" | "ADD" 
     // Each heredoc is its own file; several are several copies into the same place.
     return ins.sources.map((s) => {
       if (s.type !== "heredoc") throw new StrataError("STRATA_IMPORT_UNSUPPORTED", `${ins.kind} mixing heredocs and paths`, { locations: [spanLocation(ctx, ins.span)] });
-      const body = heredocBody(s.heredoc);
+      const body = heredocText(s.heredoc);
       const expand = s.heredoc.expand && /[$\\]/.test(body);
       const f = coreCall(ctx, "file", expand ? [str(s.heredoc.name), str(heredocTemplate(body)), obj([["expand", bool(true)]])] : [str(s.heredoc.name), str(body)]);
       return link(method, [f, dest, opts]);

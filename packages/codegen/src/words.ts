@@ -1,5 +1,5 @@
-import { StrataError, templateFromUser } from "@strata/graph";
-import { processShellWord, toTemplate, toTemplates, type Heredoc, type Span } from "@strata/dockerfile";
+import { StrataError } from "@strata/graph";
+import { processShellWord, toTemplate, toTemplates, type Span } from "@strata/dockerfile";
 
 /**
  * The importer's word rules (packages/dockerfile/src/import/words.ts), repeated here so the
@@ -31,30 +31,6 @@ function badWord(ctx: WordContext, span: Span, what: string, e: unknown): Strata
   return new StrataError("STRATA_IMPORT_BAD_WORD", `${what}: ${(e as Error).message}`, {
     locations: [{ file: ctx.file, line: span.start.line, column: span.start.column }],
   });
-}
-
-/** A heredoc's body as the file receives it (`<<-` strips leading tabs). */
-export function heredocBody(h: Heredoc): string {
-  return h.chomp ? h.content.replace(/^\t+/gm, "") : h.content;
-}
-
-/**
- * Content of an unquoted COPY heredoc as a template: `$NAME` stays a reference, a backslash
- * makes the next character literal (BuildKit's lexer without quote processing).
- */
-export function heredocTemplate(content: string): string {
-  let out = "";
-  for (let i = 0; i < content.length; i++) {
-    const c = content[i]!;
-    if (c !== "\\") {
-      out += c;
-      continue;
-    }
-    const n = content[++i];
-    if (n === undefined) break;
-    out += n === "$" || n === "\\" ? `\\${n}` : n;
-  }
-  return templateFromUser(out);
 }
 
 /** True when a shell command is nothing but one heredoc head (`<<EOF`, `<<-'EOF'`): the RUN runs its body. */

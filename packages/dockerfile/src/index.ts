@@ -10,6 +10,7 @@ export type * from "./parser/types.ts";
 export { expandWord, expandWords, processShellWord, ShellError, type Env, type LexOptions, type ProcessResult } from "./shell/lex.ts";
 export { toTemplate, toTemplates, type TemplateOptions } from "./shell/to-template.ts";
 export { fromTemplate, type FromTemplateOptions } from "./shell/from-template.ts";
+export { heredocTemplate } from "./import/words.ts";
 export { lintDockerfile } from "./lint/checks.ts";
 // Import (Dockerfile → the builders' Image values) and export (graph → Dockerfile).
 export { importDockerfile, pickStage, type ImportOptions, type ImportedDockerfile } from "./import/import-dockerfile.ts";

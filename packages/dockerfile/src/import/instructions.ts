@@ -1,7 +1,8 @@
 import { formatDuration, StrataError } from "@strata/graph";
 import { file, git, http, script, sh, type CopyFrom, type Image, type ShellCommand } from "@strata/core";
 import { parseHeredoc } from "../parser/raw-parser.ts";
-import type { CommandForm, Heredoc, Instruction, Span } from "../parser/types.ts";
+import { heredocText } from "../parser/heredoc.ts";
+import type { CommandForm, Instruction, Span } from "../parser/types.ts";
 import type { ImportContext } from "./context.ts";
 import { buildContext, resolveFrom, toMount } from "./mounts.ts";
 import { heredocTemplate, hasRefs, tpl, tpls } from "./words.ts";
@@ -76,10 +77,6 @@ function command(c: CommandForm): readonly string[] | ShellCommand {
   return c.form === "exec" ? c.argv : sh(c.script);
 }
 
-function heredocBody(h: Heredoc): string {
-  return h.chomp ? h.content.replace(/^\t+/gm, "") : h.content;
-}
-
 /**
  * RUN, with BuildKit's heredoc rules: a RUN that is only `<<EOF` runs the body through the
  * shell, or as a program when it starts with `#!`; otherwise the heredocs are put back after
@@ -93,7 +90,7 @@ function run(img: Image, ins: Extract<Instruction, { kind: "RUN" }>, ctx: Import
   const only = parseHeredoc(c.script.trim());
   if (only && ins.heredocs.length === 1) {
     const h = ins.heredocs[0]!;
-    const body = heredocBody(h);
+    const body = heredocText(h);
     if (body.startsWith("#!")) return img.run(script(body, { name: h.name }), opts);
     return img.run(body, opts);
   }
@@ -126,7 +123,7 @@ function copy(img: Image, ins: Extract<Instruction, { kind: "COPY" | "ADD" }>, c
     for (const s of ins.sources) {
       if (s.type !== "heredoc") throw new StrataError("STRATA_IMPORT_UNSUPPORTED", `${ins.kind} mixing heredocs and paths`, { locations: [ctx.loc(ins.span)] });
       const h = s.heredoc;
-      const body = heredocBody(h);
+      const body = heredocText(h);
       const expand = h.expand && /[$\\]/.test(body);
       const f = file(h.name, expand ? heredocTemplate(body) : body, expand ? { expand: true } : {});
       out = ins.kind === "COPY" ? out.copy(f, dest, opts) : out.add(f, dest, opts);
