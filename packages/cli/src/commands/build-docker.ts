@@ -18,6 +18,7 @@ import { loadBaseImages, resolveBaseImages } from "./build-docker-images.ts";
 import { writeDockerOutputs } from "./build-docker-outputs.ts";
 import { PlainProgress } from "./build-docker-progress.ts";
 import { hostPlatform, spec } from "./build.ts";
+import { contextOptions, secretSources } from "./build-flags.ts";
 
 export interface DockerEngineOptions {
   readonly tags: readonly string[];
@@ -146,32 +147,21 @@ function runBuild(client: DockerClient, argv: readonly string[], progress: Plain
   });
 }
 
-/** `--secret id=X,src=FILE` as docker takes it; `env=VAR` becomes a private file (docker 20.10 reads only files). */
+/** `--secret` flags for docker; `env=VAR` becomes a private file (docker 20.10 reads only files). */
 function secretFlags(list: readonly string[], ctx: CliContext, work: string): string[] {
   const out: string[] = [];
-  for (const s of list) {
-    const kv = new Map(s.split(",").map((p) => p.split("=", 2) as [string, string]));
-    const id = kv.get("id");
-    const src = kv.get("src") ?? kv.get("source");
-    const env = kv.get("env");
-    if (!id || (!src && !env)) throw usageError(`--secret ${s}: expected id=ID,src=FILE or id=ID,env=VAR`, spec);
-    if (src) {
-      out.push("--secret", `id=${id},src=${resolve(ctx.cwd, src)}`);
+  for (const [id, source] of Object.entries(secretSources(list, ctx.cwd, spec))) {
+    if ("file" in source) {
+      out.push("--secret", `id=${id},src=${source.file}`);
       continue;
     }
-    const value = ctx.env[env!];
+    const value = ctx.env[source.env];
     if (value === undefined) continue; // as natively: absent unless the step requires it
     const file = join(work, `secret-${out.length}`);
     writeFileSync(file, value, { mode: 0o600 });
     out.push("--secret", `id=${id},src=${file}`);
   }
   return out;
-}
-
-function contextOptions(list: readonly string[], cwd: string): { main: string | undefined } {
-  let main: string | undefined;
-  for (const c of list) if (c.indexOf("=") <= 0) main = resolve(cwd, c);
-  return { main };
 }
 
 /** Export names of a module's other targets, by image digest, to name the stages they become. */

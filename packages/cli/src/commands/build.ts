@@ -8,8 +8,10 @@ import type { CliContext } from "../context.ts";
 import { loadTarget } from "../load/load-target.ts";
 import { strataHome } from "../load/strata-home.ts";
 import { formatBytes, progressRenderer, type ProgressMode } from "../ui/progress.ts";
+import { contextOptions, secretSources } from "./build-flags.ts";
 import { registryOutputs } from "./build-push.ts";
 import { makeResolvers } from "./build-resolvers.ts";
+import { INSECURE_REGISTRY, registryMirror } from "./registry-flags.ts";
 
 export const spec: CommandSpec = {
   name: "build",
@@ -44,8 +46,8 @@ export const spec: CommandSpec = {
     { name: "push", type: "boolean", description: "push the image to the registry of each -t name" },
     { name: "locked", type: "boolean", description: "use the digests in strata.lock; fail if it is missing or stale" },
     { name: "image", type: "list", placeholder: "REF=SOURCE", description: "build REF from another source, e.g. node:22=oci-layout:./node22 or =registry:mirror/node:22" },
-    { name: "registry-mirror", type: "list", placeholder: "HOST", description: "pull docker.io images through this mirror" },
-    { name: "insecure-registry", type: "list", placeholder: "HOST", description: "allow plain HTTP for this registry (loopback is always allowed)" },
+    registryMirror("pull"),
+    INSECURE_REGISTRY,
     { name: "engine", type: "string", values: ["native", "docker"], description: "native (default) or docker: hand the exported Dockerfile to `docker build` (BuildKit)" },
     { name: "builder", type: "string", placeholder: "NAME", description: "with --engine docker: the buildx builder (remote or Kubernetes BuildKit)" },
     { name: "syntax", type: "string", values: ["latest", "dockerfile-1.4", "docker-20.10"], description: "with --engine docker: the Dockerfile syntax the engine reads (default: detected)" },
@@ -100,7 +102,7 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
       buildArgs,
       platform,
       buildPlatform: hostPlatform(),
-      secrets: secretOptions((o.secret as string[] | undefined) ?? []),
+      secrets: secretSources((o.secret as string[] | undefined) ?? [], ctx.cwd, spec),
       ssh: sshOptions((o.ssh as string[] | undefined) ?? [], ctx.env),
       noCache: o["no-cache"] === true,
       sourceDateEpoch,
@@ -167,30 +169,6 @@ function keyValues(list: readonly string[], flag: string): Record<string, string
       continue;
     }
     out[kv.slice(0, eq)] = kv.slice(eq + 1);
-  }
-  return out;
-}
-
-function contextOptions(list: readonly string[], cwd: string): { main?: string; named: Record<string, string> } {
-  const named: Record<string, string> = {};
-  let main: string | undefined;
-  for (const c of list) {
-    const eq = c.indexOf("=");
-    if (eq > 0) named[c.slice(0, eq)] = resolve(cwd, c.slice(eq + 1));
-    else main = resolve(cwd, c);
-  }
-  return { ...(main ? { main } : {}), named };
-}
-
-function secretOptions(list: readonly string[]): Record<string, { file: string } | { env: string }> {
-  const out: Record<string, { file: string } | { env: string }> = {};
-  for (const s of list) {
-    const kv = new Map(s.split(",").map((p) => p.split("=", 2) as [string, string]));
-    const id = kv.get("id");
-    const src = kv.get("src") ?? kv.get("source");
-    const env = kv.get("env");
-    if (!id || (!src && !env)) throw usageError(`--secret ${s}: expected id=ID,src=FILE or id=ID,env=VAR`, spec);
-    out[id] = src ? { file: resolve(src) } : { env: env! };
   }
   return out;
 }

@@ -10,6 +10,7 @@ import { strataHome } from "../load/strata-home.ts";
 import { displayPath } from "../ui/code-frame.ts";
 import { baseImageResolver } from "./build-resolvers.ts";
 import { hostPlatform } from "./build.ts";
+import { INSECURE_REGISTRY, registryMirror } from "./registry-flags.ts";
 
 export const spec: CommandSpec = {
   name: "lock",
@@ -28,8 +29,8 @@ export const spec: CommandSpec = {
     { name: "platform", type: "list", placeholder: "OS/ARCH", description: "a platform to lock for" },
     { name: "build-arg", type: "list", placeholder: "K=V", description: "set a build arg (as the build will)" },
     { name: "image", type: "list", placeholder: "REF=SOURCE", description: "an override the build will use (registry:OTHER/REF is locked instead of REF; local sources are skipped)" },
-    { name: "registry-mirror", type: "list", placeholder: "HOST", description: "resolve docker.io images through this mirror first (ORIGIN=HOST for another registry)" },
-    { name: "insecure-registry", type: "list", placeholder: "HOST", description: "allow plain HTTP for this registry (loopback is always allowed)" },
+    registryMirror("resolve"),
+    INSECURE_REGISTRY,
     { name: "check", type: "boolean", description: "fail if the lock is missing or lacks a reference; change nothing" },
   ],
   examples: ["strata lock app.image.ts", "strata lock Dockerfile --platform linux/amd64 --platform linux/arm64", "strata lock --check"],

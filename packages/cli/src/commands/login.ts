@@ -2,6 +2,7 @@ import type { CommandSpec, ParsedArgs } from "../argv.ts";
 import { usageError } from "../argv.ts";
 import type { CliContext } from "../context.ts";
 import { registryOptions } from "./build-resolvers.ts";
+import { INSECURE_REGISTRY } from "./registry-flags.ts";
 
 export const spec: CommandSpec = {
   name: "login",
@@ -16,7 +17,7 @@ export const spec: CommandSpec = {
     { name: "username", short: "u", type: "string", placeholder: "USER", description: "the user name" },
     { name: "password-stdin", type: "boolean", description: "read the password (or access token) from standard input" },
     { name: "password", short: "p", type: "string", placeholder: "PASSWORD", description: "the password (visible in the process list and shell history: prefer --password-stdin)" },
-    { name: "insecure-registry", type: "list", placeholder: "HOST", description: "allow plain HTTP for this registry (loopback is always allowed)" },
+    INSECURE_REGISTRY,
   ],
   examples: ["echo \"$TOKEN\" | strata login ghcr.io -u me --password-stdin", "strata login localhost:5000 -u ci --password-stdin < pw.txt"],
 };

@@ -6,6 +6,7 @@ import { strataHome } from "../load/strata-home.ts";
 import { formatBytes } from "../ui/progress.ts";
 import { baseImageResolver } from "./build-resolvers.ts";
 import { hostPlatform } from "./build.ts";
+import { INSECURE_REGISTRY, registryMirror } from "./registry-flags.ts";
 
 export const spec: CommandSpec = {
   name: "pull",
@@ -18,8 +19,8 @@ export const spec: CommandSpec = {
   positionals: { min: 1, max: 1 },
   options: [
     { name: "platform", type: "string", placeholder: "OS/ARCH", description: "the platform to pick from a multi-platform image (default: this machine's)" },
-    { name: "registry-mirror", type: "list", placeholder: "HOST", description: "pull docker.io images through this mirror first (ORIGIN=HOST for another registry)" },
-    { name: "insecure-registry", type: "list", placeholder: "HOST", description: "allow plain HTTP for this registry (loopback is always allowed)" },
+    registryMirror("pull"),
+    INSECURE_REGISTRY,
     { name: "quiet", short: "q", type: "boolean", description: "print only the digest" },
   ],
   examples: ["strata pull busybox:1.36", "strata pull localhost:5000/team/base:1 --platform linux/arm64"],

@@ -5,6 +5,7 @@ import { usageError } from "../argv.ts";
 import type { CliContext } from "../context.ts";
 import { strataHome } from "../load/strata-home.ts";
 import { pushImage } from "./build-push.ts";
+import { INSECURE_REGISTRY } from "./registry-flags.ts";
 
 export const spec: CommandSpec = {
   name: "push",
@@ -16,7 +17,7 @@ export const spec: CommandSpec = {
     "are compressed once and the result cached; blobs the registry has are not sent again; manifests\n" +
     "go last. Prints the pushed manifest digest. Credentials come from Docker's config.json.",
   positionals: { min: 1, max: 64 },
-  options: [{ name: "insecure-registry", type: "list", placeholder: "HOST", description: "allow plain HTTP for this registry (loopback is always allowed)" }],
+  options: [INSECURE_REGISTRY],
   examples: ["strata push app:dev registry.example.com/team/app:1.2.3", "strata push localhost:5000/app:dev"],
 };
 
