@@ -27,8 +27,8 @@ export async function run({ rounds = 3, log = true } = {}) {
     if (log) console.log("codegen bench: no corpus found (set STRATA_DOCKERFILE_CORPUS); skipped");
     return { files: 0 };
   }
-  const { loadCodegenPackage } = await import(pathToFileURL(join(root, "packages/codegen/scripts/load-src.mjs")).href);
-  const codegen = await loadCodegenPackage();
+  const { loadPackageSource } = await import(pathToFileURL(join(root, "test/helpers/load-package-src.mjs")).href);
+  const codegen = await loadPackageSource(join(root, "packages/codegen"), { external: ["ts-morph"] });
   const bytes = inputs.reduce((n, i) => n + Buffer.byteLength(i.text), 0);
   // Warm-up: JIT, and ts-morph's compiler host and formatter are created on first use.
   for (const i of inputs.slice(0, 20)) codegen.generateImageModule(i.text, { file: i.name });

@@ -117,8 +117,8 @@ export function fuzz(df, { count = 100_000, seed = 1, texts = seedTexts() } = {}
 async function main() {
   const count = Number(process.argv[2] ?? 100_000);
   const seed = Number(process.argv[3] ?? 1);
-  const { loadDockerfilePackage } = await import(pathToFileURL(join(root, "packages/dockerfile/scripts/load-src.mjs")).href);
-  const df = await loadDockerfilePackage();
+  const { loadPackageSource } = await import(pathToFileURL(join(root, "test/helpers/load-package-src.mjs")).href);
+  const df = await loadPackageSource(join(root, "packages/dockerfile"));
   const r = fuzz(df, { count, seed });
   console.log(`fuzz-parser: ${r.count} inputs (seed ${r.seed}, ${(r.bytes / 1e6).toFixed(1)} MB) in ${(r.ms / 1000).toFixed(1)} s, ${r.failures.length} failure(s)`);
   for (const f of r.failures) console.log(JSON.stringify(f, null, 2));

@@ -32,8 +32,8 @@ function pass(parse, texts, rounds) {
 }
 
 export async function run({ seconds = 1.5, log = true } = {}) {
-  const { loadDockerfilePackage } = await import(pathToFileURL(join(root, "packages/dockerfile/scripts/load-src.mjs")).href);
-  const df = await loadDockerfilePackage();
+  const { loadPackageSource } = await import(pathToFileURL(join(root, "test/helpers/load-package-src.mjs")).href);
+  const df = await loadPackageSource(join(root, "packages/dockerfile"));
   const require = createRequire(join(root, "package.json"));
   const { DockerfileParser } = require("dockerfile-ast");
   const texts = loadInputs();

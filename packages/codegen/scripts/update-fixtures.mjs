@@ -6,11 +6,11 @@
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadCodegenPackage } from "./load-src.mjs";
+import { loadPackageSource } from "../../../test/helpers/load-package-src.mjs";
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), "../test/fixtures");
 const filter = process.argv[2] ?? "";
-const codegen = await loadCodegenPackage();
+const codegen = await loadPackageSource(join(dirname(fileURLToPath(import.meta.url)), ".."), { external: ["ts-morph"] });
 
 /** The options a fixture is converted with (test/fixtures.test.ts reads them the same way). */
 function fixtureOptions(dir) {

@@ -8,11 +8,11 @@
 import { readdirSync, readFileSync, writeFileSync, rmSync, existsSync, renameSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadDockerfilePackage } from "./load-src.mjs";
+import { loadPackageSource } from "../../../test/helpers/load-package-src.mjs";
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), "../test/fixtures");
 const filter = process.argv[2] ?? "";
-const df = await loadDockerfilePackage();
+const df = await loadPackageSource(join(dirname(fileURLToPath(import.meta.url)), ".."));
 
 function writeAtomic(path, text) {
   writeFileSync(path + ".tmp", text);
