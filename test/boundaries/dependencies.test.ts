@@ -14,8 +14,8 @@ const ALLOWED: Record<string, { workspace: string[]; npm: string[]; node: boolea
   codegen: { workspace: ["graph", "core", "dockerfile"], npm: ["ts-morph"], node: true },
   oci: { workspace: ["graph"], npm: ["tar-stream"], node: true },
   registry: { workspace: ["graph", "oci"], npm: [], node: true },
-  build: { workspace: ["graph", "oci", "registry"], npm: [], node: true },
-  cli: { workspace: ["graph", "core", "dockerfile", "codegen", "oci", "registry", "build"], npm: ["esbuild", "ts-morph"], node: true },
+  engine: { workspace: ["graph", "oci", "registry"], npm: [], node: true },
+  cli: { workspace: ["graph", "core", "dockerfile", "codegen", "oci", "registry", "engine"], npm: ["esbuild", "ts-morph"], node: true },
 };
 
 const IMPORT = /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)|^\s*import\s*["']([^"']+)["']/gm;

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { from, scratch } from "@strata/core";
 import { exportDockerfile } from "@strata/dockerfile";
-import type { ProgressEvent } from "@strata/build";
+import type { ProgressEvent } from "@strata/engine";
 import { PlainProgress } from "../../packages/cli/src/commands/build-docker-progress.ts";
 import { buildFailure } from "../../packages/cli/src/commands/build-docker-errors.ts";
 

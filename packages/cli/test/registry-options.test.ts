@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Digest } from "@strata/graph";
-import { formatLockfile, lookupLock, normalizeLockfile, parseImageOverrides, parseMirrors, readLockfile, writeLockfile } from "@strata/build";
+import { formatLockfile, lookupLock, normalizeLockfile, parseImageOverrides, parseMirrors, readLockfile, writeLockfile } from "@strata/engine";
 import { registryOutputs } from "../src/commands/build-push.ts";
 
 const d = (c: string) => `sha256:${c.repeat(64)}` as Digest;
@@ -70,7 +70,7 @@ describe("--output type=registry", () => {
 
 describe("reusing a pulled base layer's blob for a push", () => {
   it("adopts a candidate only after checking that it decompresses to the layer's diffID", async () => {
-    const { Store, recordBaseLayers, adoptBaseLayerBlobs } = await import("@strata/build");
+    const { Store, recordBaseLayers, adoptBaseLayerBlobs } = await import("@strata/engine");
     const { gzipSync } = await import("node:zlib");
     const { createHash } = await import("node:crypto");
     const store = new Store(mkdtempSync(join(tmpdir(), "strata-home-")));

@@ -23,7 +23,7 @@ import { createHash } from "node:crypto";
 import { join, posix, resolve } from "node:path";
 import { resolveLocation, StrataError, templateLiteralValue, type FileOp, type LayerGraph, type Op, type SourceOp } from "@strata/graph";
 import type { ContextFile } from "@strata/dockerfile";
-import type { ContextEntry, ContextSnapshot } from "@strata/build";
+import type { ContextEntry, ContextSnapshot } from "@strata/engine";
 
 /** What a graph reads from one local context: the context's source op and the paths (patterns) read. */
 interface ContextUse {
@@ -69,7 +69,7 @@ export async function writeBuildContext(
     }
     const s = use.op.source as Extract<SourceOp["source"], { type: "local" }>;
     const dir = opts.contextDir ?? resolve(opts.moduleDir, s.path ?? ".");
-    const { snapshotContext } = await import("@strata/build");
+    const { snapshotContext } = await import("@strata/engine");
     const snapshot = snapshotContext(dir, { ...(s.include ? { include: [...s.include] } : {}), ...(s.exclude ? { exclude: [...s.exclude] } : {}), ignoreFile: false });
     if (opts.refuseArchiveChown) for (const a of use.addChown) await refuseArchives(snapshot, a.op, a.src);
     const keep = await selectPaths(snapshot, [...use.patterns]);
@@ -126,7 +126,7 @@ function isArchive(head: Buffer): boolean {
 
 /** Docker 20.10 unpacks `ADD --chown` archives with the archive's owners: refuse rather than build another image. */
 async function refuseArchives(snapshot: ContextSnapshot, op: FileOp, src: readonly string[]): Promise<void> {
-  const { goMatch, containsWildcards, cleanPath } = await import("@strata/build");
+  const { goMatch, containsWildcards, cleanPath } = await import("@strata/engine");
   for (const raw of src) {
     const literal = templateLiteralValue(raw);
     const p = literal === undefined ? undefined : cleanPath(`/${literal}`).replace(/^\/+/, "");
@@ -155,7 +155,7 @@ async function refuseArchives(snapshot: ContextSnapshot, op: FileOp, src: readon
  * directory in a source path). A pattern that reads a build arg selects everything.
  */
 async function selectPaths(snapshot: ContextSnapshot, patterns: readonly string[]): Promise<Set<string>> {
-  const { cleanPath, containsWildcards, goMatch } = await import("@strata/build");
+  const { cleanPath, containsWildcards, goMatch } = await import("@strata/engine");
   const keep = new Set<string>();
   const all = snapshot.entries;
   const addTree = (p: string) => {

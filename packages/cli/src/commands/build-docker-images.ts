@@ -52,7 +52,7 @@ export async function resolveBaseImages(
     const platform = s.platform !== undefined ? parsePlatform(state.expand(s.platform)) : opts.platform;
     const id = opDigest(op);
     if (s.transport === "oci-layout" || s.transport === "oci-archive" || s.transport === "docker-archive") {
-      const { splitPathRef } = await import("@strata/build");
+      const { splitPathRef } = await import("@strata/engine");
       const image = await readLocalImage(s.transport, ref, opts.moduleDir, platform, op);
       const name = localName(s.transport, splitPathRef(ref).path, image.manifest.config.digest);
       if ((await imageId(client, name)) !== image.manifest.config.digest) missing.push({ image, name, op });
@@ -86,7 +86,7 @@ export async function loadBaseImages(client: DockerClient, bases: BaseImages): P
 
 async function readLocalImage(transport: "oci-layout" | "oci-archive" | "docker-archive", ref: string, moduleDir: string, platform: Platform, op: SourceOp): Promise<OciImage> {
   const { readDockerArchive, readOciLayout } = await import("@strata/oci");
-  const { splitPathRef } = await import("@strata/build");
+  const { splitPathRef } = await import("@strata/engine");
   const { path, ref: tag } = splitPathRef(ref);
   const abs = isAbsolute(path) ? path : resolve(moduleDir, path);
   try {

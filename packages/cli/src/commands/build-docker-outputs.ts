@@ -1,7 +1,7 @@
 import { createReadStream, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { OutputSpec } from "@strata/build";
+import type { OutputSpec } from "@strata/engine";
 import type { OciImage } from "@strata/oci";
 import { dockerOk, type DockerClient } from "./build-docker-client.ts";
 

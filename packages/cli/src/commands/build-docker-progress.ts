@@ -1,6 +1,6 @@
 import { opDigest, resolveLocation, sha256Digest, type Digest, type SourceLocation, type Step } from "@strata/graph";
 import type { ExportResult } from "@strata/dockerfile";
-import type { ProgressSink } from "@strata/build";
+import type { ProgressSink } from "@strata/engine";
 
 /** One BuildKit vertex (`#N name`) as the plain progress output shows it. */
 export interface Vertex {

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { formatPlatform, imageDigest, opDigest, referencedImages, StrataError, type LayerGraph, type Platform } from "@strata/graph";
-import type { OutputSpec } from "@strata/build";
+import type { OutputSpec } from "@strata/engine";
 import type { DockerfileSyntax } from "@strata/dockerfile";
 import type { ParsedArgs } from "../argv.ts";
 import { usageError } from "../argv.ts";
@@ -52,7 +52,7 @@ export async function buildWithDocker(args: ParsedArgs, ctx: CliContext, loaded:
 
   const graph = loaded.graph;
   const moduleDir = dirname(loaded.file);
-  const { predefinedArgs } = await import("@strata/build");
+  const { predefinedArgs } = await import("@strata/engine");
   const evalCtx = { buildArgs: opts.buildArgs, predefined: predefinedArgs(opts.platform, hostPlatform()) };
   const bases = await resolveBaseImages(client, graph, { moduleDir, evalCtx, platform: opts.platform });
 

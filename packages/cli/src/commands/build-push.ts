@@ -1,4 +1,4 @@
-import type { Store } from "@strata/build";
+import type { Store } from "@strata/engine";
 import { StrataError, type Digest } from "@strata/graph";
 import type { OciImage } from "@strata/oci";
 import type { CliContext } from "../context.ts";
@@ -48,7 +48,7 @@ const COMPRESSED = /(\+gzip|\+zstd|\.tar\.gzip)$/;
  */
 export async function pushImage(store: Store, image: OciImage, refs: readonly string[], opts: { insecure: readonly string[]; signal?: AbortSignal }, ctx: CliContext): Promise<PushReport> {
   if (!refs.length) throw new StrataError("STRATA_USAGE", "--push needs a name to push to", { hint: "add -t registry.example.com/team/app:tag" });
-  const { withCompression, adoptBaseLayerBlobs } = await import("@strata/build/engine");
+  const { withCompression, adoptBaseLayerBlobs } = await import("@strata/engine/light");
   const { Registry, sourceFromStore, parseReference } = await import("@strata/registry");
   // Names are checked before any work (a bad --output name=… fails fast).
   const domains = new Set(refs.map((r) => parseReference(r).domain));

@@ -1,4 +1,4 @@
-import type { BaseImageResolver, ImageResolver, Lockfile, ProgressSink, Store } from "@strata/build";
+import type { BaseImageResolver, ImageResolver, Lockfile, ProgressSink, Store } from "@strata/engine";
 import { StrataError } from "@strata/graph";
 import type { RegistryOptions } from "@strata/registry";
 import type { CliContext } from "../context.ts";
@@ -31,7 +31,7 @@ export async function baseImageResolver(
   ctx: CliContext,
   onInfo: (message: string) => void,
 ): Promise<BaseImageResolver> {
-  const { BaseImageResolver, LocalImageResolver, MirroredRegistry, parseImageOverrides, parseMirrors } = await import("@strata/build/engine");
+  const { BaseImageResolver, LocalImageResolver, MirroredRegistry, parseImageOverrides, parseMirrors } = await import("@strata/engine/light");
   // The HTTP client loads on the first request: a locked, cached build makes none.
   const client = () => import("@strata/registry").then((m) => new m.Registry(registryOptions(ctx, opts.insecure)));
   const registry = new MirroredRegistry(client, parseMirrors(opts.mirrors), onInfo);
@@ -53,7 +53,7 @@ export async function baseImageResolver(
  * beside the image file, and mirrors) and local transports.
  */
 export async function makeResolvers(store: Store, opts: ResolverOptions, ctx: CliContext, progress: ProgressSink): Promise<{ registry: ImageResolver; local: ImageResolver }> {
-  const { lockfilePath, readLockfile } = await import("@strata/build/engine");
+  const { lockfilePath, readLockfile } = await import("@strata/engine/light");
   const lockPath = lockfilePath(opts.moduleDir);
   const lock = readLockfile(lockPath);
   if (opts.locked && !lock) {

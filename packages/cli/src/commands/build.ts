@@ -71,7 +71,7 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
   if (!Number.isInteger(parallelism) || parallelism < 1) throw usageError("--parallelism must be a positive whole number", spec);
   const contexts = contextOptions((o.context as string[] | undefined) ?? [], ctx.cwd);
 
-  const { Store, buildImage, parseOutput } = await import("@strata/build/engine");
+  const { Store, buildImage, parseOutput } = await import("@strata/engine/light");
   const pushOutputs = registryOutputs((o.output as string[] | undefined) ?? []);
   const outputs = pushOutputs.rest.map((s) => parseOutput(s, ctx.cwd));
   const loaded = await loadTarget(file, o.target as string | undefined, ctx);
@@ -115,14 +115,14 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
       ...(o.explain ? { explain: { target: `${loaded.file}#${loaded.name}` } } : {}),
       // A base image's ONBUILD triggers are Dockerfile instructions: the importer reads them.
       onbuild: async (triggers) => {
-        const [{ importDockerfile }, { ONBUILD_BASE }] = await Promise.all([import("@strata/dockerfile"), import("@strata/build/engine")]);
+        const [{ importDockerfile }, { ONBUILD_BASE }] = await Promise.all([import("@strata/dockerfile"), import("@strata/engine/light")]);
         const imported = importDockerfile(`FROM ${ONBUILD_BASE}\n${triggers.join("\n")}\n`, { file: "(ONBUILD triggers of the base image)" });
         return imported.stages[imported.stages.length - 1]!.image.toGraph();
       },
       tags,
     });
     render.finish();
-    const outputsModule = outputs.length || o.load ? await import("@strata/build") : undefined;
+    const outputsModule = outputs.length || o.load ? await import("@strata/engine") : undefined;
     for (const out of outputs) await outputsModule!.writeOutput(store, result.image, out, tags);
     let loadedMsg = "";
     if (o.load) loadedMsg = await outputsModule!.loadIntoDocker(store, result.image, tags);

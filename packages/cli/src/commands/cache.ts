@@ -23,7 +23,7 @@ export const spec: CommandSpec = {
 };
 
 export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
-  const { Store, pruneStore, listRefs } = await import("@strata/build");
+  const { Store, pruneStore, listRefs } = await import("@strata/engine");
   const store = new Store(strataHome(ctx.env));
   const sub = args.positionals[0];
   if (sub === "du") {

@@ -40,7 +40,7 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
     throw new StrataError("STRATA_FILE_NOT_FOUND", `no such file: ${file}`, { hint: "give the path of a Dockerfile, or - to read one from standard input" });
   }
   const text = abs === undefined ? await ctx.stdin() : readFileSync(abs);
-  const [{ generateImageModule }, { findIgnoreFile }] = await Promise.all([import("@strata/codegen"), import("@strata/build")]);
+  const [{ generateImageModule }, { findIgnoreFile }] = await Promise.all([import("@strata/codegen"), import("@strata/engine")]);
   // As `docker build`: the context is the Dockerfile's directory (the working directory for stdin).
   const contextDir = abs === undefined ? ctx.cwd : dirname(abs);
   const ignore = findIgnoreFile(contextDir, abs);

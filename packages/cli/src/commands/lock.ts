@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parsePlatform, StrataError, type Platform, type SourceLocation } from "@strata/graph";
-import type { LockEntry } from "@strata/build";
+import type { LockEntry } from "@strata/engine";
 import type { CommandSpec, ParsedArgs } from "../argv.ts";
 import { usageError } from "../argv.ts";
 import type { CliContext } from "../context.ts";
@@ -48,7 +48,7 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
   const o = args.options;
   const list = (k: string) => (o[k] as string[] | undefined) ?? [];
   const file = args.positionals[0] ?? defaultInput(ctx.cwd);
-  const build = await import("@strata/build");
+  const build = await import("@strata/engine");
   const { lockfilePath, readLockfile, writeLockfile, formatLockfile, normalizeLockfile, imageReferences, lockKey, lockPlatform, parseImageOverrides, findOverride, Store } = build;
   const all = await loadGraphs(file, ctx);
   const lockPath = lockfilePath(dirname(all.file));

@@ -35,7 +35,7 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
   } catch (e) {
     throw usageError((e as Error).message, spec);
   }
-  const { Store, writeJsonAtomic } = await import("@strata/build");
+  const { Store, writeJsonAtomic } = await import("@strata/engine");
   const { parseReference, familiarString } = await import("@strata/registry");
   let ref;
   try {

@@ -25,7 +25,7 @@ const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
 
 export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
   const [image, ...rest] = args.positionals as [string, ...string[]];
-  const { Store } = await import("@strata/build/engine");
+  const { Store } = await import("@strata/engine/light");
   const { parseReference, familiarString } = await import("@strata/registry");
   const { imageFromStore } = await import("@strata/oci");
   const normalize = (t: string, what: string): string => {

@@ -29,7 +29,7 @@ export const spec: CommandSpec = {
 
 export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
   const target = args.positionals[0]!;
-  const { Store, findImage, runImage } = await import("@strata/build");
+  const { Store, findImage, runImage } = await import("@strata/engine");
   const store = new Store(strataHome(ctx.env));
   let image;
   const abs = resolve(ctx.cwd, target);

@@ -78,7 +78,7 @@ export async function loadTarget(file: string, target: string | undefined, ctx: 
  * else the context's) becomes the context's exclude list.
  */
 async function loadDockerfile(file: string, abs: string, ctx: CliContext, contextDir = dirname(abs)): Promise<LoadedGraphs> {
-  const [{ importDockerfile }, { findIgnoreFile }] = await Promise.all([import("@strata/dockerfile"), import("@strata/build")]);
+  const [{ importDockerfile }, { findIgnoreFile }] = await Promise.all([import("@strata/dockerfile"), import("@strata/engine")]);
   const ignore = findIgnoreFile(contextDir, abs);
   const imported = importDockerfile(readFileSync(abs), { file: abs, ...(ignore ? { ignore: ignore.patterns } : {}) });
   for (const d of imported.diagnostics) if (d.severity !== "error") ctx.stderr(formatDiagnostic(d, ctx.color));

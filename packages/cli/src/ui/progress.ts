@@ -1,4 +1,4 @@
-import type { ProgressEvent } from "@strata/build";
+import type { ProgressEvent } from "@strata/engine";
 import { displayPath } from "./code-frame.ts";
 
 export type ProgressMode = "auto" | "tty" | "plain" | "json" | "quiet";
