@@ -1,10 +1,11 @@
+import type { ErrorCode } from "./error-codes.ts";
 import type { SourceLocation } from "./source-location.ts";
 
 export type Severity = "error" | "warning" | "info";
 
 /** A problem as data: a stable code, a message, where (possibly several places), and a hint. */
 export interface Diagnostic {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly severity: Severity;
   readonly message: string;
   readonly locations?: readonly SourceLocation[];
@@ -16,13 +17,13 @@ export interface Diagnostic {
  * code frames for its locations, hint) and no stack trace; anything else is a bug.
  */
 export class StrataError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly hint: string | undefined;
   readonly locations: readonly SourceLocation[];
   readonly diagnostics: readonly Diagnostic[];
 
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     opts: { hint?: string; locations?: readonly (SourceLocation | undefined)[]; cause?: unknown; diagnostics?: readonly Diagnostic[] } = {},
   ) {

@@ -1,6 +1,7 @@
 export * from "./canonical.ts";
 export * from "./config-edit.ts";
 export * from "./diagnostic.ts";
+export * from "./error-codes.ts";
 export * from "./digest.ts";
 export * from "./evaluate.ts";
 export * from "./fold-config.ts";

@@ -3,6 +3,7 @@
  * decided from the file alone. Each finding is a warning with the rule's name; the
  * `# check=` directive (skip / error) is applied by the parser afterwards.
  */
+import type { ErrorCode } from "@strata/graph";
 import { processShellWord } from "../shell/lex.ts";
 import type { DockerfileAst, DockerfileDiagnostic, Instruction, Span } from "../parser/types.ts";
 
@@ -17,7 +18,7 @@ const SECRET_ALLOW = /(?:_|^)(?:public)(?:_|$)/i;
 const RESERVED_STAGE = new Set(["scratch", "context"]);
 
 function warn(rule: string, message: string, span: Span, hint?: string): DockerfileDiagnostic {
-  const code = "DF_LINT_" + rule.replace(/([a-z0-9])([A-Z])/g, "$1_$2").replace(/([A-Z])([A-Z][a-z])/g, "$1_$2").toUpperCase();
+  const code: ErrorCode = `DF_LINT_${rule.replace(/([a-z0-9])([A-Z])/g, "$1_$2").replace(/([A-Z])([A-Z][a-z])/g, "$1_$2").toUpperCase()}`;
   return { code, severity: "warning", rule, message, span, ...(hint ? { hint } : {}) };
 }
 

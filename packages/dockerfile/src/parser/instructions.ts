@@ -1,3 +1,4 @@
+import type { ErrorCode } from "@strata/graph";
 /**
  * Raw node → typed instruction (BuildKit's `instructions.ParseInstruction`): argument counts,
  * flags, the JSON/shell form, heredoc sources. Problems are returned as messages; the caller
@@ -20,7 +21,7 @@ import type {
 } from "./types.ts";
 
 export interface InstructionProblem {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly message: string;
   /** The flag word the problem is about, to point at its column. */
   readonly flag?: string;
@@ -52,7 +53,7 @@ const FLAGS: Record<string, FlagSpec> = {
   healthcheck: { interval: "string", timeout: "string", "start-period": "string", "start-interval": "string", retries: "string" },
 };
 
-const err = (message: string, code = "DF_PARSE_INSTRUCTION", extra: Partial<InstructionProblem> = {}): InstructionProblem => ({ code, message, ...extra });
+const err = (message: string, code: ErrorCode = "DF_PARSE_INSTRUCTION", extra: Partial<InstructionProblem> = {}): InstructionProblem => ({ code, message, ...extra });
 
 /**
  * `base` carries span/raw/comments; `keyword` is how the instruction was written.
@@ -71,7 +72,7 @@ export function typeInstruction(node: MutableNode, base: Omit<InstructionBase, "
   };
   // An explicit literal, not a spread: this runs for every instruction and spreads are slow here.
   const b = { span: base.span, raw: base.raw, original: base.original, keyword: base.keyword, flags: toRawFlags(node.flags), comments: base.comments };
-  const fail = (message: string, code?: string, extra?: Partial<InstructionProblem>): TypedResult => ({ problems: [...problems, err(message, code, extra)] });
+  const fail = (message: string, code?: ErrorCode, extra?: Partial<InstructionProblem>): TypedResult => ({ problems: [...problems, err(message, code, extra)] });
   const cmdForm = (): CommandForm => (node.json ? { form: "exec", argv: args } : { form: "shell", script: args.join(" ") });
 
   const typer = Object.prototype.hasOwnProperty.call(TYPERS, cmd) ? TYPERS[cmd]! : typeDefault;
@@ -84,7 +85,7 @@ interface Ctx {
   readonly problems: InstructionProblem[];
   readonly withFlags: (spec: FlagSpec | undefined) => ParsedFlags | undefined;
   readonly b: Omit<InstructionBase, never>;
-  readonly fail: (message: string, code?: string, extra?: Partial<InstructionProblem>) => TypedResult;
+  readonly fail: (message: string, code?: ErrorCode, extra?: Partial<InstructionProblem>) => TypedResult;
   readonly cmdForm: () => CommandForm;
   readonly cmd: string;
   readonly base: Omit<InstructionBase, "flags">;

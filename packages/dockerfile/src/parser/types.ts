@@ -1,3 +1,4 @@
+import type { ErrorCode } from "@strata/graph";
 /**
  * The typed Dockerfile AST. Values that BuildKit expands at conversion time are kept as the
  * raw word text (quotes and `$VARS` as written) so the importer can turn them into
@@ -18,7 +19,7 @@ export type Severity = "error" | "warning" | "info";
 
 export interface DockerfileDiagnostic {
   /** Stable code: `DF_PARSE_…` (BuildKit would refuse the file), `DF_LINT_…` (a build check). */
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly severity: Severity;
   readonly message: string;
   readonly span: Span;

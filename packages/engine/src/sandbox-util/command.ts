@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { access, constants } from "node:fs/promises";
-import { StrataError } from "@strata/graph";
+import { StrataError, type ErrorCode } from "@strata/graph";
 
 /** The PATH host tools are looked up in; never the caller's, so a build cannot redirect them. */
 export const HOST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -38,7 +38,7 @@ export function runCommand(
 
 /** Like {@link runCommand} but throws a StrataError with `code` when the tool fails. */
 export async function runChecked(
-  code: string,
+  code: ErrorCode,
   argv: readonly string[],
   opts: { cwd?: string; input?: string | Buffer } = {},
 ): Promise<Buffer> {

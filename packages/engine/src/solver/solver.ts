@@ -6,6 +6,7 @@ import {
   StrataError,
   visitOp,
   type Digest,
+  type ErrorCode,
   type EvalContext,
   type ImageConfigFile,
   type Op,
@@ -204,7 +205,7 @@ export function abortError(reason: unknown): StrataError {
   return new StrataError("STRATA_BUILD_ABORTED", "the build was stopped", { cause: reason });
 }
 
-const SYSTEM_ERRORS: Record<string, { code: string; what: string; hint: string }> = {
+const SYSTEM_ERRORS: Record<string, { code: ErrorCode; what: string; hint: string }> = {
   ENOSPC: { code: "STRATA_NO_SPACE", what: "no space left on the device", hint: "free some space, run `strata cache prune`, or set STRATA_HOME to a bigger disk" },
   EDQUOT: { code: "STRATA_NO_SPACE", what: "disk quota exceeded", hint: "free some space, run `strata cache prune`, or set STRATA_HOME to a bigger disk" },
   EACCES: { code: "STRATA_PERMISSION_DENIED", what: "permission denied", hint: "check the file's permissions (and STRATA_HOME's)" },

@@ -18,7 +18,7 @@ import {
   chmodSync,
   readdirSync,
 } from "node:fs";
-import { StrataError } from "@strata/graph";
+import { StrataError, type ErrorCode } from "@strata/graph";
 import { decompressed, type ByteSource } from "../compress/decompress.ts";
 import { OPAQUE_MARKER, WHITEOUT_PREFIX } from "../layer/order-entries.ts";
 import { TypeFlag } from "../tar/header.ts";
@@ -44,7 +44,7 @@ export interface ExtractOptions {
 }
 
 export interface ExtractWarning {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly path: string;
   readonly message: string;
 }
@@ -387,7 +387,7 @@ class Extraction {
     return undefined;
   }
 
-  private warn(code: string, path: string, message: string): void {
+  private warn(code: ErrorCode, path: string, message: string): void {
     const w = { code, path, message };
     this.warnings.push(w);
     this.opts.onWarning?.(w);

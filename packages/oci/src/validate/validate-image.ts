@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { StrataError, isDigest, type Diagnostic } from "@strata/graph";
+import { StrataError, isDigest, type Diagnostic, type ErrorCode } from "@strata/graph";
 import { decompressed, detectCompression } from "../compress/decompress.ts";
 import { isImageIndex, type ImageLayer, type OciImage, type OciImageIndex } from "../image/image.ts";
 import { sha256Of } from "../image/json-blob.ts";
@@ -27,7 +27,7 @@ export interface ValidateOptions {
  */
 export async function checkImage(image: OciImage, opts: ValidateOptions = {}): Promise<Diagnostic[]> {
   const out: Diagnostic[] = [];
-  const problem = (code: string, message: string): void => void out.push({ code, severity: "error", message });
+  const problem = (code: ErrorCode, message: string): void => void out.push({ code, severity: "error", message });
   const m = image.manifest;
 
   if (sha256Of(image.manifestBytes) !== image.manifestDigest) problem("STRATA_IMAGE_MANIFEST_DIGEST", `manifest bytes hash to ${sha256Of(image.manifestBytes)}, not ${image.manifestDigest}`);

@@ -1,0 +1,252 @@
+/**
+ * Every error code Strata reports, each with its one-line meaning. Codes are stable: scripts and
+ * CI switch on them, so a code never changes meaning (messages may). `StrataError` takes only
+ * codes listed here, so a new failure mode is a new line in this table first; the README's
+ * error table is generated from it (`node scripts/error-table.mjs`), and a test keeps the two,
+ * and the codes the sources use, in sync.
+ *
+ * Families: `STRATA_SYSTEM_<ERRNO>` is an operating-system error the CLI could not attribute
+ * (`STRATA_SYSTEM_ENOENT`, …); `DF_LINT_<RULE>` are BuildKit's build checks, named after the rule;
+ * `TS<number>` are TypeScript's own diagnostics, reported by `strata check`.
+ */
+export const ERROR_CODES = {
+  // ── usage and input files ─────────────────────────────────────────────────────────────
+  STRATA_USAGE: "the command line is invalid (unknown flag, missing value, wrong combination); exit status 2",
+  STRATA_FILE_NOT_FOUND: "the image module or Dockerfile given does not exist",
+  STRATA_UNKNOWN_INPUT: "the input file is neither an image module (*.image.ts) nor a Dockerfile",
+  STRATA_UNKNOWN_TARGET: "--target names no export of the module and no stage of the Dockerfile",
+  STRATA_NO_DEFAULT_TARGET: "the module has no default export (and no --target was given)",
+  STRATA_MODULE_BUILD: "esbuild could not bundle the image module (syntax error, missing import)",
+  STRATA_EVAL: "the image module threw while it was evaluated",
+  STRATA_GRAPH_CORRUPT: "a serialized layer graph is malformed",
+  STRATA_GRAPH_VERSION: "a serialized layer graph has an unsupported format version",
+  STRATA_INTERNAL: "an internal invariant failed (a bug in strata)",
+
+  // ── builders and templates (@strata/core, @strata/graph) ──────────────────────────────
+  STRATA_ARG_REQUIRED: "a `${NAME:?message}` substitution found its build arg unset",
+  STRATA_TEMPLATE_BAD_PATTERN: "a `${NAME#pattern}`-style substitution has an invalid pattern",
+  STRATA_TEMPLATE_BAD_REF: "a `$` substitution is malformed",
+  STRATA_TEMPLATE_UNCLOSED: "a `${` substitution has no closing `}`",
+  STRATA_BAD_DURATION: "a healthcheck duration is not a Go duration such as `30s` or `1m30s`",
+  STRATA_BAD_CHECKSUM: "an ADD/http() checksum is not `sha256:` followed by 64 hex digits",
+  STRATA_BAD_IMAGE_REF: "an image reference in from() or FROM is not valid",
+  STRATA_FROM_PLATFORM: "from(anotherImage, { platform }) was used: a stage's platform belongs to its own base",
+
+  // ── Dockerfile import and export ──────────────────────────────────────────────────────
+  STRATA_IMPORT_NO_STAGE: "the Dockerfile has no FROM instruction",
+  STRATA_IMPORT_BAD_FROM: "COPY --from or a mount's from= names no earlier stage",
+  STRATA_IMPORT_BAD_MOUNT: "a RUN --mount is missing what its type needs",
+  STRATA_IMPORT_BAD_WORD: "a Dockerfile word cannot be expanded (bad substitution, unset required arg)",
+  STRATA_IMPORT_INVALID: "the Dockerfile does not parse or has an invalid instruction",
+  STRATA_IMPORT_UNSUPPORTED: "a Dockerfile construct strata cannot represent (for example heredocs mixed with paths)",
+  STRATA_IMPORT_INTERNAL: "the importer met an impossible AST (a bug in strata)",
+  STRATA_IMPORT_MISMATCH: "`strata import`'s generated module would not build the Dockerfile's image (a bug in strata)",
+  STRATA_EXPORT_MISMATCH: "the exported Dockerfile would build a different image than the graph (a bug in strata)",
+  STRATA_EXPORT_UNSUPPORTED: "the graph uses something the requested Dockerfile syntax cannot express",
+  STRATA_EXPORT_INTERNAL: "the exporter met a graph with a missing input (a bug in strata)",
+  STRATA_ONBUILD_INVALID: "the base image's ONBUILD triggers do not parse",
+  STRATA_ONBUILD_UNSUPPORTED: "the base image has ONBUILD triggers where they cannot run",
+
+  // ── build context and .dockerignore ───────────────────────────────────────────────────
+  STRATA_CONTEXT_NOT_FOUND: "a build context directory does not exist",
+  STRATA_CONTEXT_UNREADABLE: "a directory of the build context cannot be read",
+  STRATA_CONTEXT_NOT_A_FILE: "a context path that must be a regular file is something else",
+  STRATA_IGNORE_BAD_PATTERN: "a .dockerignore or exclude pattern is invalid",
+
+  // ── COPY and ADD ──────────────────────────────────────────────────────────────────────
+  STRATA_COPY_NO_MATCH: "a COPY/ADD source matched nothing",
+  STRATA_COPY_MIXED_SOURCES: "one copy() reads from more than one place (context, image, download)",
+  STRATA_COPY_DEST_NOT_DIR: "several sources are copied to a destination that is not a directory (no trailing /)",
+  STRATA_COPY_NOT_DIR: "a directory must be created where a file or link is in the way",
+  STRATA_COPY_SYMLINK_LOOP: "resolving a path in the image met too many symbolic links",
+  STRATA_COPY_BAD_CHMOD: "--chmod is not an octal mode between 0 and 07777",
+  STRATA_COPY_BAD_CHOWN: "--chown is not user, user:group, uid or uid:gid",
+  STRATA_COPY_UNKNOWN_USER: "--chown names a user that is not in the image's /etc/passwd",
+  STRATA_COPY_UNKNOWN_GROUP: "--chown names a group that is not in the image's /etc/group",
+  STRATA_COPY_ARCHIVE_TOOL: "unpacking an ADD archive needs a decompressor that is not installed",
+  STRATA_COPY_ARCHIVE_UNSAFE: "an ADD archive member would be written outside the destination",
+  STRATA_COPY_ARCHIVE_UNSUPPORTED: "an ADD archive member has a form strata does not unpack",
+  STRATA_COPY_BAD_ARCHIVE: "an ADD archive is corrupt",
+  STRATA_WORKDIR_NOT_DIR: "WORKDIR names a path where a file is in the way",
+  STRATA_DOWNLOAD_FAILED: "an ADD URL could not be downloaded",
+  STRATA_CHECKSUM_MISMATCH: "downloaded bytes or a git commit do not match the given checksum",
+  STRATA_GIT_FAILED: "git could not fetch the repository or ref given to ADD/git()",
+
+  // ── RUN ───────────────────────────────────────────────────────────────────────────────
+  STRATA_RUN_FAILED: "a RUN command exited with a non-zero status",
+  STRATA_RUN_ABORTED: "a RUN step was interrupted (Ctrl-C, or the build failed elsewhere)",
+  STRATA_RUN_EMPTY_COMMAND: "a RUN step has an empty command",
+  STRATA_RUN_NO_COMMAND: "`strata run`: the image has no ENTRYPOINT or CMD and no command was given",
+  STRATA_RUN_EXEC_FAILED: "the command of a RUN step could not be started (not found, not executable)",
+  STRATA_RUN_SETUP_FAILED: "the sandbox for a RUN step could not be set up",
+  STRATA_RUN_BAD_CWD: "a RUN step's working directory is not absolute",
+  STRATA_RUN_CWD_NOT_DIR: "a RUN step's working directory is not a directory in the image",
+  STRATA_RUN_BAD_ENV: "an environment entry is not KEY=value",
+  STRATA_RUN_BAD_HOSTNAME: "the hostname given to a sandbox is invalid",
+  STRATA_RUN_BAD_ROOTFS: "a path of the image cannot serve as a mount point (a file where a directory is needed)",
+  STRATA_RUN_ID_RANGE: "a user or group id is out of range",
+  STRATA_RUN_USER_NOT_FOUND: "USER names a user that is not in the image's /etc/passwd",
+  STRATA_RUN_GROUP_NOT_FOUND: "USER names a group that is not in the image's /etc/group",
+  STRATA_RUN_MOUNT_SOURCE: "a RUN mount's source cannot be read",
+  STRATA_RUN_MOUNT_TARGET: "a RUN mount's target is invalid",
+  STRATA_RUN_SYMLINK_LOOP: "resolving a path inside the container met too many symbolic links",
+  STRATA_RUN_INSECURE: "RUN --security=insecure was asked for but is not allowed",
+  STRATA_RUN_EXECUTOR_UNAVAILABLE: "the executor chosen with --executor cannot run here",
+  STRATA_RUN_NO_EXECUTOR: "no executor can run RUN steps on this host",
+  STRATA_RUN_UNKNOWN_EXECUTOR: "--executor names no executor",
+  STRATA_RUN_TOOL_MISSING: "the sandbox executor needs a host tool that is not installed",
+  STRATA_SECRET_MISSING: "a required secret was not given (--secret)",
+  STRATA_SSH_MISSING: "a required SSH agent was not given (--ssh)",
+
+  // ── snapshots and layers ──────────────────────────────────────────────────────────────
+  STRATA_SNAPSHOT_COPY: "copying a snapshot (device node, fifo) failed",
+  STRATA_SNAPSHOT_MOUNT: "mounting a RUN step's root filesystem failed",
+  STRATA_SNAPSHOT_UNMOUNT: "unmounting a RUN step's root filesystem failed",
+  STRATA_SNAPSHOT_PATH: "a snapshot path is not absolute (a bug in strata)",
+  STRATA_SNAPSHOT_TOOL_MISSING: "reading a RUN step's changes needs getfattr (apt-get install attr)",
+  STRATA_SNAPSHOT_XATTR: "getfattr failed while reading a RUN step's changes",
+  STRATA_LAYER_BAD_ENTRY: "a layer entry has an invalid field (mode, owner, size)",
+  STRATA_LAYER_BAD_PATH: "a layer entry lies below a path the same layer makes a non-directory",
+  STRATA_LAYER_RESERVED_NAME: "a file name uses the reserved whiteout prefix .wh.",
+  STRATA_LAYER_HARDLINK_TARGET: "a hard link in a layer points at a file the layer does not hold",
+  STRATA_LAYER_FILE_CHANGED: "a file changed while it was being written into a layer",
+  STRATA_LAYER_SOURCE_UNREADABLE: "a file to be written into a layer cannot be read",
+  STRATA_LAYER_CORRUPT: "a layer's compressed stream is corrupt",
+  STRATA_LAYER_UNSUPPORTED_COMPRESSION: "a layer is compressed with a format whose tool is not installed (zstd)",
+  STRATA_TAR_CORRUPT: "a tar stream is malformed",
+  STRATA_SIZE_MISMATCH: "a blob or file has another size than its descriptor says",
+  STRATA_DIGEST_MISMATCH: "bytes do not hash to the digest that names them",
+
+  // ── extraction of layers ──────────────────────────────────────────────────────────────
+  STRATA_EXTRACT_UNSAFE_PATH: "a layer entry would be written outside the extraction root (skipped or refused)",
+  STRATA_EXTRACT_BAD_HARDLINK: "a layer's hard link points outside the root or at a missing file",
+  STRATA_EXTRACT_NOT_A_DIRECTORY: "a layer entry lies below something that is not a directory",
+  STRATA_EXTRACT_SYMLINK_LOOP: "resolving a layer entry's path met too many symbolic links",
+  STRATA_EXTRACT_DEVICE_SKIPPED: "a device node was skipped (creating it needs root)",
+  STRATA_EXTRACT_MKNOD_FAILED: "creating a device node or fifo failed",
+  STRATA_EXTRACT_NEEDS_ROOT: "overlay-style extraction of whiteouts needs root",
+  STRATA_EXTRACT_UNSUPPORTED_TYPE: "a layer entry of an unsupported tar type was skipped",
+  STRATA_EXTRACT_XATTR_FAILED: "setting an extended attribute failed",
+  STRATA_EXTRACT_XATTR_SKIPPED: "an extended attribute was skipped (its path was replaced later)",
+  STRATA_EXTRACT_XATTR_UNAVAILABLE: "setting extended attributes needs setfattr (apt-get install attr)",
+
+  // ── images, layouts and archives (@strata/oci) ────────────────────────────────────────
+  STRATA_IMAGE_INVALID: "an image failed validation (the message lists each problem's code)",
+  STRATA_IMAGE_BAD_JSON: "a manifest, index or config is not valid JSON",
+  STRATA_IMAGE_BAD_MANIFEST: "a manifest is not a valid OCI/Docker image manifest",
+  STRATA_IMAGE_BAD_INDEX: "an index is not a valid OCI image index / Docker manifest list",
+  STRATA_IMAGE_BAD_CONFIG: "an image config has no valid rootfs",
+  STRATA_IMAGE_BAD_DESCRIPTOR: "a descriptor lacks a valid mediaType, digest or size",
+  STRATA_IMAGE_NESTED_INDEX: "an index nests another index (not supported)",
+  STRATA_IMAGE_BLOB_TOO_LARGE: "a manifest, index or config blob is larger than allowed",
+  STRATA_IMAGE_NO_PLATFORM: "an index has no image for the requested platform",
+  STRATA_IMAGE_NOT_FOUND: "the Docker daemon has no image of that name (dockerDaemon())",
+  STRATA_IMAGE_DIFF_ID: "a layer does not uncompress to the diffID its config names",
+  STRATA_IMAGE_DIFF_ID_COUNT: "the config lists another number of diffIDs than the manifest has layers",
+  STRATA_IMAGE_DIFF_ID_MISMATCH: "assembled layers do not match the config's diffIDs (a bug in strata)",
+  STRATA_IMAGE_CONFIG_DIGEST: "validation: the config bytes do not hash to the manifest's config digest",
+  STRATA_IMAGE_CONFIG_SIZE: "validation: the config size differs from the manifest's",
+  STRATA_IMAGE_CONFIG_SCHEMA: "validation: the config lacks os or architecture",
+  STRATA_IMAGE_HISTORY_COUNT: "validation: the history's non-empty entries do not match the layers",
+  STRATA_IMAGE_INDEX_COUNT: "validation: the index lists another number of manifests than the image has",
+  STRATA_IMAGE_INDEX_DESCRIPTOR: "validation: an index entry does not describe its manifest",
+  STRATA_IMAGE_INDEX_DIGEST: "validation: the index bytes do not hash to the index digest",
+  STRATA_IMAGE_LAYER_COUNT: "validation: the image exposes another number of layers than its manifest lists",
+  STRATA_IMAGE_LAYER_DESCRIPTOR: "validation: a layer descriptor differs from the manifest's",
+  STRATA_IMAGE_LAYER_DIGEST: "validation: a layer blob does not hash to its digest",
+  STRATA_IMAGE_LAYER_SIZE: "validation: a layer blob has another size than its descriptor",
+  STRATA_IMAGE_LAYER_UNREADABLE: "validation: a layer blob cannot be read",
+  STRATA_IMAGE_MANIFEST_DIGEST: "validation: the manifest bytes do not hash to the manifest digest",
+  STRATA_IMAGE_MANIFEST_SCHEMA: "validation: the manifest's schemaVersion is not 2",
+  STRATA_IMAGE_MEDIA_TYPE: "validation: the manifest media type is not an image manifest's",
+  STRATA_LAYOUT_NOT_FOUND: "an OCI layout directory does not exist",
+  STRATA_LAYOUT_BAD: "a directory is not an OCI layout of a supported version",
+  STRATA_LAYOUT_AMBIGUOUS: "an OCI layout holds several images and none was chosen",
+  STRATA_LAYOUT_REF_NOT_FOUND: "an OCI layout has no image of the given name",
+  STRATA_ARCHIVE_EMPTY: "a docker-archive has no image",
+  STRATA_ARCHIVE_AMBIGUOUS: "a docker-archive holds several images and none was chosen",
+  STRATA_ARCHIVE_BAD_MANIFEST: "a docker-archive's manifest.json is invalid",
+  STRATA_ARCHIVE_MISSING_MEMBER: "a docker-archive lacks a file its manifest names",
+  STRATA_ARCHIVE_TAG_NOT_FOUND: "a docker-archive has no image of the given tag",
+
+  // ── registries (@strata/registry) ─────────────────────────────────────────────────────
+  STRATA_REF_INVALID: "an image reference that Docker would reject too",
+  STRATA_REGISTRY_UNAUTHORIZED: "the registry answered 401 (log in with `strata login`)",
+  STRATA_REGISTRY_DENIED: "the registry answered 403: authenticated but not allowed",
+  STRATA_REGISTRY_NOT_FOUND: "the registry has no such repository, manifest or blob",
+  STRATA_REGISTRY_HTTP: "the registry answered an unexpected HTTP status",
+  STRATA_REGISTRY_UNREACHABLE: "the registry could not be reached (DNS, TLS, connection) after every retry",
+  STRATA_REGISTRY_DIGEST_MISMATCH: "bytes from the registry do not hash to the digest that names them",
+  STRATA_REGISTRY_SIZE_MISMATCH: "a blob from the registry is longer or shorter than its descriptor",
+  STRATA_REGISTRY_PLATFORM_NOT_FOUND: "the image's index has no manifest for the requested platform",
+  STRATA_REGISTRY_MANIFEST_INVALID: "a manifest from the registry is unusable (bad JSON, legacy or unknown type, too large)",
+  STRATA_REGISTRY_TOKEN_FAILED: "the registry's token endpoint refused the credentials",
+  STRATA_REGISTRY_INSECURE: "plain HTTP was needed for a registry not marked --insecure-registry",
+  STRATA_REGISTRY_LOGIN_FAILED: "`strata login` could not verify the credentials",
+  STRATA_CREDENTIAL_HELPER: "a Docker credential helper failed",
+  STRATA_DOCKER_CONFIG_INVALID: "Docker's config.json is not valid",
+  STRATA_PUSH_SOURCE_INVALID: "`strata push`: the image to push is not in the store",
+  STRATA_ABORTED: "a registry request was aborted",
+  STRATA_LOCKFILE_MISSING: "--locked or `lock --check`: there is no strata.lock",
+  STRATA_LOCKFILE_INVALID: "strata.lock is not a valid lockfile",
+  STRATA_LOCKFILE_STALE: "strata.lock lacks references the build needs",
+
+  // ── the build and the store ───────────────────────────────────────────────────────────
+  STRATA_BUILD_FAILED: "the build failed for a reason reported just above",
+  STRATA_BUILD_ABORTED: "the build was interrupted (Ctrl-C, SIGTERM)",
+  STRATA_BUILD_INTERNAL: "the solver met an impossible graph (a bug in strata)",
+  STRATA_BLOB_NOT_FOUND: "a blob the store should hold is missing",
+  STRATA_STORE_BUSY: "the store is used by a running build (prune)",
+  STRATA_NO_SPACE: "the disk is full",
+  STRATA_PERMISSION_DENIED: "the operating system denied access to a file",
+  STRATA_IO_ERROR: "the disk or file system reported an I/O error",
+  STRATA_LOAD_FAILED: "--load: handing the image to the Docker daemon failed",
+
+  // ── --engine docker ───────────────────────────────────────────────────────────────────
+  STRATA_DOCKER_UNAVAILABLE: "the docker CLI cannot be run",
+  STRATA_DOCKER_FAILED: "a docker command failed",
+  STRATA_DOCKER_BUILD_FAILED: "docker build failed outside any step",
+  STRATA_DOCKER_STEP_FAILED: "a step failed in docker build",
+  STRATA_DOCKER_SYNTAX: "docker could not read the exported Dockerfile (syntax too new for its frontend)",
+  STRATA_DOCKER_LOAD_FAILED: "loading a local base image into the Docker daemon failed",
+  STRATA_DOCKER_NAMED_CONTEXT: "a named build context cannot be sent to this docker build",
+  STRATA_DOCKER_NO_BUILDER: "--builder names no buildx builder",
+  STRATA_DOCKER_NO_BUILDX: "--builder needs the docker buildx plugin",
+
+  // ── the Dockerfile parser (diagnostics of `strata parse`) ─────────────────────────────
+  DF_PARSE_SYNTAX: "a line of the Dockerfile cannot be parsed",
+  DF_PARSE_INSTRUCTION: "an instruction has invalid arguments",
+  DF_PARSE_UNKNOWN_INSTRUCTION: "an instruction name is unknown",
+  DF_PARSE_UNKNOWN_FLAG: "an instruction has a flag it does not take",
+  DF_PARSE_BAD_FLAG: "a flag's value is invalid",
+  DF_PARSE_BAD_WORD: "a word cannot be lexed (unterminated quote, bad substitution)",
+  DF_PARSE_BAD_ESCAPE: "the `# escape=` directive names a character other than ` or \\",
+  DF_PARSE_DUPLICATE_DIRECTIVE: "a parser directive is given twice",
+  DF_PARSE_HEREDOC: "a heredoc is malformed",
+  DF_PARSE_UNTERMINATED_HEREDOC: "a heredoc has no terminating delimiter line",
+  DF_PARSE_MOUNT: "a RUN --mount value is invalid",
+  DF_PARSE_NO_INSTRUCTIONS: "the file holds no instruction",
+  DF_PARSE_NO_STAGE: "an instruction comes before the first FROM",
+  DF_PARSE_SHELL_NOT_JSON: "SHELL is not written in JSON form",
+  DF_PARSE_STAGE_NAME: "a stage name starts with a digit or contains symbols",
+  DF_SHELL_BAD_MODIFIER: "a substitution uses an unsupported modifier",
+  DF_SHELL_BAD_PATTERN: "a substitution's pattern is invalid",
+  DF_SHELL_BAD_SUBST: "a substitution is missing its `}`",
+  DF_SHELL_REQUIRED: "a `${NAME:?}` substitution found the variable unset",
+  DF_SHELL_UNTERMINATED: "a quote or substitution is not closed",
+  DF_TEMPLATE_INVALID: "a word cannot be turned into a Strata template",
+  DF_TEMPLATE_UNREPRESENTABLE: "a word has no Strata template form",
+  DF_INTERNAL: "the parser failed internally (a bug in strata)",
+} as const satisfies Record<string, string>;
+
+/** A code from {@link ERROR_CODES}, or one of the documented families. */
+export type ErrorCode = keyof typeof ERROR_CODES | `STRATA_SYSTEM_${string}` | `DF_LINT_${string}` | `TS${number}`;
+
+/** The one-line meaning of a code (families included), or undefined for an unknown code. */
+export function errorMeaning(code: string): string | undefined {
+  if (Object.hasOwn(ERROR_CODES, code)) return ERROR_CODES[code as keyof typeof ERROR_CODES];
+  if (code.startsWith("STRATA_SYSTEM_")) return `the operating system reported ${code.slice("STRATA_SYSTEM_".length)}`;
+  if (code.startsWith("DF_LINT_")) return "a BuildKit build check (a warning unless `# check=error=true`)";
+  if (/^TS\d+$/.test(code)) return "a TypeScript compiler error reported by `strata check`";
+  return undefined;
+}
