@@ -47,7 +47,7 @@ export function scratchProject(files: Readonly<Record<string, string>> = {}): st
   const dir = mkdtempSync(join(tmpdir(), "strata-proj-"));
   const scope = join(dir, "node_modules", "@strata");
   mkdirSync(scope, { recursive: true });
-  for (const pkg of ["core", "graph", "dockerfile", "codegen", "oci", "build", "registry"]) symlinkSync(join(REPO, "packages", pkg), join(scope, pkg));
+  for (const pkg of ["core", "graph", "dockerfile", "codegen", "oci", "engine", "registry"]) symlinkSync(join(REPO, "packages", pkg), join(scope, pkg));
   symlinkSync(join(REPO, "images"), join(scope, "images"));
   symlinkSync(join(REPO, "node_modules", "@types"), join(dir, "node_modules", "@types"));
   writeFiles(dir, files);

@@ -43,7 +43,7 @@ export function arg<T extends ArgValue>(name: string, defaultValue: T): Arg<Wide
 export function arg(name: string, defaultValue?: ArgValue): Arg<ArgValue> {
   const type = defaultValue === undefined ? "string" : (typeof defaultValue as Arg["type"]);
   const a = makeArg(name, defaultValue, type);
-  globalArgs().set(name, a);
+  GLOBAL_ARGS.set(name, a);
   return a;
 }
 
@@ -92,9 +92,30 @@ export function argEntry(a: Pick<Arg<ArgValue>, "name" | "default">): { readonly
   return d === undefined ? { arg: a.name } : { arg: a.name, default: d };
 }
 
-/** The process-wide table of global args, shared by every copy of this module (bundles load their own). */
-export function globalArgs(): Map<string, Arg<ArgValue>> {
-  const key = Symbol.for("strata.globalArgs");
-  const g = globalThis as unknown as Record<symbol, Map<string, Arg<ArgValue>> | undefined>;
-  return (g[key] ??= new Map());
+/**
+ * The global args declared so far, in declaration order. The table belongs to this copy of
+ * @strata/core, not to the process: the CLI bundles every image module with its own copy, so
+ * each module evaluation has its own table, and evaluating a module again (or another module in
+ * the same process) neither loses nor leaks declarations.
+ */
+let GLOBAL_ARGS = new Map<string, Arg<ArgValue>>();
+
+/**
+ * Runs `fn` with an empty table of global args, as a module evaluated in a fresh process has it,
+ * and restores the table afterwards: for harnesses that evaluate many modules against one copy of
+ * core (a bundled module never needs it).
+ */
+export function withFreshGlobalArgs<T>(fn: () => T): T {
+  const saved = GLOBAL_ARGS;
+  GLOBAL_ARGS = new Map();
+  try {
+    return fn();
+  } finally {
+    GLOBAL_ARGS = saved;
+  }
+}
+
+/** The global args `arg()` has declared in this copy of @strata/core (what `from()` may read). */
+export function globalArgs(): ReadonlyMap<string, Arg<ArgValue>> {
+  return GLOBAL_ARGS;
 }

@@ -9,7 +9,7 @@ const LIBRARY_FRAME = /[\\/](?:packages[\\/]core[\\/]src|@strata[\\/]core[\\/](?
  * locations someone asks for (a graph dump, an error).
  */
 export function captureCallsite(): () => SourceLocation | undefined {
-  const pinned = overrides().at(-1);
+  const pinned = OVERRIDES.at(-1);
   if (pinned) return () => pinned;
   const holder: { stack?: string } = {};
   Error.captureStackTrace(holder, captureCallsite);
@@ -34,18 +34,18 @@ export function parseFirstUserFrame(stack: string): SourceLocation | undefined {
   return undefined;
 }
 
-/** Locations pinned by atLocation(), innermost last; shared by every copy of this module. */
-function overrides(): SourceLocation[] {
-  const g = globalThis as unknown as Record<symbol, SourceLocation[] | undefined>;
-  return (g[Symbol.for("strata.locationOverrides")] ??= []);
-}
+/**
+ * Locations pinned by atLocation(), innermost last. Per copy of this module: an importer pins
+ * locations around the builder calls it makes itself, which use its own copy.
+ */
+const OVERRIDES: SourceLocation[] = [];
 
 /**
  * Runs `fn` with every builder call inside it attributed to `location` instead of its stack
  * frame: what an importer uses so the graph of a Dockerfile points at the Dockerfile's lines.
  */
 export function atLocation<T>(location: SourceLocation, fn: () => T): T {
-  const stack = overrides();
+  const stack = OVERRIDES;
   stack.push(location);
   try {
     return fn();

@@ -2,13 +2,12 @@ export { arg, declareArg, defineArgs, isArg, BUILDARCH, BUILDOS, BUILDPLATFORM, 
 export type { Arg, ArgValue } from "./arg.ts";
 export { from, scratch, ociLayout, ociArchive, dockerArchive, dockerDaemon } from "./from.ts";
 export type { ImageSource } from "./from.ts";
-export { isImage, imageState, createImage, named } from "./image.ts";
-export type { Image, CopySource, ImageState } from "./image.ts";
+export { isImage } from "./image.ts";
+export type { Image, CopySource } from "./image.ts";
 export { context, http, git, isCopyFrom } from "./sources.ts";
 export type { Directory, CopyFrom, ContextOptions, HttpOptions, GitOptions } from "./sources.ts";
 export { file, script } from "./inline-file.ts";
 export type { InlineFile, FileOptions, Script } from "./inline-file.ts";
-export { atLocation } from "./callsite.ts";
 export { cache, secret, bind, tmpfs, ssh, isRunMount } from "./mounts.ts";
 export type { RunMount, CacheMount, CacheOptions, SecretMount, SecretOptions, BindMount, TmpfsMount, SshMount } from "./mounts.ts";
 export { sh, isShellCommand } from "./shell-command.ts";

@@ -80,8 +80,6 @@ async function verify(generated: GeneratedModule, ctx: CliContext): Promise<void
     symlinkSync(packageDir(createRequire(import.meta.url).resolve("@strata/core")), join(scope, "core"), "dir");
     const modulePath = join(dir, "app.image.ts");
     writeOutput(modulePath, generated.source);
-    // The registry of global args is process-wide; a module is evaluated as in a fresh process.
-    (globalThis as unknown as Record<symbol, Map<string, unknown> | undefined>)[Symbol.for("strata.globalArgs")]?.clear();
     let targets;
     try {
       targets = (await loadImageModule(modulePath, { cacheDir: strataHome(ctx.env) })).targets;

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from "node
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { StrataError } from "@strata/graph";
-import { isImage, type Image } from "@strata/core";
+import { declareArg, isImage, type Image } from "@strata/core";
 
 export interface LoadedModule {
   readonly file: string;
@@ -63,9 +63,6 @@ export async function loadImageModule(file: string, opts: { cacheDir: string }):
     renameSync(tmp, out);
   }
   process.setSourceMapsEnabled(true);
-  // Global args are a per-module table: a module evaluated earlier in this process (tests,
-  // `strata import`'s check) must not leak its declarations into this one.
-  (globalThis as unknown as Record<symbol, Map<string, unknown> | undefined>)[Symbol.for("strata.globalArgs")]?.clear();
   let ns: Record<string, unknown>;
   try {
     ns = (await import(pathToFileURL(out).href)) as Record<string, unknown>;
@@ -96,19 +93,10 @@ function markUserError(e: unknown): unknown {
 
 /**
  * What a default-exported function receives: each property is the build arg of that name,
- * symbolic (`${NAME}` in templates), with the default of a matching global `arg()` if any.
+ * symbolic (`${NAME}` in templates). It carries no default: a stage that re-declares a global
+ * arg (`.arg(args.NAME)`) reads the global's value, as Dockerfile `ARG NAME` in a stage does.
+ * (Global args live in the module's own copy of @strata/core, which this process never shares.)
  */
 function symbolicArgs(): Record<string, unknown> {
-  const registry = (globalThis as unknown as Record<symbol, Map<string, unknown> | undefined>)[Symbol.for("strata.globalArgs")];
-  return new Proxy(
-    {},
-    {
-      get(_t, name) {
-        if (typeof name !== "string") return undefined;
-        const known = registry?.get(name);
-        if (known) return known;
-        return Object.freeze({ [Symbol.for("strata.arg")]: true, name, default: undefined, type: "string", toString: () => `\${${name}}` });
-      },
-    },
-  );
+  return new Proxy({}, { get: (_t, name) => (typeof name === "string" ? declareArg(name) : undefined) });
 }

@@ -1,5 +1,6 @@
 import { isStrataError, StrataError, type Diagnostic } from "@strata/graph";
-import { atLocation, declareArg, from, named, scratch, type Image } from "@strata/core";
+import { declareArg, from, scratch, type Image } from "@strata/core";
+import { atLocation, named } from "@strata/core/internal";
 import { parseDockerfile } from "../parser/parse.ts";
 import { toGraphDiagnostic, toLocation } from "../parser/diagnostics.ts";
 import type { DockerfileAst, Stage } from "../parser/types.ts";
