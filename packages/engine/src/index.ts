@@ -1,3 +1,4 @@
+export { build, defaultStoreDir, type BuildOptions, type BuildOutcome, type BuildTarget } from "./library/build.ts";
 export * from "./executor/index.ts";
 export * from "./snapshot/index.ts";
 export * from "./context/index.ts";
