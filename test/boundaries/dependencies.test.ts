@@ -4,7 +4,7 @@ import { describe, expect, test } from "vitest";
 import { REPO } from "../helpers/cli.ts";
 
 /**
- * The dependency table of ARCHITECTURE.md, enforced: a package may import only what its row
+ * The dependency table of docs/architecture.md, enforced: a package may import only what its row
  * allows (workspace packages by name, npm packages, and for all but `graph`, Node built-ins).
  */
 const ALLOWED: Record<string, { workspace: string[]; npm: string[]; node: boolean }> = {
@@ -37,7 +37,7 @@ function importsOf(file: string): string[] {
 
 describe("package boundaries", () => {
   for (const [pkg, rule] of Object.entries(ALLOWED)) {
-    test(`${pkg} imports only what ARCHITECTURE.md allows`, () => {
+    test(`${pkg} imports only what docs/architecture.md allows`, () => {
       const bad: string[] = [];
       for (const file of sources(join(REPO, "packages", pkg, "src"))) {
         for (const spec of importsOf(file)) {
@@ -65,6 +65,18 @@ describe("package boundaries", () => {
           .map((s) => (s.startsWith("@") ? s.split("/").slice(0, 2).join("/") : s.split("/")[0]!)),
       );
       for (const u of used) expect(declared.has(u), `${pkg} imports ${u} without declaring it`).toBe(true);
+    }
+  });
+
+  test("docs/architecture.md's package table names the same workspace dependencies", () => {
+    const doc = readFileSync(join(REPO, "docs", "architecture.md"), "utf8");
+    for (const [pkg, rule] of Object.entries(ALLOWED)) {
+      const row = doc.split("\n").find((l) => l.startsWith(`| \`${pkg}\` |`));
+      expect(row, `docs/architecture.md has no row for ${pkg}`).toBeDefined();
+      const mayImport = row!.split("|").at(-2)!.trim();
+      const named = mayImport === "everything" ? Object.keys(ALLOWED).filter((p) => p !== pkg) : mayImport.split(/,\s*/).filter((w) => w in ALLOWED);
+      expect(named.sort(), `${pkg}'s row: ${mayImport}`).toEqual(pkg === "cli" ? named.sort() : [...rule.workspace].sort());
+      if (pkg === "cli") expect([...rule.workspace].sort()).toEqual(Object.keys(ALLOWED).filter((p) => p !== "cli").sort());
     }
   });
 

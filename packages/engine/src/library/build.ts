@@ -91,8 +91,7 @@ export function defaultStoreDir(env: NodeJS.ProcessEnv = process.env): string {
  * Builds an image natively, as `strata build` does, from code:
  *
  * ```ts
- * import { from } from "@strata/core";
- * import { build } from "@strata/engine";
+ * // from() comes from @strata/core, build() from @strata/engine
  * const { imageId } = await build(from("busybox:1.36").run("echo hi > /hi"), { tags: ["hi:dev"] });
  * ```
  *
