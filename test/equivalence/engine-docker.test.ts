@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, test } from "vitest";
 import { scratchProject, strata } from "../helpers/cli.ts";
 import { busyboxLayout } from "../helpers/busybox.ts";
 import { docker, dockerAvailable, dockerRun } from "../helpers/docker.ts";
+import { missing } from "../helpers/requires.ts";
 
 const GREETING = "Hello from Strata! This image was built without a Docker daemon.\n";
 const home = () => mkdtempSync(join(tmpdir(), "strata-home-"));
@@ -17,7 +18,7 @@ interface JsonEvent {
   readonly location?: { file: string; line: number };
 }
 
-describe.skipIf(!dockerAvailable())("strata build --engine docker", () => {
+describe.skipIf(missing({ dockerd: dockerAvailable() }))("strata build --engine docker", () => {
   let dir: string;
   beforeAll(async () => {
     dir = scratchProject({
