@@ -209,4 +209,10 @@ describe("BuildKit progress of a multi-stage module maps every step to its own l
     expect(progress.resolve("[busybox-2 1/3] RUN echo two > two")).toEqual({ step: undefined, location: undefined });
     expect(progress.resolve("[busybox-2 1/2] RUN echo two > two").step?.instruction).toBe("RUN");
   });
+
+  test("a platform prefix (a multi-platform build) is read past", () => {
+    const { progress } = parse("");
+    expect(progress.resolve("[linux/arm64/v8 busybox-2 2/2] COPY a.txt /src/a.txt").location?.line).toBe(lineOf('.copy("a.txt", "/src/a.txt")'));
+    expect(progress.resolve("[linux/amd64 stage-2 11/11] COPY a.txt /10").location?.line).toBe(lineOf('.copy("a.txt", "/10")'));
+  });
 });

@@ -19,9 +19,10 @@ export interface Vertex {
 
 /**
  * `[stage 2/5] RUN …`, `[2/5] RUN …` (a single stage has no name). BuildKit pads the step number
- * to the width of the total: `[stage-2  1/10] …`, `[ 1/10] …`.
+ * to the width of the total (`[stage-2  1/10] …`, `[ 1/10] …`), and puts the platform first
+ * when it builds several (`[linux/arm64 stage 2/5] …`; stage names never hold a `/`).
  */
-const NUMBERED = /^\[(?:(\S+) )? *(\d+)\/(\d+)\] /;
+const NUMBERED = /^\[(?:[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)? )?(?:([^\s/]+) )? *(\d+)\/(\d+)\] /;
 /** Vertices of BuildKit's own bookkeeping that say nothing a user needs while all goes well. */
 const QUIET = /^\[internal\] load (build definition|\.dockerignore)/;
 
