@@ -1,8 +1,17 @@
 import { cache, context, from, scratch, type Arg, type ArgValue, type CopyFrom, type Directory, type Image } from "@strata/core";
 
+/** Go release lines with official `golang` images; a typo is a compile error. */
 export type GoVersion = "1.22" | "1.23" | "1.24";
 
+/**
+ * Options of `goBuild()`.
+ *
+ * @example
+ * const build = goBuild({ version: "1.24", pkg: "./cmd/api" });
+ * export default staticImage(build.path("/out/app"));
+ */
 export interface GoBuildOptions {
+  /** The Go release line: `"1.24"` builds in `golang:1.24`. */
   readonly version: GoVersion;
   /** The module source (default: the build context). */
   readonly src?: Directory;
@@ -12,6 +21,7 @@ export interface GoBuildOptions {
   readonly output?: `/${string}`;
   /** Build with cgo (default false: a static binary that runs on scratch). */
   readonly cgo?: boolean;
+  /** Flags for the linker (`go build -ldflags="…"`), e.g. `-s -w -X main.version=${VERSION}`. */
   readonly ldflags?: string;
   /** Build args the build step reads (e.g. a version stamped in with ldflags); declared in the stage. */
   readonly args?: readonly Arg<ArgValue>[];
@@ -32,11 +42,13 @@ export function goBuild(options: GoBuildOptions): Image {
     .run(`go build -trimpath${options.ldflags ? ` -ldflags="${options.ldflags}"` : ""} -o ${out} ${options.pkg}`, { mounts: caches });
 }
 
+/** Options of `staticImage()`: where the binary goes, who runs it, and its default arguments. */
 export interface StaticImageOptions {
   /** Where the binary goes in the final image. */
   readonly path?: `/${string}`;
   /** Numeric user to run as (scratch images have no /etc/passwd). Default 65532 (nonroot). */
   readonly uid?: number;
+  /** Arguments always passed to the binary (they follow it in the ENTRYPOINT). */
   readonly args?: readonly string[];
 }
 

@@ -5,8 +5,11 @@ export type NodeVersion = "20" | "22" | "24";
 /** Debian variants of the official node images. */
 export type NodeVariant = "slim" | "bookworm" | "bookworm-slim" | "alpine";
 
+/** Options of `nodeBase()`: which official node image (`node:<version>-<variant>`). */
 export interface NodeBaseOptions {
+  /** The Node.js release line: `"22"` is `node:22-…`. */
   readonly version: NodeVersion;
+  /** The image variant (default `slim`): `alpine` is smaller but uses musl, `bookworm` has build tools. */
   readonly variant?: NodeVariant;
 }
 
@@ -15,14 +18,22 @@ export function nodeBase(options: NodeBaseOptions): Image {
   return from(`node:${options.version}-${options.variant ?? "slim"}`);
 }
 
+/**
+ * Options of `nodeRuntime()`.
+ *
+ * @example
+ * nodeBase({ version: "22" }).with(nodeRuntime({ port: 3000, healthPath: "/health" }))
+ */
 export interface NodeRuntimeOptions {
   /** The port the service listens on. */
   readonly port: number;
   /** Run as this user (the official images have `node`, uid 1000). Default `node`. */
   readonly user?: "node" | "root" | number;
+  /** NODE_ENV (Dockerfile `ENV NODE_ENV=…`); default `production`. */
   readonly env?: "production" | "development";
   /** An HTTP path the health check requests on `port` with node's fetch. Omit for none. */
   readonly healthPath?: `/${string}`;
+  /** Time between health checks (Dockerfile `HEALTHCHECK --interval`); default `30s`. */
   readonly healthInterval?: Duration;
 }
 
@@ -45,11 +56,13 @@ export function nodeRuntime(options: NodeRuntimeOptions): (image: Image) => Imag
   };
 }
 
+/** Options of `nodeDeps()`: the node image (as `nodeBase()`), where the manifests come from, and what is installed. */
 export interface NodeDepsOptions extends NodeBaseOptions {
   /** The source directory (default: the build context). */
   readonly src?: Directory;
   /** Install only production dependencies (default true). */
   readonly production?: boolean;
+  /** The app directory the dependencies are installed in (Dockerfile `WORKDIR`); default `/app`. */
   readonly workdir?: string;
 }
 

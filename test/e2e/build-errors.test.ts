@@ -6,8 +6,8 @@ import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { scratchProject, strata, strataAsync, STRATA_BIN } from "../helpers/cli.ts";
 import { busyboxLayout } from "../helpers/busybox.ts";
+import { isRoot, missing } from "../helpers/requires.ts";
 
-const isRoot = process.getuid?.() === 0;
 const home = () => mkdtempSync(join(tmpdir(), "strata-home-"));
 
 function mod(body: string): string {
@@ -49,7 +49,7 @@ describe("bad inputs fail with a code and a position, and leave nothing half-wri
     expect(r.stderr).toContain("--> a.image.ts:2:");
   });
 
-  test.skipIf(!isRoot)("an unreadable file (as an unprivileged user)", () => {
+  test.skipIf(missing({ root: isRoot }))("an unreadable file (as an unprivileged user)", () => {
     const dir = scratchProject({ "a.image.ts": mod(`scratch().copy("secret.txt", "/s")`), "secret.txt": "x" });
     chmodSync(join(dir, "secret.txt"), 0o000);
     const h = home();
@@ -87,7 +87,7 @@ describe("bad inputs fail with a code and a position, and leave nothing half-wri
     }
   });
 
-  test.skipIf(!isRoot)("a full disk: a coded error, and the store still works afterwards", () => {
+  test.skipIf(missing({ root: isRoot }))("a full disk: a coded error, and the store still works afterwards", () => {
     const h = mkdtempSync(join(tmpdir(), "strata-small-"));
     expect(spawnSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", h]).status).toBe(0);
     try {
@@ -106,7 +106,7 @@ describe("bad inputs fail with a code and a position, and leave nothing half-wri
     }
   });
 
-  test.skipIf(!isRoot)("a build killed mid-RUN leaves the store usable and nothing mounted", async () => {
+  test.skipIf(missing({ root: isRoot }))("a build killed mid-RUN leaves the store usable and nothing mounted", async () => {
     const dir = scratchProject({
       "slow.image.ts": mod(`from(ociLayout("./busybox")).run("echo started; sleep 30")`),
       "fast.image.ts": mod(`from(ociLayout("./busybox")).run("echo fast > /f")`),

@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import { describe, expect, test } from "vitest";
 import { copyInto, REPO, scratchProject, strata } from "../helpers/cli.ts";
 import { docker, dockerAvailable, dockerRun } from "../helpers/docker.ts";
+import { missing } from "../helpers/requires.ts";
 
 const GREETING = "Hello from Strata! This image was built without a Docker daemon.\n";
 const home = () => mkdtempSync(join(tmpdir(), "strata-home-"));
@@ -42,7 +43,7 @@ describe("native build of the hello example", () => {
     expect(readFileSync(`${out}/bundle/rootfs/hello`).subarray(0, 4)).toEqual(Buffer.from([0x7f, 0x45, 0x4c, 0x46]));
   });
 
-  test.skipIf(!dockerAvailable())("docker loads the docker-archive and runs it", () => {
+  test.skipIf(missing({ dockerd: dockerAvailable() }))("docker loads the docker-archive and runs it", () => {
     const out = mkdtempSync(join(tmpdir(), "strata-out-"));
     const r = strata(["build", "examples/hello/hello.image.ts", "-t", "strata-e2e/hello:1", "--progress", "quiet", "-o", `type=docker,dest=${out}/hello.tar`], { env: { STRATA_HOME: home() } });
     expect(r.code).toBe(0);
@@ -52,7 +53,7 @@ describe("native build of the hello example", () => {
     expect(run.code).toBe(0);
   });
 
-  test.skipIf(!dockerAvailable())("--load puts the image into dockerd", () => {
+  test.skipIf(missing({ dockerd: dockerAvailable() }))("--load puts the image into dockerd", () => {
     const r = strata(["build", "examples/hello/hello.image.ts", "-t", "strata-e2e/hello:loaded", "--load", "--progress", "quiet"], { env: { STRATA_HOME: home() } });
     expect(r.code).toBe(0);
     expect(dockerRun("strata-e2e/hello:loaded").stdout).toBe(GREETING);

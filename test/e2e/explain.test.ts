@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { scratchProject, strata } from "../helpers/cli.ts";
 import { busyboxLayout } from "../helpers/busybox.ts";
+import { isRoot, missing } from "../helpers/requires.ts";
 
-const isRoot = process.getuid?.() === 0;
 
 const module = (cmd: string) => `import { arg, context, from, ociLayout } from "@strata/core";
 const VERSION = arg("VERSION", "1");
@@ -16,7 +16,7 @@ export default from(ociLayout("./busybox"))
   .run("echo $VERSION > /version");
 `;
 
-describe.skipIf(!isRoot)("--explain says why each step is rebuilt", () => {
+describe.skipIf(missing({ root: isRoot }))("--explain says why each step is rebuilt", () => {
   test("a changed file, a changed build arg, a changed command, an earlier step", async () => {
     const dir = scratchProject({ "app.image.ts": module("ls /app > /listing"), "src/a.txt": "a\n", "src/b.txt": "b\n" });
     await busyboxLayout(dir);

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, test } from "vitest";
 import { scratchProject, strata } from "../helpers/cli.ts";
 import { busyboxLayout } from "../helpers/busybox.ts";
 import { docker, dockerAvailable, dockerRun } from "../helpers/docker.ts";
+import { missing } from "../helpers/requires.ts";
 
 const GREETING = "Hello from Strata! This image was built without a Docker daemon.\n";
 const home = () => mkdtempSync(join(tmpdir(), "strata-home-"));
@@ -17,7 +18,7 @@ interface JsonEvent {
   readonly location?: { file: string; line: number };
 }
 
-describe.skipIf(!dockerAvailable())("strata build --engine docker", () => {
+describe.skipIf(missing({ dockerd: dockerAvailable() }))("strata build --engine docker", () => {
   let dir: string;
   beforeAll(async () => {
     dir = scratchProject({
@@ -52,7 +53,12 @@ describe.skipIf(!dockerAvailable())("strata build --engine docker", () => {
     const r = strata(["build", "--engine", "docker", "ok.image.ts", "--no-cache", "--progress", "json"], { cwd: dir });
     expect(r.code).toBe(0);
     const events = r.stderr.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as JsonEvent);
-    const starts = events.filter((e) => e.type === "step-start" && e.location);
+    // FROM is BuildKit's step 1/4: CACHED when the daemon's build cache holds the loaded base,
+    // DONE (a start at the from() line) when it does not; either way it is one step.
+    const from = events.filter((e) => (e.type === "step-start" || e.type === "step-cached") && / FROM docker\.io\/strata-local\/busybox:oci-layout-/.test(e.name ?? ""));
+    expect(from).toHaveLength(1);
+    if (from[0]!.type === "step-start") expect(from[0]!.location?.line).toBe(2);
+    const starts = events.filter((e) => e.type === "step-start" && e.location && !e.name?.includes(" FROM "));
     expect(starts.map((e) => [e.name?.replace(/^\[\d\/\d\] /, ""), e.location?.line])).toEqual([
       ["COPY a.txt /a.txt", 3],
       ["RUN cat /a.txt > /b.txt && echo step-output", 4],
@@ -61,6 +67,34 @@ describe.skipIf(!dockerAvailable())("strata build --engine docker", () => {
     expect(events.some((e) => e.type === "step-log" && (e as { line?: string }).line === "step-output")).toBe(true);
     // a.txt only: not the module, not the 1 MiB file nobody copies.
     expect(events.find((e) => e.type === "info" && e.message?.startsWith("build context"))?.message).toBe("build context: 1 files, 6 B");
+  });
+
+  test("progress of a multi-stage module: a stage from a stage, a padded step number, each step at its own line", () => {
+    const copies = Array.from({ length: 10 }, (_, i) => `  .copy("a.txt", "/${i + 1}")`).join("\n");
+    const d = scratchProject({
+      "stages.image.ts": `import { from, ociLayout, scratch } from "@strata/core";\nconst build = from(ociLayout("./busybox"))\n  .workdir("/src")\n  .run("echo one > one");\nconst more = from(build)\n  .run("echo two > two")\n  .copy("a.txt", "/src/a.txt");\nexport default scratch()\n  .copy(more.path("/src"), "/out")\n${copies};\n`,
+      "a.txt": "alpha\n",
+    });
+    execFileSync("ln", ["-s", join(dir, "busybox"), join(d, "busybox")]);
+    const r = strata(["build", "--engine", "docker", "stages.image.ts", "--no-cache", "--progress", "json", "-t", "strata-eq/quality-stages:1"], { cwd: d });
+    expect(r.code).toBe(0);
+    const events = r.stderr.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as JsonEvent);
+    // Every numbered step of the Dockerfile, with the module line it must report.
+    const expected = new Map<string, number>([
+      ["[busybox 2/3] WORKDIR /src", 3],
+      ["[busybox 3/3] RUN echo one > one", 4],
+      ["[busybox-2 1/2] RUN echo two > two", 6],
+      ["[busybox-2 2/2] COPY a.txt /src/a.txt", 7],
+      ["[stage-2  1/11] COPY --from=busybox-2 /src /out", 9],
+      ...Array.from({ length: 10 }, (_, i): [string, number] => [`[stage-2 ${i + 2 < 10 ? " " : ""}${i + 2}/11] COPY a.txt /${i + 1}`, 10 + i]),
+    ]);
+    const seen = events.filter((e) => (e.type === "step-start" || e.type === "step-cached") && e.name && expected.has(e.name));
+    expect(new Set(seen.map((e) => e.name))).toEqual(new Set(expected.keys()));
+    for (const e of seen.filter((e) => e.type === "step-start")) expect([e.name, e.location?.line]).toEqual([e.name, expected.get(e.name!)]);
+    // No numbered vertex goes unmapped.
+    const unmapped = events.filter((e) => e.type === "step-start" && /^\[(?!internal)/.test(e.name ?? "") && !e.location);
+    expect(unmapped).toEqual([]);
+    docker(["rmi", "strata-eq/quality-stages:1"]);
   });
 
   test("a failing RUN is reported at its .image.ts line with its output", () => {

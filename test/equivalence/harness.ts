@@ -116,21 +116,6 @@ export function mountStubs(diffs: readonly Difference[], docker: ReadonlyMap<str
   return { stubs, rest: diffs.filter((d) => !stubs.includes(d.path)) };
 }
 
-/** Runs fixtures `jobs` at a time (dockerd builds while the next native build runs). */
-export async function runAll(project: string, fixtures: readonly Fixture[], opts: { jobs?: number; home?: string } = {}): Promise<FixtureResult[]> {
-  const home = opts.home ?? mkdtempSync(join(tmpdir(), "strata-eq-home-"));
-  const results: FixtureResult[] = new Array(fixtures.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < fixtures.length) {
-      const i = next++;
-      results[i] = await runFixture(project, fixtures[i]!, home);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, opts.jobs ?? 2) }, worker));
-  return results;
-}
-
 /** The results as a table: fixture, what it covers, paths compared, verdict, both build times. */
 export function formatTable(results: readonly FixtureResult[]): string {
   const rows = results.map((r) => [

@@ -5,6 +5,7 @@ import { execFileSync } from "node:child_process";
 import { Registry } from "@strata/registry";
 import { busyboxImage, startFaultProxy, startRegistry, tempStore, type FaultProxy, type TestRegistry } from "@strata/registry/test-helpers";
 import { docker, dockerAvailable, dockerImportBusybox, dockerRun } from "../helpers/docker.ts";
+import { missing } from "../helpers/requires.ts";
 import { appModule, DIGEST, dockerAsync, newHome, project, run } from "./helpers.ts";
 
 /**
@@ -35,7 +36,7 @@ describe("strata build --push, and registry images as bases", () => {
     await registry?.stop();
   });
 
-  test.skipIf(!dockerAvailable())("a locally made image pushed under two tags is pulled and run by docker; a re-push compresses and uploads nothing", async () => {
+  test.skipIf(missing({ dockerd: dockerAvailable() }))("a locally made image pushed under two tags is pulled and run by docker; a re-push compresses and uploads nothing", async () => {
     const dir = await project(appModule('ociLayout("./busybox")', "pushed by strata"));
     const home = newHome();
     const name = `${proxy.host}/e2e/app`;
@@ -89,7 +90,7 @@ describe("strata build --push, and registry images as bases", () => {
     expect(inspect.Layers).toHaveLength(2);
   });
 
-  test.skipIf(!dockerAvailable())("an image docker pushed is a base for strata, and the built image runs", async () => {
+  test.skipIf(missing({ dockerd: dockerAvailable() }))("an image docker pushed is a base for strata, and the built image runs", async () => {
     dockerImportBusybox("strata-e2e/busybox:imported");
     const base = `${proxy.host}/e2e/docker-base:1`;
     docker(["tag", "strata-e2e/busybox:imported", base]);

@@ -8,12 +8,12 @@ import { describe, expect, test } from "vitest";
 import { generateImageModule, type GeneratedModule } from "../src/index.ts";
 import { digestMismatches, exportMismatch, typeErrors } from "./helpers/invariants.ts";
 import { CORPUS_DIR } from "../../../test/helpers/corpus.ts";
+import { missing } from "../../../test/helpers/requires.ts";
 
 const CORPUS = CORPUS_DIR ?? "(no corpus)";
 const files = existsSync(CORPUS) ? readdirSync(CORPUS).filter((f) => f.endsWith(".Dockerfile")).sort() : [];
-if (!files.length) console.warn(`codegen corpus suite skipped: no Dockerfiles in ${CORPUS}`);
 
-describe.skipIf(!files.length)("corpus: Dockerfile → .image.ts", () => {
+describe.skipIf(missing({ "the Dockerfile corpus (../shared/corpus/dockerfiles)": files.length > 0 }))("corpus: Dockerfile → .image.ts", () => {
   const generated = new Map<string, GeneratedModule>();
 
   test("every Dockerfile converts, and converting twice gives the same bytes", () => {

@@ -1,5 +1,6 @@
 import { templateFromUser, type ScopeEntry } from "@strata/graph";
 
+/** What a build arg's default (and so its type) can be: a string, a number or a boolean. */
 export type ArgValue = string | number | boolean;
 type Widen<T> = T extends string ? string : T extends number ? number : T extends boolean ? boolean : never;
 
@@ -13,8 +14,11 @@ const ARG_BRAND = Symbol.for("strata.arg");
  */
 export interface Arg<T extends ArgValue = string> {
   readonly [ARG_BRAND]: true;
+  /** The arg's name: what `--build-arg NAME=…` sets (Dockerfile `ARG NAME`). */
   readonly name: string;
+  /** The value when the build passes none (Dockerfile `ARG NAME=default`); undefined: empty. */
   readonly default: T | undefined;
+  /** The type of the default, which a `--build-arg` value must parse as. */
   readonly type: "string" | "number" | "boolean";
   /** `${NAME}`, so an Arg can be interpolated into any template string. */
   toString(): string;
@@ -39,6 +43,14 @@ function makeArg<T extends ArgValue>(name: string, def: T | undefined, type: Arg
  * declaration for the sources created after it, as a later global `ARG` does.
  */
 export function arg(name: string): Arg<string>;
+/**
+ * Declares a global build arg with a default (Dockerfile `ARG NAME=default` before the first
+ * `FROM`); the default's type is the arg's, so a numeric default makes a numeric arg.
+ *
+ * @example
+ * const V = arg("NODE_VERSION", "22");
+ * export default from(`node:${V}-alpine`);
+ */
 export function arg<T extends ArgValue>(name: string, defaultValue: T): Arg<Widen<T>>;
 export function arg(name: string, defaultValue?: ArgValue): Arg<ArgValue> {
   const type = defaultValue === undefined ? "string" : (typeof defaultValue as Arg["type"]);
@@ -67,18 +79,32 @@ export function defineArgs<const T extends Record<string, ArgValue | undefined>>
   return Object.freeze(out) as never;
 }
 
+/** Whether a value is a build arg made by `arg()`, `declareArg()` or `defineArgs()` (or a predefined one such as TARGETARCH). */
 export function isArg(value: unknown): value is Arg<ArgValue> {
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[ARG_BRAND] === true;
 }
 
-/** Predefined platform args (BuildKit sets them; a stage must declare one with `.arg()` to read it). */
+/**
+ * Predefined platform args (BuildKit sets them; a stage must declare one with `.arg()` to read it).
+ * TARGETPLATFORM is the platform being built (`linux/arm64/v8`).
+ *
+ * @example
+ * base.arg(TARGETARCH).run(`curl -fsSLo /usr/local/bin/tool https://example.com/tool-${TARGETARCH}`)
+ */
 export const TARGETPLATFORM: Arg<string> = makeArg<string>("TARGETPLATFORM", undefined, "string");
+/** The OS part of the platform being built (`linux`), as BuildKit's predefined `ARG TARGETOS`. */
 export const TARGETOS: Arg<string> = makeArg<string>("TARGETOS", undefined, "string");
+/** The architecture being built (`amd64`, `arm64`), as BuildKit's predefined `ARG TARGETARCH`. */
 export const TARGETARCH: Arg<string> = makeArg<string>("TARGETARCH", undefined, "string");
+/** The variant of the architecture being built (`v8`, `v7`; empty when none), as `ARG TARGETVARIANT`. */
 export const TARGETVARIANT: Arg<string> = makeArg<string>("TARGETVARIANT", undefined, "string");
+/** The platform of the machine running the build (`linux/amd64`), as BuildKit's predefined `ARG BUILDPLATFORM`: for `from(ref, { platform: BUILDPLATFORM })` cross-compiling stages. */
 export const BUILDPLATFORM: Arg<string> = makeArg<string>("BUILDPLATFORM", undefined, "string");
+/** The OS of the machine running the build (`linux`), as `ARG BUILDOS`. */
 export const BUILDOS: Arg<string> = makeArg<string>("BUILDOS", undefined, "string");
+/** The architecture of the machine running the build (`amd64`), as `ARG BUILDARCH`. */
 export const BUILDARCH: Arg<string> = makeArg<string>("BUILDARCH", undefined, "string");
+/** The architecture variant of the machine running the build (often empty), as `ARG BUILDVARIANT`. */
 export const BUILDVARIANT: Arg<string> = makeArg<string>("BUILDVARIANT", undefined, "string");
 
 /** A default in template form: string defaults may read earlier args (`${A}-x`), as in a Dockerfile. */

@@ -11,6 +11,7 @@ const IMAGE_SOURCE = Symbol.for("strata.imageSource");
 /** An image read from somewhere other than a registry: a local OCI layout or archive, a docker archive, a Docker daemon. */
 export interface ImageSource {
   readonly [IMAGE_SOURCE]: true;
+  /** Where the image is read from: `oci-layout`, `oci-archive`, `docker-archive` or `docker-daemon` (skopeo's transport names). */
   readonly transport: Exclude<ImageTransport, "registry">;
   /** A path (relative to the image file) with an optional `:ref`, or a daemon image name. */
   readonly ref: string;

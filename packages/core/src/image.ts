@@ -50,32 +50,106 @@ export interface Image {
   /** Like copy, and also unpacks local tar archives and reads http()/git() sources, as Dockerfile ADD. */
   add(src: CopySource | readonly CopySource[], dest: string, options?: AddOptions): Image;
 
+  /**
+   * Sets environment variables, for later steps and in the image's config (Dockerfile
+   * `ENV A=1 B=2`). Values may read variables and args (`$PATH`, `${A}`, an Arg); several set in
+   * one call all read the environment before it, as in one ENV instruction.
+   *
+   * @example
+   * base.env({ NODE_ENV: "production", PATH: "/app/bin:$PATH" })
+   */
   env(vars: Readonly<Record<string, string | number | Arg<ArgValue>>>): Image;
+  /**
+   * Sets one environment variable, for later steps and in the image's config (Dockerfile `ENV NAME=value`).
+   *
+   * @example
+   * base.env("PORT", 8080)
+   */
   env(name: string, value: string | number | Arg<ArgValue>): Image;
   /** Declares build args for this stage (a Dockerfile ARG after FROM). A global Arg keeps its default. */
   arg(arg: Arg<ArgValue>): Image;
+  /**
+   * Declares a build arg of this stage by name, with an optional default (Dockerfile `ARG NAME[=default]`
+   * after FROM): later steps read it as `${NAME}`; `--build-arg NAME=…` sets it.
+   */
   arg(name: string, defaultValue?: ArgValue): Image;
   /** Sets the working directory, creating it (owned by the current user) if missing. */
   workdir(path: string): Image;
+  /**
+   * The user later RUN steps and the container run as (Dockerfile `USER`): a name, a uid,
+   * `"user:group"`, or `{ user, group }`. Copied files stay root-owned unless `chown` says otherwise;
+   * a later WORKDIR creates its directory owned by this user, as Docker does.
+   *
+   * @example
+   * base.user("app")   // USER app
+   * base.user(1000)    // USER 1000
+   */
   user(user: Owner): Image;
+  /**
+   * The container's default command (Dockerfile `CMD`): an array is exec form (`CMD ["node", "server.js"]`),
+   * `sh("…")` is shell form, run through the image's shell. With an ENTRYPOINT, its default arguments.
+   *
+   * @example
+   * app.cmd(["node", "server.js"])
+   */
   cmd(command: readonly string[] | ShellCommand): Image;
+  /**
+   * The program the container runs (Dockerfile `ENTRYPOINT`): an array is exec form, `sh("…")`
+   * is shell form. As in Docker, it clears a CMD inherited from the base; a CMD set in this stage stays.
+   *
+   * @example
+   * app.entrypoint(["/usr/local/bin/server"]).cmd(["--port", "8080"])
+   */
   entrypoint(command: readonly string[] | ShellCommand): Image;
+  /**
+   * Records ports the container listens on (Dockerfile `EXPOSE`): `8080`, `"8080/tcp"`, `"53/udp"`,
+   * a range `"8000-8010"`, or a numeric Arg. Documentation for `docker run -P`; it opens nothing.
+   *
+   * @example
+   * app.expose(8080, "9090/udp")
+   */
   expose(...ports: [Port, ...Port[]]): Image;
+  /**
+   * Sets labels in the image's config (Dockerfile `LABEL k=v …`); values may read args and env.
+   *
+   * @example
+   * app.label({ "org.opencontainers.image.source": "https://github.com/acme/app" })
+   */
   label(labels: Readonly<Record<string, string | Arg<ArgValue>>>): Image;
+  /** Sets one label in the image's config (Dockerfile `LABEL key=value`). */
   label(key: string, value: string | Arg<ArgValue>): Image;
+  /**
+   * Declares mount points for volumes (Dockerfile `VOLUME ["/data"]`): `docker run` mounts an
+   * anonymous volume there unless another is given. Files a later step writes there are kept in the image.
+   */
   volume(...paths: [string, ...string[]]): Image;
   /** `healthcheck("none")` disables an inherited check. */
   healthcheck(test: readonly string[] | ShellCommand | "none", options?: HealthcheckOptions): Image;
+  /** The signal `docker stop` sends the container (Dockerfile `STOPSIGNAL`): `"SIGQUIT"`, `15`, or an Arg; default SIGTERM. */
   stopSignal(signal: Signal): Image;
+  /**
+   * The shell later string-form RUN steps and `sh("…")` CMD/ENTRYPOINT/HEALTHCHECK run through
+   * (Dockerfile `SHELL`); default `["/bin/sh", "-c"]`.
+   *
+   * @example
+   * base.shell(["/bin/bash", "-euo", "pipefail", "-c"]).run("curl -fsSL https://example.com/x | tar -x")
+   */
   shell(argv: readonly [string, ...string[]]): Image;
   /** A Dockerfile instruction that runs when another build uses this image as its base. */
   onbuild(instruction: string): Image;
   /** The image author (Dockerfile MAINTAINER). */
   author(name: string): Image;
 
+  /**
+   * Removes environment variables set by the base or earlier steps, from later steps and the
+   * image's config. A Dockerfile has no way to do this: exporting to a Dockerfile refuses it.
+   */
   withoutEnv(...names: [string, ...string[]]): Image;
+  /** Removes labels inherited from the base or set earlier (no Dockerfile equivalent; a Dockerfile export refuses it). */
   withoutLabel(...keys: [string, ...string[]]): Image;
+  /** Removes exposed ports inherited from the base or set earlier (no Dockerfile equivalent; a Dockerfile export refuses it). */
   withoutExpose(...ports: [Port, ...Port[]]): Image;
+  /** Removes volume declarations inherited from the base or set earlier (no Dockerfile equivalent; a Dockerfile export refuses it). */
   withoutVolume(...paths: [string, ...string[]]): Image;
 
   /** Applies a reusable fragment: `img.with(nodeRuntime({ port: 3000 }))`. */
@@ -83,24 +157,35 @@ export interface Image {
   /** Paths in this image's filesystem, to copy or mount elsewhere (Dockerfile `COPY --from=`). */
   path(...paths: [string, ...string[]]): CopyFrom;
 
+  /** The image as plain data: its root filesystem op, steps and scope (what `from(image)` and exporters read). */
   toDefinition(): ImageDefinition;
+  /**
+   * Compiles the image (and every image it copies or mounts from) into the content-addressed
+   * layer graph that builds, exports and `strata graph` work on. Pure: nothing is read or pulled.
+   */
   toGraph(): LayerGraph;
   /** The graph digest (identity of the whole definition). */
   readonly digest: Digest;
 }
 
+/** Whether a value is an Image made by `from()`/`scratch()` (of any copy of @strata/core). */
 export function isImage(value: unknown): value is Image {
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[IMAGE_BRAND] === true;
 }
 
 /** The frozen state behind an Image. */
 export interface ImageState {
+  /** The op whose output is the image's filesystem so far (a source, or the last RUN/COPY/ADD/WORKDIR). */
   readonly rootfs: Op;
+  /** Every step since the image's bottom base, config and filesystem alike, in order. */
   readonly steps: readonly Step[];
   /** Everything templates may read, in order, since the base image (args, env, workdir, stage boundaries). */
   readonly scope: Scope;
+  /** The current USER (a template), which RUN steps and WORKDIR's created directories use. */
   readonly user?: string;
+  /** The current SHELL, when set (string-form RUN steps run through it). */
   readonly shell?: readonly string[];
+  /** The platform `from(ref, { platform })` asked for (a template). */
   readonly platform?: string;
   /** CMD was set in the current stage (an ENTRYPOINT then keeps it; otherwise it clears an inherited CMD). */
   readonly cmdSet: boolean;
@@ -112,10 +197,12 @@ export interface ImageState {
   readonly globals: readonly ScopeEntry[];
 }
 
+/** An Image over a given state: for importers and fragments that assemble states themselves; user modules start with `from()`. */
 export function createImage(state: ImageState): Image {
   return new ImageImpl(state);
 }
 
+/** The frozen state behind an Image (for exporters and tools; user modules need not read it). */
 export function imageState(image: Image): ImageState {
   const s = (image as Partial<ImageImpl>).state;
   if (!s) throw new TypeError("not an Image created by this copy of @strata/core");

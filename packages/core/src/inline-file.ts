@@ -5,6 +5,7 @@ const SCRATCH = SourceOp.create({ type: "scratch" });
 const INLINE = Symbol.for("strata.inline");
 const SCRIPT = Symbol.for("strata.script");
 
+/** Options of `file(name, data, options)`: the file's mode, and whether its content expands variables. */
 export interface FileOptions {
   /** Permission bits (default `0o644`). */
   readonly mode?: number;
@@ -18,9 +19,13 @@ export interface FileOptions {
 /** A file written from a string, as a Dockerfile heredoc `COPY <<EOF /path` does. */
 export interface InlineFile extends CopyFrom {
   readonly [INLINE]: true;
+  /** The file's name (the heredoc's delimiter word); the copy's destination says where it goes. */
   readonly name: string;
+  /** The file's content. */
   readonly data: string;
+  /** Its permission bits (`0o644` unless `file(…, { mode })` says otherwise). */
   readonly mode: number;
+  /** Whether `$NAME` in the content expands when copied (an unquoted heredoc), or stays literal. */
   readonly expand: boolean;
 }
 
@@ -58,7 +63,9 @@ export function scratchOp(): Op {
 /** A script run as a program, as a Dockerfile `RUN <<EOF` whose body starts with `#!` is. */
 export interface Script {
   readonly [SCRIPT]: true;
+  /** The file name it is run as (`/dev/pipes/<name>`; the heredoc's delimiter word, default `EOF`). */
   readonly name: string;
+  /** The program, starting with its `#!` interpreter line. */
   readonly content: string;
 }
 
@@ -67,7 +74,13 @@ export interface Script {
  * executable file mounted read-only at `/dev/pipes/<name>` for the step and run directly
  * (BuildKit's shebang heredoc), so the interpreter comes from its first line.
  */
-export function script(content: string, options: { readonly name?: string } = {}): Script {
+export function script(
+  content: string,
+  options: {
+    /** The file name it runs as (the heredoc's delimiter word); default `EOF`. */
+    readonly name?: string;
+  } = {},
+): Script {
   const name = options.name ?? "EOF";
   if (!name || name.includes("/")) throw new TypeError(`script(): invalid name ${JSON.stringify(name)}`);
   if (!content.startsWith("#!")) throw new TypeError('script(): the content must start with "#!" (an interpreter line); use run("…") for a shell script');

@@ -16,6 +16,7 @@ export interface CopyFrom {
   readonly label: string;
 }
 
+/** Whether a value is a CopyFrom (`context()`, `http()`, `git()`, `image.path()`): something copy/add can read. */
 export function isCopyFrom(value: unknown): value is CopyFrom {
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[SOURCE] === true;
 }
@@ -24,6 +25,7 @@ function copyFrom(origin: CopyFrom["origin"], paths: readonly string[], label: s
   return Object.freeze({ [SOURCE]: true as const, origin, paths: Object.freeze(paths.map(templateFromUser)), label });
 }
 
+/** Options of `context(path, options)`: which files of a local directory the build may read. */
 export interface ContextOptions {
   /** Only these paths (globs) are read from the directory. */
   readonly include?: readonly string[];
@@ -77,6 +79,12 @@ export function defaultContextFiles(paths: readonly string[]): CopyFrom {
   return copyFrom({ op: defaultContextOp }, paths, "context");
 }
 
+/**
+ * Options of `http(url, options)` (Dockerfile `ADD --checksum=… <url>`).
+ *
+ * @example
+ * base.add(http("https://example.com/tool.tgz", { checksum: "sha256:…" }), "/opt/")
+ */
 export interface HttpOptions {
   /** Expected digest of the download (`sha256:…`); a mismatch fails the build. Strongly recommended. */
   readonly checksum?: `sha256:${string}`;
@@ -99,6 +107,12 @@ export function http(url: string, options: HttpOptions = {}): CopyFrom {
   return copyFrom({ op }, ["."], url);
 }
 
+/**
+ * Options of `git(url, options)` (Dockerfile `ADD [--keep-git-dir] <git url>#ref`).
+ *
+ * @example
+ * base.add(git("https://github.com/acme/lib.git", { ref: "v1.2.0" }), "/src/lib")
+ */
 export interface GitOptions {
   /** Branch, tag or commit. */
   readonly ref?: string;

@@ -19,7 +19,15 @@ export type Duration = `${number}${"ns" | "us" | "ms" | "s" | "m" | "h"}` | `${n
 export type Signal = `SIG${string}` | number | Arg<string>;
 
 /** An owner: `"app"`, `"app:app"`, `1000`, `{ user: 1000, group: 1000 }`. Names resolve in the image's /etc/passwd and /etc/group. */
-export type Owner = string | number | { readonly user: string | number; readonly group?: string | number };
+export type Owner =
+  | string
+  | number
+  | {
+      /** User name or uid. */
+      readonly user: string | number;
+      /** Group name or gid; left out, the group is the user's uid as a number (Docker's rule for `--chown=user`). */
+      readonly group?: string | number;
+    };
 
 /** Permission bits: `0o755`, `"755"`, or symbolic `"u+x,go=r"` (Dockerfile --chmod). */
 export type Mode = number | string;
@@ -27,6 +35,7 @@ export type Mode = number | string;
 /** A platform: typed (`linux/arm64`), or a build arg such as BUILDPLATFORM. */
 export type PlatformSpec = PlatformString | Arg<string>;
 
+/** Options of `from(ref, options)` (Dockerfile `FROM [--platform=…] ref`). */
 export interface FromOptions {
   /** The platform to pull and run this stage as (Dockerfile `FROM --platform=`). */
   readonly platform?: PlatformSpec;
@@ -34,7 +43,14 @@ export interface FromOptions {
   readonly args?: readonly Arg<string | number | boolean>[];
 }
 
+/**
+ * Options of `image.run(command, options)` (Dockerfile `RUN --mount=… --network=… --security=…`).
+ *
+ * @example
+ * base.run("npm ci", { mounts: [cache("/root/.npm")], network: "default" })
+ */
 export interface RunOptions {
+  /** What the step sees mounted while it runs and that never lands in the layer: `cache()`, `secret()`, `bind()`, `tmpfs()`, `ssh()` (Dockerfile `RUN --mount=…`). */
   readonly mounts?: readonly RunMount[];
   /** `none` runs without a network; `host` shares the host's (needs --allow network.host). */
   readonly network?: "default" | "none" | "host";
@@ -42,8 +58,16 @@ export interface RunOptions {
   readonly security?: "sandbox" | "insecure";
 }
 
+/**
+ * Options of `image.copy(src, dest, options)` (Dockerfile `COPY --chown --chmod --link --exclude --parents`).
+ *
+ * @example
+ * base.copy("dist/", "/app/", { chown: "app:app", chmod: 0o755, exclude: ["*.map"] })
+ */
 export interface CopyOptions {
+  /** Owner of the copied files and the directories created for them (Dockerfile `--chown`); default root (0:0). Names resolve in the image's /etc/passwd and /etc/group. */
   readonly chown?: Owner;
+  /** Permission bits of the copied files (Dockerfile `--chmod`): `0o755`, `"755"`, or symbolic `"u+x"`; default: the source's. */
   readonly chmod?: Mode;
   /** Build the copied files as an independent layer (Dockerfile `--link`). */
   readonly link?: boolean;
@@ -53,6 +77,10 @@ export interface CopyOptions {
   readonly parents?: boolean;
 }
 
+/**
+ * Options of `image.add(src, dest, options)` (Dockerfile `ADD`): those of COPY, plus what ADD does
+ * with archives and git repositories.
+ */
 export interface AddOptions extends CopyOptions {
   /** Unpack local archives (default for ADD) or not. */
   readonly unpack?: boolean;
@@ -60,11 +88,23 @@ export interface AddOptions extends CopyOptions {
   readonly keepGitDir?: boolean;
 }
 
+/**
+ * Options of `image.healthcheck(command, options)` (Dockerfile `HEALTHCHECK --interval --timeout
+ * --start-period --start-interval --retries CMD …`). Left out, each takes Docker's default.
+ *
+ * @example
+ * app.healthcheck(["wget", "-qO-", "http://localhost:8080/health"], { interval: "10s", retries: 5 })
+ */
 export interface HealthcheckOptions {
+  /** Time between checks (Dockerfile `--interval`); Docker's default `30s`. */
   readonly interval?: Duration;
+  /** A check running longer than this counts as failed (Dockerfile `--timeout`); default `30s`. */
   readonly timeout?: Duration;
+  /** Grace time after the container starts during which failures do not count (Dockerfile `--start-period`); default `0s`. */
   readonly startPeriod?: Duration;
+  /** Time between checks during the start period (Dockerfile `--start-interval`, Docker 25+); default `5s`. */
   readonly startInterval?: Duration;
+  /** Consecutive failures after which the container is unhealthy (Dockerfile `--retries`); default `3`. */
   readonly retries?: number;
 }
 

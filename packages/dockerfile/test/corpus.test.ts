@@ -4,12 +4,13 @@ import { describe, expect, test } from "vitest";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dumpAst, parseDockerfile, toJson } from "../src/index.ts";
 import { CORPUS_DIR } from "../../../test/helpers/corpus.ts";
+import { missing } from "../../../test/helpers/requires.ts";
 
 const CORPUS = CORPUS_DIR ?? "(no corpus)";
 const present = existsSync(CORPUS);
 const files = present ? readdirSync(CORPUS).filter((f) => f.endsWith(".Dockerfile")).sort() : [];
 
-describe.skipIf(!present)(`corpus at ${CORPUS} (skipped: directory absent)`, () => {
+describe.skipIf(missing({ "the Dockerfile corpus (../shared/corpus/dockerfiles)": present }))(`corpus at ${CORPUS}`, () => {
   test("holds the expected real Dockerfiles", () => {
     expect(files.length).toBeGreaterThanOrEqual(200);
   });

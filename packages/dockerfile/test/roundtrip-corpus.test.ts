@@ -4,6 +4,7 @@ import { describe, expect, test } from "vitest";
 import { importDockerfile, pickStage } from "../src/import/import-dockerfile.ts";
 import { exportDockerfile } from "../src/export/export-dockerfile.ts";
 import { CORPUS_DIR } from "../../../test/helpers/corpus.ts";
+import { missing } from "../../../test/helpers/requires.ts";
 
 const CORPUS = CORPUS_DIR ?? "(no corpus)";
 const files = existsSync(CORPUS) ? readdirSync(CORPUS).filter((f) => f.endsWith(".Dockerfile") || /Dockerfile/.test(f)).filter((f) => f !== "MANIFEST.tsv").sort() : [];
@@ -12,7 +13,7 @@ const files = existsSync(CORPUS) ? readdirSync(CORPUS).filter((f) => f.endsWith(
  * The round-trip invariant over the real-world corpus: for every Dockerfile D and every stage,
  * digest(import(D)) == digest(import(export(import(D)))), and export is idempotent.
  */
-describe.skipIf(!files.length)("corpus round trip", () => {
+describe.skipIf(missing({ "the Dockerfile corpus (../shared/corpus/dockerfiles)": files.length > 0 }))("corpus round trip", () => {
   test.each(files)("%s", (name) => {
     const text = readFileSync(join(CORPUS, name));
     const a = importDockerfile(text, { file: name });

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { mountsUnder, parseMountInfo } from "../src/sandbox-util/mountinfo.ts";
 import { haveStaticBusybox, makeBusyboxRootfs, tempDir } from "./helpers/busybox-rootfs.ts";
 import { haveTool, pidsWithCmdline, runCaptured, testExecutors } from "./helpers/exec.ts";
+import { missing } from "../../../test/helpers/requires.ts";
 
 const tmp = tempDir("strata-exec-");
 afterAll(() => tmp.cleanup());
@@ -26,7 +27,7 @@ it("both executors work on this host (root, runc installed)", () => {
 });
 
 describe.each(executors)("$name executor", (ex) => {
-  const skip = !available.get(ex.name);
+  const skip = missing({ [`busybox-static and a working ${ex.name} executor`]: available.get(ex.name) === true });
   const root = skip ? "" : freshRoot();
 
   it.skipIf(skip)("reports exit codes, and a step killed by a signal as 128+n", async () => {
@@ -156,7 +157,7 @@ describe.each(executors)("$name executor", (ex) => {
     expect(r.stdout).toEqual(["made", "made", "1"]);
   });
 
-  it.skipIf(skip || !haveTool("gcc"))("cannot climb out of its root with chroot as root (CAP_SYS_CHROOT)", async () => {
+  it.skipIf(skip || missing({ gcc: haveTool("gcc") }))("cannot climb out of its root with chroot as root (CAP_SYS_CHROOT)", async () => {
     const r = freshRoot();
     const src = join(tmp.path, `escape-${ex.name}.c`);
     writeFileSync(
@@ -250,13 +251,12 @@ int main(void) {
     });
   });
 
-  it.skipIf(skip)("kills the whole process tree quickly on abort", async () => {
+  // How long the kill takes: bench/executors.mjs. The sleeps would outlast the test's limit.
+  it.skipIf(skip)("kills the whole process tree on abort", async () => {
     const ac = new AbortController();
-    const t0 = Date.now();
     const run = runCaptured(ex, root, ["sh", "-c", "sleep 1007 & sleep 1008"], {}, { signal: ac.signal });
     setTimeout(() => ac.abort(), 400);
     await expect(run).rejects.toMatchObject({ code: "STRATA_RUN_ABORTED" });
-    expect(Date.now() - t0).toBeLessThan(3000);
     expect(pidsWithCmdline(["sleep", "1007"])).toEqual([]);
     expect(pidsWithCmdline(["sleep", "1008"])).toEqual([]);
     // An already aborted signal runs nothing.
@@ -283,16 +283,14 @@ int main(void) {
   });
 });
 
-it("measures a trivial RUN per executor", async () => {
+// What a trivial RUN costs per executor: bench/executors.mjs. Here, that steps in a row reuse
+// nothing of each other's: each run's state is gone after it.
+it("runs a trivial RUN ten times in a row per executor, leaving no run state behind", async () => {
   const root = freshRoot();
   for (const ex of executors) {
-    if (!available.get(ex.name)) continue;
-    await runCaptured(ex, root, ["true"]);
-    const n = 10;
-    const t0 = performance.now();
-    for (let i = 0; i < n; i++) expect((await runCaptured(ex, root, ["true"])).exitCode).toBe(0);
-    const ms = (performance.now() - t0) / n;
-    console.log(`[bench] ${ex.name}: ${ms.toFixed(1)} ms per RUN true`);
-    expect(ms).toBeLessThan(2000);
+    if (missing({ [`a working ${ex.name} executor`]: available.get(ex.name) === true })) continue;
+    for (let i = 0; i < 10; i++) expect((await runCaptured(ex, root, ["true"])).exitCode).toBe(0);
+    expect(readdirSync(join(tmp.path, "state", ex.name)).filter((n) => n.startsWith("run-"))).toEqual([]);
+    expect(await mountsUnder(tmp.path)).toEqual([]);
   }
 });

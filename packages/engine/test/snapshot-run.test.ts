@@ -6,6 +6,7 @@ import { mountsUnder } from "../src/sandbox-util/mountinfo.ts";
 import { haveStaticBusybox, tempDir } from "./helpers/busybox-rootfs.ts";
 import { runCaptured, testExecutors } from "./helpers/exec.ts";
 import { comparable, makeLowers, summary } from "./helpers/layers.ts";
+import { missing } from "../../../test/helpers/requires.ts";
 
 const tmp = tempDir("strata-snaprun-");
 afterAll(() => tmp.cleanup());
@@ -56,7 +57,7 @@ const EXPECTED = [
 
 describe.each(executors)("a RUN step under $name", (ex) => {
   const results = new Map<string, unknown[]>();
-  const skip = !usable.get(ex.name);
+  const skip = missing({ [`root, busybox-static and a working ${ex.name} executor`]: usable.get(ex.name) === true });
 
   it.skipIf(skip).each(["overlay", "copy"] as const)("%s: its changes become layer entries (mounts and stubs stay out)", async (mode) => {
     const base = join(tmp.path, `${ex.name}-${mode}`);

@@ -6,6 +6,7 @@ import { devMajor, devMinor } from "../src/snapshot/change-set.ts";
 import { formatDump, parseDump, readXattrs, writeXattrs } from "../src/snapshot/xattrs.ts";
 import { tempDir } from "./helpers/busybox-rootfs.ts";
 import { haveTool } from "./helpers/exec.ts";
+import { isRoot, missing } from "../../../test/helpers/requires.ts";
 
 const tmp = tempDir("strata-xattr-");
 afterAll(() => tmp.cleanup());
@@ -35,7 +36,7 @@ it("parses getfattr dumps, including escaped names and every value encoding", ()
   expect(parseDump(formatDump(m))).toEqual(m);
 });
 
-it.skipIf(process.getuid?.() !== 0 || !haveTool("getfattr"))("reads and writes real attributes of odd file names", async () => {
+it.skipIf(missing({ root: isRoot, getfattr: haveTool("getfattr") }))("reads and writes real attributes of odd file names", async () => {
   const names = ["plain", "with space", "new\nline", "back\\slash", "ünï"];
   for (const n of names) writeFileSync(join(tmp.path, n), "");
   await writeXattrs(names.map((n) => [join(tmp.path, n), new Map([["user.k", new Uint8Array(Buffer.from(`v-${n}`))]])] as const));

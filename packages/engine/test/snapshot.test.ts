@@ -21,10 +21,11 @@ import { mountsUnder } from "../src/sandbox-util/mountinfo.ts";
 import { unmountAllUnder } from "../src/snapshot/overlay-mount.ts";
 import { haveStaticBusybox, tempDir } from "./helpers/busybox-rootfs.ts";
 import { comparable, makeLowers, setOpaque, summary, whiteout } from "./helpers/layers.ts";
+import { isRoot, missing } from "../../../test/helpers/requires.ts";
 
 const tmp = tempDir("strata-snap-");
 afterAll(() => tmp.cleanup());
-const skip = process.getuid?.() !== 0 || !haveStaticBusybox();
+const skip = missing({ root: isRoot, "busybox-static": haveStaticBusybox() });
 const lowers = skip ? [] : makeLowers(join(tmp.path, "lowers"));
 
 let n = 0;

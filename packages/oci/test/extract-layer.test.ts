@@ -1,10 +1,11 @@
 import { spawnSync } from "node:child_process";
-import { createReadStream, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { createReadStream, lstatSync, mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { extractLayer, writeLayer, type LayerEntry } from "../src/index.ts";
 import { craftTar } from "./tar-craft.ts";
 import { isRoot, run, tempDir, utf8 } from "./helpers.ts";
+import { missing } from "../../../test/helpers/requires.ts";
 
 const top = tempDir();
 const t0 = 1_600_000_000;
@@ -130,7 +131,7 @@ describe("extractLayer (apply)", () => {
   });
 });
 
-describe.runIf(isRoot)("extractLayer (overlay)", () => {
+describe.skipIf(missing({ root: isRoot }))("extractLayer (overlay)", () => {
   test("whiteouts become 0/0 character devices and opaque markers trusted.overlay.opaque; overlayfs shows the flattened tree", async () => {
     const lowerEntries: LayerEntry[] = [d("etc"), f("etc/a", "a"), f("etc/b", "b"), d("var"), f("var/old", "old"), d("var/keep")];
     const upperEntries: LayerEntry[] = [
@@ -168,17 +169,18 @@ describe.runIf(isRoot)("extractLayer (overlay)", () => {
   });
 });
 
-describe("extractLayer speed", () => {
-  test("extracts 5,000 small files (reported, loosely bounded)", async () => {
+// How fast: bench/oci-layer.mjs (20,000 files); here, that many files come out whole.
+describe("extractLayer of many files", () => {
+  test("extracts 5,000 small files, each with its own content", async () => {
     const entries: LayerEntry[] = [d("many")];
     for (let i = 0; i < 5000; i++) entries.push(f(`many/f${i}`, `content ${i}\n`.repeat(20)));
     const tar = await layer("many", entries);
-    const started = performance.now();
-    const r = await extractLayer(createReadStream(tar), join(top, "many-out"), { mode: "apply" });
-    const ms = performance.now() - started;
-    console.log(`extract: ${r.entries} entries in ${ms.toFixed(0)} ms = ${((r.entries / ms) * 1000).toFixed(0)} files/s`);
+    const out = join(top, "many-out");
+    const r = await extractLayer(createReadStream(tar), out, { mode: "apply" });
     expect(r.entries).toBe(5001);
-    expect(ms).toBeLessThan(20_000);
-    writeFileSync(join(top, "done"), "");
+    const names = readdirSync(join(out, "many"));
+    expect(names).toHaveLength(5000);
+    for (const i of [0, 1, 2499, 4999]) expect(readFileSync(join(out, "many", `f${i}`), "utf8")).toBe(`content ${i}\n`.repeat(20));
+    expect(names.every((n) => statSync(join(out, "many", n)).size === `content ${n.slice(1)}\n`.length * 20)).toBe(true);
   });
 });

@@ -3,9 +3,10 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { craftTar } from "./tar-craft.ts";
 import { hasCommand, isRoot, run, tempDir } from "./helpers.ts";
+import { missing } from "../../../test/helpers/requires.ts";
 
 /** Extraction as an unprivileged user (nobody), in a separate process started with setpriv. */
-describe.runIf(isRoot && hasCommand("setpriv", ["--version"]))("extractLayer without root", () => {
+describe.skipIf(missing({ root: isRoot, setpriv: hasCommand("setpriv", ["--version"]) }))("extractLayer without root", () => {
   const top = tempDir();
   const script = join(top, "extract.mjs");
   const tar = join(top, "layer.tar");

@@ -20,6 +20,7 @@ import {
   type OciImage,
 } from "../src/index.ts";
 import { hasCommand, run, sha256File, tempDir } from "./helpers.ts";
+import { missing } from "../../../test/helpers/requires.ts";
 import { BIG_SIZE, buildSampleImage, FILE_TEXT, makeSourceTree, sampleConfig } from "./support/sample-image.ts";
 
 const DOCKER = "/usr/bin/docker";
@@ -97,7 +98,7 @@ describe("assembled images", () => {
   });
 });
 
-describe.runIf(hasCommand("skopeo") && hasCommand("umoci", ["--version"]))("OCI image layout", () => {
+describe.skipIf(missing({ skopeo: hasCommand("skopeo"), umoci: hasCommand("umoci", ["--version"]) }))("OCI image layout", () => {
   test("skopeo inspects it and umoci unpacks it: files, hard link, symlink, whiteout applied", async () => {
     const layout = join(dir, "layout");
     await writeOciLayout([{ image, ref: "v1" }, { image: gzImage, ref: "v1-gzip" }], { dir: layout });
@@ -195,7 +196,7 @@ describe.runIf(hasCommand("skopeo") && hasCommand("umoci", ["--version"]))("OCI 
 });
 
 const CONTAINERD = "/var/run/docker/containerd/containerd.sock";
-describe.runIf(hasCommand("ctr", ["--version"]) && existsSync(CONTAINERD))("containerd", () => {
+describe.skipIf(missing({ ctr: hasCommand("ctr", ["--version"]), [`dockerd's containerd at ${CONTAINERD}`]: existsSync(CONTAINERD) }))("containerd", () => {
   test("imports our OCI archive and unpacks its multi-member gzip layers (checking diffIDs), in a private namespace", async () => {
     const archive = join(dir, "for-containerd.oci.tar");
     await writeOciLayout([{ image: gzImage, ref: "gz" }], { file: archive });
@@ -212,7 +213,7 @@ describe.runIf(hasCommand("ctr", ["--version"]) && existsSync(CONTAINERD))("cont
   });
 });
 
-describe.runIf(dockerUp)("docker-archive and docker load", () => {
+describe.skipIf(missing({ dockerd: dockerUp }))("docker-archive and docker load", () => {
   test("docker loads it and runs it: the file is there, the whited-out file is gone, hard link shared", async () => {
     const archive = join(dir, "docker.tar");
     await writeDockerArchive([{ image: gzImage, tags: [tag] }], { file: archive });

@@ -17,8 +17,12 @@ export interface Vertex {
   error?: string;
 }
 
-/** `[stage 2/5] RUN …`, `[2/5] RUN …` (a single stage has no name; FROM is 1/5 unless it is scratch). */
-const NUMBERED = /^\[(?:(\S+) )?(\d+)\/(\d+)\] /;
+/**
+ * `[stage 2/5] RUN …`, `[2/5] RUN …` (a single stage has no name). BuildKit pads the step number
+ * to the width of the total (`[stage-2  1/10] …`, `[ 1/10] …`), and puts the platform first
+ * when it builds several (`[linux/arm64 stage 2/5] …`; stage names never hold a `/`).
+ */
+const NUMBERED = /^\[(?:[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)? )?(?:([^\s/]+) )? *(\d+)\/(\d+)\] /;
 /** Vertices of BuildKit's own bookkeeping that say nothing a user needs while all goes well. */
 const QUIET = /^\[internal\] load (build definition|\.dockerignore)/;
 
@@ -135,12 +139,17 @@ export class PlainProgress {
       if (stage < 0 && unnamed) stage = Number(unnamed[1]);
     }
     const k = Number(m[2]);
+    const total = Number(m[3]);
     if (stage < 0 || stage >= stages.length) return { step: undefined, location: undefined };
-    // FROM is step 1, except FROM scratch, which BuildKit does not count.
-    const source = this.exported.stageSources[stage]?.source;
-    const from = source?.type === "scratch" || (source?.type === "image" && !source.transport && source.ref === "scratch") ? 0 : 1;
+    // BuildKit counts FROM as step 1 when the stage starts from an image; not FROM scratch, and
+    // not FROM another stage. Its total says which: the stage's numbered steps, plus one for a
+    // counted FROM. A total that fits neither (ONBUILD triggers of the base add steps) maps
+    // nothing rather than every step to its neighbour's line.
+    const numbered = this.exported.numberedSteps[stage] ?? [];
+    const from = total - numbered.length;
+    if (from !== 0 && from !== 1) return { step: undefined, location: undefined };
     if (k <= from) return { step: undefined, location: resolveLocation(this.exported.stageSources[stage]?.meta) };
-    const step = this.exported.numberedSteps[stage]?.[k - 1 - from];
+    const step = numbered[k - 1 - from];
     return { step, location: resolveLocation(step?.meta) };
   }
 }
