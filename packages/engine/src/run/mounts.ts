@@ -61,6 +61,9 @@ async function planMount(ctx: SolverContext, op: ExecOp, m: Mount, state: ScopeS
                 // below it are copied as links, which the step resolves in its own root.
                 const from = resolveMountSource(merged.dir, source ?? "/", "cache mount", loc);
                 cpSync(from.path, got.dir, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+              } catch (e) {
+                got.release();
+                throw e;
               } finally {
                 await merged.cleanup();
               }
@@ -112,7 +115,16 @@ async function planMount(ctx: SolverContext, op: ExecOp, m: Mount, state: ScopeS
       if (input.kind === "context") {
         const tree = contextSourceTree(input.snapshot);
         const { selectionDigest } = await import("../copy/selection-digest.ts");
-        const digest = await selectionDigest(tree, { src: [source] });
+        const digest = await selectionDigest(tree, { src: [source] }).catch((e: unknown) => {
+          // A source outside the context (through `..` or a link) does not exist in it.
+          if (e instanceof StrataError && e.code === "STRATA_COPY_NO_MATCH") {
+            throw new StrataError("STRATA_RUN_MOUNT_SOURCE", `bind mount source ${JSON.stringify(source)} does not exist in the build context`, {
+              locations: [loc],
+              hint: "the source is a path inside the context; symlinks in it are followed inside the context, never on the host",
+            });
+          }
+          throw e;
+        });
         const filtered = input.filtered;
         return {
           key: { bind: t, context: input.name, digest, rw },
