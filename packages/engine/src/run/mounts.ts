@@ -7,6 +7,7 @@ import { cacheKey } from "../solver/cache-key.ts";
 import { resolvePath } from "../solver/expand.ts";
 import type { SolverContext } from "../solver/solver.ts";
 import type { CacheMounts } from "./cache-mounts.ts";
+import { secretMasks } from "./mask.ts";
 import { resolveMountSource } from "./mount-source.ts";
 import type { SecretDir } from "./secrets.ts";
 
@@ -87,7 +88,7 @@ async function planMount(ctx: SolverContext, op: ExecOp, m: Mount, state: ScopeS
           }
           const mounts: ExecMount[] = t ? [{ type: "secret", source: tools.secrets.write(id, value, { uid: m.uid, gid: m.gid, mode: m.mode }), target: t }] : [];
           const text = Buffer.from(value).toString("utf8");
-          return { mounts, env: m.env ? [`${m.env}=${text}`] : [], masks: text.length >= 4 ? [text.trim()] : [] };
+          return { mounts, env: m.env ? [`${m.env}=${text}`] : [], masks: secretMasks(text) };
         },
       };
     }
