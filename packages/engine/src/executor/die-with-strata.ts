@@ -15,7 +15,11 @@ let setprivP: Promise<string | undefined> | undefined;
 export async function dieWithStrata(argv: readonly string[], signal: "KILL" | "TERM" = "KILL"): Promise<string[]> {
   setprivP ??= which("setpriv");
   const setpriv = await setprivP;
-  return setpriv ? [setpriv, `--pdeathsig=${signal}`, "--", ...argv] : [...argv];
+  if (!setpriv) return [...argv];
+  // A parent that dies before setpriv set the signal never sends it: the shell (which execs
+  // the tool, same process) checks that its parent is still strata once the signal is armed.
+  const guard = `[ "$PPID" = ${process.pid} ] || exit 137; exec "$@"`;
+  return [setpriv, `--pdeathsig=${signal}`, "--", "/bin/sh", "-c", guard, "strata-guard", ...argv];
 }
 
 /** The id an OCI runtime container of this process gets: `strata-<pid>-<hex>`, so a later build can tell whose it was. */
