@@ -81,9 +81,9 @@ export async function scratch(): Promise<Scratch> {
   };
 }
 
-/** Files under `dir` whose bytes contain `needle` (regular files only; sockets and devices are skipped). */
-export function filesContaining(dir: string, needle: string): string[] {
-  const bytes = Buffer.from(needle);
+/** Files under `dir` whose bytes contain `needle` (or any of the needles; regular files only, sockets and devices are skipped). */
+export function filesContaining(dir: string, needle: string | readonly string[]): string[] {
+  const needles = (typeof needle === "string" ? [needle] : needle).map((n) => Buffer.from(n));
   const out: string[] = [];
   const walk = (d: string) => {
     let names: string[];
@@ -103,7 +103,8 @@ export function filesContaining(dir: string, needle: string): string[] {
       if (st.isDirectory()) walk(p);
       else if (st.isFile()) {
         try {
-          if (readFileSync(p).includes(bytes)) out.push(p);
+          const data = readFileSync(p);
+          if (needles.some((b) => data.includes(b))) out.push(p);
         } catch {
           /* vanished, or not readable */
         }

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { canRun, EXECUTORS, filesContaining, mountsUnder, scratch, shadowLines, type Scratch } from "./confine-helpers.ts";
-import type { CliResult } from "../helpers/cli.ts";
+import { createServer } from "node:net";
+import { strataAsync, type CliResult } from "../helpers/cli.ts";
 
 /**
  * Hostile Dockerfiles and contexts against both executors: every path a build names (mount
@@ -26,7 +27,7 @@ describe.skipIf(!canRun).each(EXECUTORS)("confinement of paths (--executor %s)",
     const terminal = r.stdout + r.stderr;
     expect(terminal).not.toContain(s.canary.content);
     for (const l of shadowLines()) expect(terminal).not.toContain(l);
-    expect(filesContaining(s.home, s.canary.content)).toEqual([]);
+    expect(filesContaining(s.home, [s.canary.content, ...shadowLines()])).toEqual([]);
     for (const o of extraOutputs) expect(readFileSync(o).includes(s.canary.content)).toBe(false);
     expect(s.canary.state()).toBe(before);
     expect(mountsUnder(s.home)).toEqual([]);
@@ -128,6 +129,25 @@ describe.skipIf(!canRun).each(EXECUTORS)("confinement of paths (--executor %s)",
     expect(r.stdout + r.stderr).toContain("****");
     expect(r.stdout + r.stderr).not.toContain("a-secret-for-the-target-test");
     assertContained(r, before);
+  });
+
+  test("an ssh agent target through a link in the image lands inside the root", async () => {
+    const before = s.canary.state();
+    const sock = join(s.root, "agent.sock");
+    const server = createServer(() => {}).listen(sock);
+    await new Promise((r) => server.once("listening", r));
+    try {
+      writeFileSync(join(s.context, "Dockerfile"), `FROM base\nRUN ln -s ${s.canary.dir} /s\nRUN --mount=type=ssh,target=/s/agent.sock test -S /s/agent.sock && echo agent-ok\n`);
+      const r = await strataAsync(
+        ["build", "Dockerfile", "--image", "base=oci-layout:./busybox", "--progress", "plain", "--no-cache", "--executor", executor, "--ssh", `default=${sock}`],
+        { cwd: s.context, env: { STRATA_HOME: s.home } },
+      );
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout + r.stderr).toContain("agent-ok");
+      assertContained(r, before);
+    } finally {
+      server.close();
+    }
   });
 
   test("a working directory and mount targets through links into /proc stay in the step's own root", () => {
