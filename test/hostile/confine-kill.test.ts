@@ -109,6 +109,23 @@ describe.skipIf(!canRun).each(EXECUTORS)("a killed build leaves nothing behind (
     });
   }
 
+  test("a build on the same store never reclaims what a live build uses", async () => {
+    const token = `confine-live-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    const b = start(token);
+    expect(await until(() => b.output().includes("up-42"), 30_000), b.output()).toBe(true);
+    const mounts = mountsUnder(s.home);
+    expect(mounts.length).toBeGreaterThan(0);
+    const other = s.build("FROM base\nRUN echo other\n", executor);
+    expect(other.code, other.stderr).toBe(0);
+    // The first build's step still runs, its overlay is still there, its secret still mounted.
+    expect(processesWith(token).length).toBeGreaterThan(0);
+    for (const m of mounts) expect(mountsUnder(s.home)).toContain(m);
+    expect(readdirSync(MEMORY).some((n) => n.startsWith(`strata-secrets-${b.child.pid}-`))).toBe(true);
+    b.child.kill("SIGKILL");
+    await new Promise((r) => b.child.once("close", r));
+    await assertNothingLeft(token);
+  });
+
   test("when the watchdogs are killed too, the next build reclaims containers, mounts, upper and secret directories", async () => {
     const token = `confine-reclaim-${process.pid}-${Math.random().toString(36).slice(2)}`;
     const b = start(token);
