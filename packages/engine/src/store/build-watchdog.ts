@@ -20,11 +20,12 @@ export async function startBuildWatchdog(store: Store): Promise<{ stop(): void }
   const mem = memoryBase();
   const clean = [
     `kill $s 2>/dev/null`,
-    // Deepest first; mountinfo escapes blanks as \\040, which printf %b turns back.
-    `for d in ${shQuote(tmp)}/*-${pid}-*; do [ -d "$d" ] || continue;` +
+    // Three passes: a `mount` strata started just before it died may still complete.
+    `for pass in 1 2 3; do for d in ${shQuote(tmp)}/*-${pid}-*; do [ -d "$d" ] || continue;` +
+      // Deepest first; mountinfo escapes blanks as \040, which printf %b turns back.
       ` awk -v p="$d/" 'index($5, p) == 1 { print $5 }' /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$(printf %b "$m")" 2>/dev/null; done;` +
-      ` awk -v p="$d/" 'index($5, p) == 1 { n++ } END { exit n > 0 }' /proc/self/mountinfo && rm -rf "$d"; done`,
-    `rm -rf ${shQuote(mem)}/strata-*-${pid}-*`,
+      ` awk -v p="$d/" 'index($5, p) == 1 { n++ } END { exit n > 0 }' /proc/self/mountinfo && rm -rf "$d"; done;` +
+      ` rm -rf ${shQuote(mem)}/strata-*-${pid}-*; [ $pass = 3 ] || sleep 0.2; done`,
     `exit 0`,
   ].join("; ");
   const script = [`trap 'kill $s 2>/dev/null; exit 0' USR1`, `trap ${shQuote(clean)} TERM`, `while :; do sleep 3600 & s=$!; wait $s; done`].join("\n");
