@@ -131,8 +131,8 @@ describe.skipIf(!canRun).each(EXECUTORS)("a killed build leaves nothing behind (
     const b = start(token);
     expect(await until(() => b.output().includes("up-42"), 30_000), b.output()).toBe(true);
     const pid = b.child.pid!;
-    // The watchdogs are the idle `sh -c trap …` children of strata.
-    const watchdogs = childrenOf(pid).filter((c) => /trap /.test(cmdline(c)));
+    // The watchdogs are the idle `sh -c "read -r line; …"` children of strata.
+    const watchdogs = childrenOf(pid).filter((c) => /read -r line/.test(cmdline(c)));
     expect(watchdogs.length).toBe(executor === "runc" ? 2 : 1);
     for (const c of watchdogs) process.kill(c, "SIGKILL");
     b.child.kill("SIGKILL");

@@ -27,7 +27,7 @@ export async function buildImage(store: Store, graph: LayerGraph, opts: SolveOpt
   // What builds killed earlier left running, mounted or in memory goes first.
   await reclaimDeadBuilds(store).catch(() => {});
   // And what this build leaves if it is killed goes the moment it dies.
-  const watchdog = await startBuildWatchdog(store);
+  const watchdog = startBuildWatchdog(store);
   const solver = new Solver(store, opts);
   solver.explain?.begin(graph);
   opts.progress({ type: "build-start", at: solver.now(), target: opts.explain?.target ?? graph.digest, steps: graph.nodes.size });

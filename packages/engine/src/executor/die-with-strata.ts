@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { HOST_PATH, runCommand, which } from "../sandbox-util/command.ts";
@@ -26,34 +26,36 @@ export async function dieWithStrata(argv: readonly string[], signal: "KILL" | "T
 export const CONTAINER_ID = /^strata-(\d+)-[0-9a-f]+$/;
 
 /**
- * A watchdog for one OCI runtime container: an idle `sh` that, when strata dies (its parent-death
- * signal, SIGTERM), kills and deletes the container and removes its bundle (which holds the
- * step's environment). runc has no parent-death option for a container, and its `run` process
- * dying leaves the container running; this closes that gap. `stop()` ends the watchdog after
- * a normal run.
+ * An idle host `sh` that runs `cleanup` the moment strata dies, however it dies (SIGKILL, the
+ * OOM killer): it blocks reading a pipe from strata, and the kernel closes that pipe when strata
+ * is gone. `stop()` ends it without cleaning (the normal path: strata cleaned up itself). Nothing
+ * else runs meanwhile (no timer, no child), and it does not keep strata's event loop alive.
  */
-export async function containerWatchdog(runtime: string, globalArgs: readonly string[], id: string, bundle: string): Promise<{ stop(): void }> {
-  const rt = [runtime, ...globalArgs].map(shQuote).join(" ");
-  const script = [
-    `trap 'kill $s 2>/dev/null; exit 0' USR1`,
-    `trap 'kill $s 2>/dev/null; ${rt} kill ${shQuote(id)} KILL 2>/dev/null; ${rt} delete --force ${shQuote(id)} 2>/dev/null; rm -rf ${shQuote(bundle)}; exit 0' TERM`,
-    // `wait` returns as soon as a trapped signal arrives (a foreground sleep would delay it).
-    `while :; do sleep 3600 & s=$!; wait $s; done`,
-  ].join("\n");
-  const [cmd, ...args] = await dieWithStrata(["/bin/sh", "-c", script], "TERM");
-  const child: ChildProcess = spawn(cmd!, args, { env: { PATH: HOST_PATH, LC_ALL: "C" }, stdio: "ignore", detached: true });
+export function spawnWatchdog(cleanup: string): { stop(): void } {
+  const script = `read -r line; [ "$line" = stop ] && exit 0; ${cleanup}`;
+  const child = spawn("/bin/sh", ["-c", script], { env: { PATH: HOST_PATH, LC_ALL: "C" }, stdio: ["pipe", "ignore", "ignore"], detached: true });
   child.on("error", () => {});
-  // It must not keep the event loop (and so strata) alive.
+  child.stdin!.on("error", () => {});
   child.unref();
+  (child.stdin as unknown as { unref?: () => void }).unref?.();
+  let stopped = false;
   return {
     stop: () => {
-      try {
-        child.kill("SIGUSR1");
-      } catch {
-        // already gone
-      }
+      if (stopped) return;
+      stopped = true;
+      child.stdin!.end("stop\n");
     },
   };
+}
+
+/**
+ * A watchdog for one OCI runtime container: when strata dies it kills and deletes the container
+ * and removes its bundle (which holds the step's environment). runc has no parent-death option
+ * for a container, and its `run` process dying leaves the container running; this closes that gap.
+ */
+export function containerWatchdog(runtime: string, globalArgs: readonly string[], id: string, bundle: string): { stop(): void } {
+  const rt = [runtime, ...globalArgs].map(shQuote).join(" ");
+  return spawnWatchdog(`${rt} kill ${shQuote(id)} KILL 2>/dev/null; ${rt} delete --force ${shQuote(id)} 2>/dev/null; rm -rf ${shQuote(bundle)}`);
 }
 
 /**

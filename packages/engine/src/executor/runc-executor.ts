@@ -87,7 +87,7 @@ export class OciRuntimeExecutor implements Executor {
       const logFile = join(ctx.dir, "runtime.log");
       const global = ["--root", root, "--log", logFile, "--log-format", "json"];
       // The container must die with strata, even when strata is killed with SIGKILL.
-      const watchdog = await containerWatchdog(bin, ["--root", root], ctx.id, ctx.dir);
+      const watchdog = containerWatchdog(bin, ["--root", root], ctx.id, ctx.dir);
       const child = spawn(bin, [...global, "run", "--bundle", ctx.dir, ctx.id], {
         env: { PATH: HOST_PATH, LC_ALL: "C" },
         stdio: ["ignore", "pipe", "pipe"],
