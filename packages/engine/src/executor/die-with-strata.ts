@@ -7,19 +7,19 @@ import { shQuote } from "./fstab.ts";
 let setprivP: Promise<string | undefined> | undefined;
 
 /**
- * `argv` prefixed so that the process gets `signal` the moment strata dies (PR_SET_PDEATHSIG via
+ * `argv` prefixed so that the process gets SIGKILL the moment strata dies (PR_SET_PDEATHSIG via
  * util-linux `setpriv --pdeathsig`; it survives the exec into the real tool). A build killed
  * with SIGKILL cannot run any cleanup itself: this is what takes its RUN step down with it.
- * Without setpriv the argv is returned unchanged and the next build reclaims what is left.
+ * Without setpriv (util-linux; the built-in sandbox needs it anyway) the argv is returned unchanged.
  */
-export async function dieWithStrata(argv: readonly string[], signal: "KILL" | "TERM" = "KILL"): Promise<string[]> {
+export async function dieWithStrata(argv: readonly string[]): Promise<string[]> {
   setprivP ??= which("setpriv");
   const setpriv = await setprivP;
   if (!setpriv) return [...argv];
   // A parent that dies before setpriv set the signal never sends it: the shell (which execs
   // the tool, same process) checks that its parent is still strata once the signal is armed.
   const guard = `[ "$PPID" = ${process.pid} ] || exit 137; exec "$@"`;
-  return [setpriv, `--pdeathsig=${signal}`, "--", "/bin/sh", "-c", guard, "strata-guard", ...argv];
+  return [setpriv, "--pdeathsig=KILL", "--", "/bin/sh", "-c", guard, "strata-guard", ...argv];
 }
 
 /** The id an OCI runtime container of this process gets: `strata-<pid>-<hex>`, so a later build can tell whose it was. */

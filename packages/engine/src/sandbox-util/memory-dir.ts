@@ -1,16 +1,32 @@
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statfsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
+/** statfs(2) magic numbers of memory file systems. */
+const TMPFS_MAGIC = 0x01021994;
+const RAMFS_MAGIC = 0x858458f6;
+
+let base: string | undefined;
 
 /**
  * Where files that may hold a secret live while a step runs (secret mounts, the runtime bundle
  * with the step's environment, the sandbox script): a memory file system, so nothing of them
- * reaches a disk. /dev/shm is a tmpfs on every Linux distribution; the OS temp directory is the
- * fallback only where it is missing.
+ * reaches a disk. /dev/shm is a tmpfs on every Linux distribution; /run (and the user's runtime
+ * directory) usually is too. The OS temp directory is the last resort only where none is.
  */
 export function memoryBase(): string {
-  return existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
+  base ??= ["/dev/shm", `/run/user/${process.getuid?.() ?? 0}`, "/run"].find((d) => isMemoryFs(d)) ?? tmpdir();
+  return base;
+}
+
+function isMemoryFs(dir: string): boolean {
+  try {
+    if (!existsSync(dir)) return false;
+    const t = statfsSync(dir).type;
+    return t === TMPFS_MAGIC || t === RAMFS_MAGIC;
+  } catch {
+    return false;
+  }
 }
 
 /** A fresh 0700 directory `strata-<kind>-<pid>-XXXXXX` on {@link memoryBase}; the pid lets a later build reclaim it. */
