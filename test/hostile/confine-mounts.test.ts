@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { canRun, EXECUTORS, filesContaining, mountsUnder, scratch, shadowLines, type Scratch } from "./confine-helpers.ts";
 import { createServer } from "node:net";
+import tar from "tar-stream";
 import { strataAsync, type CliResult } from "../helpers/cli.ts";
 
 /**
@@ -103,6 +104,34 @@ describe.skipIf(!canRun).each(EXECUTORS)("confinement of paths (--executor %s)",
     expect(all.code, all.stderr).toBe(0);
     expect(all.stdout + all.stderr).toContain(s.canary.dir);
     assertContained(all, before, [out]);
+  });
+
+  test("COPY and ADD destinations through links in the image, and hostile tars, write only into the layer", async () => {
+    const before = s.canary.state();
+    const tarOf = async (entries: [Parameters<ReturnType<typeof tar.pack>["entry"]>[0], string?][]) => {
+      const pack = tar.pack();
+      for (const [h, body] of entries) pack.entry(h, body ?? "");
+      pack.finalize();
+      const chunks: Buffer[] = [];
+      for await (const c of pack) chunks.push(c as Buffer);
+      return Buffer.concat(chunks);
+    };
+    // Entries that climb with `..` are refused; a link to / planted by the archive is followed inside the destination.
+    writeFileSync(join(s.context, "dotdot.tar"), await tarOf([[{ name: `../../../../../..${s.canary.dir}/from-dotdot`, type: "file" }, "x"]]));
+    writeFileSync(join(s.context, "link.tar"), await tarOf([[{ name: "root-link", type: "symlink", linkname: "/" }], [{ name: `root-link${s.canary.dir}/through-link`, type: "file" }, "y"]]));
+    const bad = s.build("FROM base\nADD dotdot.tar /x/\n", executor);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("error[STRATA_COPY_ARCHIVE_UNSAFE]");
+    assertContained(bad, before);
+    const r = s.build(
+      `FROM base\nRUN ln -s ${s.canary.dir} /d && mkdir -p /u && ln -s / /u/up\nCOPY tok /d/\nCOPY tok /u/up${s.canary.dir}/tok2\nADD link.tar /x/\nRUN ls /d /x${s.canary.dir}; cat /d/canary.txt 2>&1 || echo no-canary\n`,
+      executor,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).toContain("no-canary");
+    expect(r.stdout + r.stderr).toContain("through-link");
+    expect(r.stdout + r.stderr).toContain("tok2");
+    assertContained(r, before);
   });
 
   test("a cache mount seeded from a stage through a link to / copies nothing of the host into the store", () => {
