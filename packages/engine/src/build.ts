@@ -7,6 +7,8 @@ import type { SolveOptions } from "./solver/options.ts";
 import { Store } from "./store/store.ts";
 import { writeJsonAtomic } from "./store/atomic.ts";
 import { holdBuildLock } from "./store/locks.ts";
+import { startBuildWatchdog } from "./store/build-watchdog.ts";
+import { reclaimDeadBuilds } from "./store/reclaim.ts";
 
 export interface BuildResult {
   readonly image: OciImage;
@@ -22,6 +24,10 @@ export interface BuildResult {
  */
 export async function buildImage(store: Store, graph: LayerGraph, opts: SolveOptions & { readonly tags?: readonly string[] }): Promise<BuildResult> {
   const release = holdBuildLock(store);
+  // What builds killed earlier left running, mounted or in memory goes first.
+  await reclaimDeadBuilds(store).catch(() => {});
+  // And what this build leaves if it is killed goes the moment it dies.
+  const watchdog = startBuildWatchdog(store);
   const solver = new Solver(store, opts);
   solver.explain?.begin(graph);
   opts.progress({ type: "build-start", at: solver.now(), target: opts.explain?.target ?? graph.digest, steps: graph.nodes.size });
@@ -37,6 +43,7 @@ export async function buildImage(store: Store, graph: LayerGraph, opts: SolveOpt
     // Remember the content digests computed this time, so the next build reads no unchanged file.
     for (const c of solver.contexts.values()) await c.then((r) => r.snapshot.saveStatCache()).catch(() => {});
     release();
+    watchdog.stop();
   }
   for (const tag of opts.tags ?? []) writeJsonAtomic(store.refPath(tag), { manifest: image.manifestDigest, host: hostname() });
   opts.progress({ type: "build-done", at: solver.now(), digest: image.manifestDigest, cached: solver.stats.cached, built: solver.stats.built });

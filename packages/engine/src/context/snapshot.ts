@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync, type Stats } from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync, type Stats } from "node:fs";
 import { open } from "node:fs/promises";
 import { resolve } from "node:path";
 import { StrataError } from "@strata/graph";
@@ -350,7 +350,7 @@ export class ContextSnapshot {
   }
 
   private async hashStream(e: ContextEntry): Promise<{ hex: string; stable: boolean }> {
-    const fh = await open(this.absolute(e.path), "r");
+    const fh = await open(this.absolute(e.path), NOFOLLOW);
     try {
       const hash = createHash("sha256");
       const buf = Buffer.allocUnsafe(1 << 20);
@@ -369,12 +369,15 @@ export class ContextSnapshot {
 
   private openFile(e: ContextEntry): number {
     try {
-      return openSync(this.absolute(e.path), "r");
+      return openSync(this.absolute(e.path), NOFOLLOW);
     } catch (err) {
       throw new StrataError("STRATA_CONTEXT_UNREADABLE", `cannot read ${e.path} from the build context: ${(err as Error).message}`, { cause: err });
     }
   }
 }
+
+/** A context file the walk saw as a regular file is never read through a link swapped in since. */
+const NOFOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW;
 
 /** Whether the file read is still the one the walk saw (else the digest is not cached). */
 function sameStat(st: Stats, key: StatKey): boolean {

@@ -1,18 +1,19 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { StrataError } from "@strata/graph";
 import { writeEtcFiles } from "./etc-files.ts";
 import { createStubs, ensureCwd, planMounts, SYSTEM_TARGETS, type PlannedMount } from "./run-root.ts";
+import { memoryDir } from "../sandbox-util/memory-dir.ts";
 import { resolveRelative } from "../sandbox-util/root-path.ts";
 import { homeForUid } from "./resolve-user.ts";
 import type { ExecSpec } from "./types.ts";
 
 /** Everything an executor needs for one run, prepared the same way for every executor. */
 export interface RunContext {
-  /** Unique container id (`strata-<hex>`). */
+  /** Unique container id (`strata-<pid>-<hex>`). */
   readonly id: string;
-  /** The run's private directory under the executor's state directory; removed afterwards. */
+  /** The run's private directory on a memory file system (`strata-run-<pid>-*`); removed afterwards. */
   readonly dir: string;
   readonly plan: readonly PlannedMount[];
   readonly hostsFile: string;
@@ -31,7 +32,9 @@ export interface RunContext {
 export async function withRunContext<T>(stateDir: string, spec: ExecSpec, fn: (ctx: RunContext) => Promise<T>): Promise<T> {
   validateSpec(spec);
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
-  const dir = await mkdtemp(join(stateDir, "run-"));
+  // On a memory file system: the runtime bundle and the sandbox script hold the step's
+  // environment, which may carry an env secret; it must never be written to a disk.
+  const dir = memoryDir("run");
   let stubs: { remove(): Promise<void> } | undefined;
   try {
     await ensureCwd(spec.rootfs, spec.cwd, spec.user);
@@ -47,7 +50,8 @@ export async function withRunContext<T>(stateDir: string, spec: ExecSpec, fn: (c
     const etc = await writeEtcFiles(dir, spec);
     const env = spec.env.some((e) => e.startsWith("HOME=")) ? spec.env : [...spec.env, `HOME=${await homeForUid(spec.rootfs, spec.user.uid)}`];
     return await fn({
-      id: `strata-${randomBytes(8).toString("hex")}`,
+      // Our pid in the id: a later build can tell a dead build's leftover container (die-with-strata.ts).
+      id: `strata-${process.pid}-${randomBytes(8).toString("hex")}`,
       dir,
       plan,
       hostsFile: etc.hosts,

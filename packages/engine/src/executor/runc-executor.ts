@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { StrataError } from "@strata/graph";
 import { HOST_PATH, runCommand, which } from "../sandbox-util/command.ts";
+import { containerWatchdog } from "./die-with-strata.ts";
 import { OutputSink } from "./output.ts";
 import { buildRuncConfig, grantableNofile } from "./runc-config.ts";
 import { withRunContext } from "./run-context.ts";
@@ -85,6 +86,8 @@ export class OciRuntimeExecutor implements Executor {
       await writeFile(join(ctx.dir, "config.json"), JSON.stringify(buildRuncConfig(spec, ctx, await grantableNofile())), { mode: 0o600 });
       const logFile = join(ctx.dir, "runtime.log");
       const global = ["--root", root, "--log", logFile, "--log-format", "json"];
+      // The container must die with strata, even when strata is killed with SIGKILL.
+      const watchdog = containerWatchdog(bin, ["--root", root], ctx.id, ctx.dir);
       const child = spawn(bin, [...global, "run", "--bundle", ctx.dir, ctx.id], {
         env: { PATH: HOST_PATH, LC_ALL: "C" },
         stdio: ["ignore", "pipe", "pipe"],
@@ -103,6 +106,7 @@ export class OciRuntimeExecutor implements Executor {
       } finally {
         await sink.close();
         await runCommand([bin, ...global, "delete", "--force", ctx.id]).catch(() => {});
+        watchdog.stop();
       }
       if (r.aborted) throw abortedError(io.signal);
       const errors = await runtimeErrors(logFile);

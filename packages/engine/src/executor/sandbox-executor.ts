@@ -3,6 +3,7 @@ import { chmod, lstat, mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile 
 import { join } from "node:path";
 import { StrataError } from "@strata/graph";
 import { HOST_PATH, runCommand, which } from "../sandbox-util/command.ts";
+import { dieWithStrata } from "./die-with-strata.ts";
 import { OutputSink } from "./output.ts";
 import { withRunContext } from "./run-context.ts";
 import { buildSandboxScript, type SandboxTools } from "./sandbox-script.ts";
@@ -115,7 +116,10 @@ export class SandboxExecutor implements Executor {
         tools.sh,
         scriptPath,
       ];
-      const child = spawn(tools.unshare, args, {
+      // The sandbox dies with strata: unshare gets SIGKILL when strata dies, its child (the
+      // namespace's init, `--kill-child`) then too, and with it every process of the namespace.
+      const [cmd, ...argv] = await dieWithStrata([tools.unshare, ...args]);
+      const child = spawn(cmd!, argv, {
         // Only the host tools see this environment; the step gets exactly spec.env via `env -i`.
         // LIBMOUNT_UTAB keeps libmount's bookkeeping in the run directory instead of /run/mount.
         env: { PATH: HOST_PATH, LC_ALL: "C", LIBMOUNT_UTAB: join(ctx.dir, "utab") },

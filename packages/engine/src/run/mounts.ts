@@ -7,6 +7,8 @@ import { cacheKey } from "../solver/cache-key.ts";
 import { resolvePath } from "../solver/expand.ts";
 import type { SolverContext } from "../solver/solver.ts";
 import type { CacheMounts } from "./cache-mounts.ts";
+import { secretMasks } from "./mask.ts";
+import { resolveMountSource } from "./mount-source.ts";
 import type { SecretDir } from "./secrets.ts";
 
 export interface MountTools {
@@ -55,8 +57,17 @@ async function planMount(ctx: SolverContext, op: ExecOp, m: Mount, state: ScopeS
             const { readdirSync } = await import("node:fs");
             if (readdirSync(got.dir).length === 0) {
               const merged = await mergedDir(ctx, seed.layers, tools.work);
-              cpSync(join(merged.dir, source ?? "/"), got.dir, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
-              await merged.cleanup();
+              try {
+                // The seed is resolved inside the stage (its links never lead to the host); links
+                // below it are copied as links, which the step resolves in its own root.
+                const from = resolveMountSource(merged.dir, source ?? "/", "cache mount", loc);
+                cpSync(from.path, got.dir, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+              } catch (e) {
+                got.release();
+                throw e;
+              } finally {
+                await merged.cleanup();
+              }
             }
           }
           return { mounts: [{ type: m.readonly ? "bind" : "cache", source: got.dir, target: t, ...(m.readonly ? { readonly: true } : {}) } as ExecMount], env: [], masks: [], cleanup: got.release };
@@ -77,7 +88,7 @@ async function planMount(ctx: SolverContext, op: ExecOp, m: Mount, state: ScopeS
           }
           const mounts: ExecMount[] = t ? [{ type: "secret", source: tools.secrets.write(id, value, { uid: m.uid, gid: m.gid, mode: m.mode }), target: t }] : [];
           const text = Buffer.from(value).toString("utf8");
-          return { mounts, env: m.env ? [`${m.env}=${text}`] : [], masks: text.length >= 4 ? [text.trim()] : [] };
+          return { mounts, env: m.env ? [`${m.env}=${text}`] : [], masks: secretMasks(text) };
         },
       };
     }
@@ -105,17 +116,29 @@ async function planMount(ctx: SolverContext, op: ExecOp, m: Mount, state: ScopeS
       if (input.kind === "context") {
         const tree = contextSourceTree(input.snapshot);
         const { selectionDigest } = await import("../copy/selection-digest.ts");
-        const digest = await selectionDigest(tree, { src: [source] });
+        const digest = await selectionDigest(tree, { src: [source] }).catch((e: unknown) => {
+          // A source outside the context (through `..` or a link) does not exist in it.
+          if (e instanceof StrataError && e.code === "STRATA_COPY_NO_MATCH") {
+            throw new StrataError("STRATA_RUN_MOUNT_SOURCE", `bind mount source ${JSON.stringify(source)} does not exist in the build context`, {
+              locations: [loc],
+              hint: "the source is a path inside the context; symlinks in it are followed inside the context, never on the host",
+            });
+          }
+          throw e;
+        });
         const filtered = input.filtered;
         return {
           key: { bind: t, context: input.name, digest, rw },
           materialize: async (tools) => {
-            const abs = join(input.dir, source);
+            // Symlinks in the context never lead outside it.
+            const src = resolveMountSource(input.dir, source, "bind mount", loc);
             // Read-only and nothing filtered out: the directory itself. Otherwise a private copy
             // (writes must never reach the host, excluded files must not be visible).
-            if (!rw && !filtered) return { mounts: [{ type: "bind", source: abs, target: t, readonly: true }], env: [], masks: [] };
+            if (!rw && !filtered) return { mounts: [{ type: "bind", source: src.path, target: t, readonly: true }], env: [], masks: [] };
             const copy = join(tools.work, `bind-${Math.random().toString(36).slice(2, 8)}`);
-            copyContext(input, source, copy);
+            if (src.isDir) copyContext(input, src.rel, copy);
+            else if (!filtered || input.snapshot.entries.some((e) => e.path === src.rel)) cpSync(src.path, copy, { preserveTimestamps: true });
+            else throw new StrataError("STRATA_RUN_MOUNT_SOURCE", `bind mount source ${JSON.stringify(source)} is excluded from the context`, { locations: [loc], hint: "see the context's .dockerignore" });
             return { mounts: [{ type: "bind", source: copy, target: t, readonly: !rw }], env: [], masks: [] };
           },
         };
@@ -124,13 +147,33 @@ async function planMount(ctx: SolverContext, op: ExecOp, m: Mount, state: ScopeS
         return {
           key: { bind: t, input: input.key, source, rw },
           materialize: async (tools) => {
+            // The stage's own view, private to this step: the source resolves inside it (a link to
+            // `/` in the stage is the stage's root, never the host's), and a rw mount writes only
+            // to the view's throwaway upper directory.
             const merged = await mergedDir(ctx, input.layers, tools.work);
-            return { mounts: [{ type: "bind", source: join(merged.dir, source), target: t, readonly: !rw }], env: [], masks: [], cleanup: merged.cleanup };
+            let src;
+            try {
+              src = resolveMountSource(merged.dir, source, "bind mount", loc);
+            } catch (e) {
+              await merged.cleanup();
+              throw e;
+            }
+            return { mounts: [{ type: "bind", source: src.path, target: t, readonly: !rw }], env: [], masks: [], cleanup: merged.cleanup };
           },
         };
       }
       const dir = input.kind === "download" ? dirname(input.file) : input.dir;
-      return { key: { bind: t, input: input.key, source, rw }, materialize: async () => ({ mounts: [{ type: "bind", source: join(dir, source), target: t, readonly: !rw }], env: [], masks: [] }) };
+      return {
+        key: { bind: t, input: input.key, source, rw },
+        materialize: async (tools) => {
+          const src = resolveMountSource(dir, source, "bind mount", loc);
+          if (!rw) return { mounts: [{ type: "bind", source: src.path, target: t, readonly: true }], env: [], masks: [] };
+          // The store's copy must never be written: a rw mount gets a private copy.
+          const copy = join(tools.work, `bind-${Math.random().toString(36).slice(2, 8)}`);
+          cpSync(src.path, copy, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+          return { mounts: [{ type: "bind", source: copy, target: t, readonly: false }], env: [], masks: [] };
+        },
+      };
     }
   }
 }

@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chownSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync, chownSync } from "node:fs";
 import { join } from "node:path";
 import { StrataError } from "@strata/graph";
+import { memoryDir } from "../sandbox-util/memory-dir.ts";
 import type { SecretSource } from "../solver/options.ts";
 
 /** Reads a secret's bytes (never logged, never part of a cache key). */
@@ -26,8 +27,8 @@ export function secretValue(id: string, src: SecretSource | undefined): Uint8Arr
 export class SecretDir {
   readonly dir: string;
   constructor() {
-    const base = existsSync("/dev/shm") ? "/dev/shm" : (process.env.TMPDIR ?? "/tmp");
-    this.dir = mkdtempSync(join(base, "strata-secrets-"));
+    // Named with our pid: the next build removes it if we are killed before dispose().
+    this.dir = memoryDir("secrets");
   }
 
   write(id: string, bytes: Uint8Array, opts: { uid?: number | undefined; gid?: number | undefined; mode?: number | undefined }): string {

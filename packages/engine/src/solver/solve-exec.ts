@@ -6,6 +6,8 @@ import type { ExecMount } from "../executor/index.ts";
 import { CacheMounts } from "../run/cache-mounts.ts";
 import { SecretDir, secretValue } from "../run/secrets.ts";
 import { prepareMounts, type MountPlan } from "../run/mounts.ts";
+import { masker } from "../run/mask.ts";
+import { StepLog } from "../run/step-log.ts";
 import { cacheKey } from "./cache-key.ts";
 import { scopeState } from "./expand.ts";
 import { PROXY_ARGS } from "./options.ts";
@@ -93,18 +95,22 @@ async function execute(ctx: SolverContext, op: ExecOp, input: FsState, r: Resolv
     }
     const owner = await resolveUser(rootfs.mergedDir, r.user || undefined);
     const executor = await ctx.executor();
-    const logFile = ctx.store.path("logs", `${digestHex(id).slice(0, 32)}.log`);
-    mkdirSync(ctx.store.path("logs"), { recursive: true });
-    const mask = (line: string) => masks.reduce((l, s) => (s ? l.split(s).join("****") : l), line);
-    const result = await executor.run(
-      { rootfs: rootfs.mergedDir, argv: r.argv, env, cwd: r.cwd, user: owner, mounts: execMounts, network: op.network ?? "default" },
-      {
-        logFile,
-        signal: ctx.signal,
-        onStdout: (line) => ctx.opts.progress({ type: "step-log", at: ctx.now(), id, stream: "stdout", line: mask(line) }),
-        onStderr: (line) => ctx.opts.progress({ type: "step-log", at: ctx.now(), id, stream: "stderr", line: mask(line) }),
-      },
-    );
+    const mask = masker(masks);
+    const log = new StepLog(ctx.store.path("logs", `${digestHex(id).slice(0, 32)}.log`), mask);
+    const logFile = log.file;
+    const onLine = (stream: "stdout" | "stderr") => (line: string) => {
+      log.line(line);
+      ctx.opts.progress({ type: "step-log", at: ctx.now(), id, stream, line: mask(line) });
+    };
+    let result;
+    try {
+      result = await executor.run(
+        { rootfs: rootfs.mergedDir, argv: r.argv, env, cwd: r.cwd, user: owner, mounts: execMounts, network: op.network ?? "default" },
+        { signal: ctx.signal, onStdout: onLine("stdout"), onStderr: onLine("stderr") },
+      );
+    } finally {
+      log.close();
+    }
     if (result.exitCode !== 0) {
       const tail = lastLines(logFile, 20).map(mask);
       throw new StrataError("STRATA_RUN_FAILED", `RUN ${commandText(op.command)} exited with status ${result.exitCode}${result.signal ? ` (${result.signal})` : ""}`, {

@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { digestHex, type Digest } from "@strata/graph";
 import { FsBlobStore } from "@strata/oci";
@@ -28,7 +28,14 @@ export class Store {
   constructor(root: string) {
     this.root = join(root, `v${STORE_VERSION}`);
     this.blobs = new FsBlobStore(join(this.root, "blobs"));
-    mkdirSync(this.root, { recursive: true });
+    // Private to its owner: layers extracted here keep their setuid files and device nodes, which
+    // another user must not reach through the store (0700 on the version root closes every path in).
+    mkdirSync(this.root, { recursive: true, mode: 0o700 });
+    try {
+      chmodSync(this.root, 0o700);
+    } catch {
+      // Not ours (a store shared read-only): its owner set its mode.
+    }
   }
 
   path(...parts: string[]): string {
