@@ -24,7 +24,7 @@ describe("resolveTreePath (the one resolver for paths inside a tree)", () => {
 
   it("a link loop is a coded error", () => {
     const t = tree({ a: { type: "symlink", linkname: "b" }, b: { type: "symlink", linkname: "/a" } });
-    expect(() => resolveTreePath(t, "/a/x", { loopCode: "STRATA_X_LOOP" })).toThrow(expect.objectContaining({ code: "STRATA_X_LOOP" }));
+    expect(() => resolveTreePath(t, "/a/x", { loopCode: "STRATA_COPY_SYMLINK_LOOP" })).toThrow(expect.objectContaining({ code: "STRATA_COPY_SYMLINK_LOOP" }));
   });
 
   it("whatever the links and the path say, the result never climbs out of the root", () => {

@@ -90,6 +90,7 @@ export const ERROR_CODES = {
   STRATA_RUN_MOUNT_SOURCE: "a RUN mount's source cannot be read",
   STRATA_RUN_MOUNT_TARGET: "a RUN mount's target is invalid",
   STRATA_RUN_SYMLINK_LOOP: "resolving a path inside the container met too many symbolic links",
+  STRATA_PATH_SYMLINK_LOOP: "resolving a path inside a tree (a stage, an image, the context) met too many symbolic links",
   STRATA_RUN_INSECURE: "RUN --security=insecure was asked for but is not allowed",
   STRATA_RUN_EXECUTOR_UNAVAILABLE: "the executor chosen with --executor cannot run here",
   STRATA_RUN_NO_EXECUTOR: "no executor can run RUN steps on this host",

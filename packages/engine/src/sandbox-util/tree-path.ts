@@ -1,6 +1,6 @@
 import { lstatSync, readlinkSync } from "node:fs";
 import { join } from "node:path/posix";
-import { StrataError } from "@strata/graph";
+import { StrataError, type ErrorCode } from "@strata/graph";
 
 /** What the resolver needs to know about one path inside the tree. */
 export interface TreeNode {
@@ -26,7 +26,7 @@ const MAX_LINKS = 255;
  *
  * Returns a root-relative path without leading `/` (`""` for the root).
  */
-export function resolveTreePath(lookup: TreeLookup, path: string, opts: { followLast?: boolean; loopCode?: string } = {}): string {
+export function resolveTreePath(lookup: TreeLookup, path: string, opts: { followLast?: boolean; loopCode?: ErrorCode } = {}): string {
   const followLast = opts.followLast ?? true;
   let pending = split(path);
   const done: string[] = [];
