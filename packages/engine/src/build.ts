@@ -20,7 +20,15 @@ export interface BuildResult {
  * write config and manifest (validated), and tag it. Outputs (layouts, archives, docker load,
  * push) read the result from the store.
  */
-export async function buildImage(store: Store, graph: LayerGraph, opts: SolveOptions & { readonly tags?: readonly string[] }): Promise<BuildResult> {
+export async function buildImage(
+  store: Store,
+  graph: LayerGraph,
+  opts: SolveOptions & {
+    readonly tags?: readonly string[];
+    /** `--label K=V`: set in the config over the image's own labels, as docker build does. */
+    readonly labels?: Readonly<Record<string, string>>;
+  },
+): Promise<BuildResult> {
   const release = holdBuildLock(store);
   const solver = new Solver(store, opts);
   solver.explain?.begin(graph);
@@ -28,7 +36,8 @@ export async function buildImage(store: Store, graph: LayerGraph, opts: SolveOpt
   let image: OciImage;
   try {
     const root = await solver.fs(graph.image.rootfs, "the image's root filesystem");
-    const config = imageConfig(graph, root, solver.evalCtx, { platform: opts.platform, sourceDateEpoch: opts.sourceDateEpoch, emptyOps: solver.emptyOps });
+    let config = imageConfig(graph, root, solver.evalCtx, { platform: opts.platform, sourceDateEpoch: opts.sourceDateEpoch, emptyOps: solver.emptyOps });
+    if (opts.labels && Object.keys(opts.labels).length) config = { ...config, config: { ...config.config, Labels: { ...config.config?.Labels, ...opts.labels } } };
     image = await storeImage(store, root, config);
   } catch (e) {
     throw e instanceof Error ? e : new StrataError("STRATA_BUILD_FAILED", String(e));

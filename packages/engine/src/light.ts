@@ -5,7 +5,7 @@ export { buildImage, type BuildResult } from "./build.ts";
 export type { SolveOptions, SecretSource } from "./solver/options.ts";
 export type { ProgressEvent, ProgressSink } from "./progress/events.ts";
 export { LocalImageResolver, splitPathRef, type ImageResolver, type ImageSpec, type ResolvedImage, type LoadedImage } from "./sources/image-sources.ts";
-export { parseOutput, type OutputSpec } from "./outputs/outputs.ts";
+export { parseOutput, checkOutputs, STDOUT_DEST, type OutputSpec } from "./outputs/outputs.ts";
 export { ONBUILD_BASE } from "./solver/options.ts";
 export { lockfilePath, readLockfile, type Lockfile } from "./sources/lockfile.ts";
 export { parseImageOverrides } from "./sources/image-overrides.ts";

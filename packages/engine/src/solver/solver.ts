@@ -154,7 +154,8 @@ export class Solver implements SolverContext {
   ): Promise<FsState> {
     const name = describeOp(op);
     const id = opDigest(op);
-    if (!this.opts.noCache) {
+    const noCache = this.opts.noCache || this.opts.noCacheOps?.has(id) === true;
+    if (!noCache) {
       const rec = this.store.getCache<CacheRecord>(key);
       if (rec && (await allPresent(this.layers, rec.layers))) {
         this.stats.cached++;
@@ -167,7 +168,7 @@ export class Solver implements SolverContext {
     const started = this.now();
     const loc = resolveLocation(op.meta);
     this.opts.progress({ type: "step-start", at: started, id, name, ...(loc ? { location: loc } : {}) });
-    const reasons = this.explain?.miss(op, key, this.opts.noCache);
+    const reasons = this.explain?.miss(op, key, noCache);
     if (reasons) this.opts.progress({ type: "explain", at: this.now(), id, name, reasons });
     try {
       const out = await compute();
