@@ -1,4 +1,4 @@
-import { writeFileSync, renameSync } from "node:fs";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Digest } from "@strata/graph";
@@ -24,6 +24,7 @@ export function buildMetadata(image: OciImage, names: readonly string[], pushed?
 export function writeFileAtomic(cwd: string, file: string, text: string): void {
   const abs = resolve(cwd, file);
   const tmp = join(dirname(abs), `.${basename(abs)}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`);
+  mkdirSync(dirname(abs), { recursive: true });
   writeFileSync(tmp, text);
   renameSync(tmp, abs);
 }
