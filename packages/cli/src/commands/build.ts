@@ -95,7 +95,7 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
   if (targets.length > 1 && (tags.length || outputs.length || load || o.push || pushOutputs.names.length || o.iidfile || o["metadata-file"])) {
     throw usageError(`several targets (${targets.join(", ")}) are built, not named or exported: -t, --output, --load, --push, --iidfile and --metadata-file need one target`, spec);
   }
-  const loadOpts = { ...(contextDir ? { contextDir } : {}), anyName: input.anyName };
+  const loadOpts = { ...(contextDir ? { contextDir } : {}), anyName: input.anyName, namedContexts: [...Object.keys(named.dirs), ...Object.keys(contexts.named)] };
   const loadedAll = [];
   for (const t of targets.length ? targets : [undefined]) loadedAll.push(await loadTarget(input.file, t, ctx, loadOpts));
   const loaded = loadedAll[0]!;
