@@ -75,3 +75,35 @@ describe.skipIf(!dockerAvailable() && !ci)("what strata build prints and writes:
     expect(index.manifests[0]!.digest).toBe(meta["containerimage.digest"]);
   });
 });
+
+describe("--pull", () => {
+  let registry: TestRegistry;
+  beforeAll(async () => {
+    registry = await startRegistry();
+  });
+  afterAll(async () => {
+    await registry?.stop();
+  });
+
+  test("asks the registry for the tag's current digest where the lockfile pins an older one", async () => {
+    const base = `${registry.host}/buildx/base:1`;
+    const home = newHome();
+    let dir = "";
+    for (const message of ["v1", "v2"]) {
+      const src = await project(appModule('ociLayout("./busybox")', message));
+      const pushed = await run(src, home, ["build", "app.image.ts", "-t", base, "--push", "-q"]);
+      expect(pushed.code, pushed.stderr).toBe(0);
+      if (message === "v1") {
+        dir = await project({ Dockerfile: `FROM ${base}\n` });
+        const locked = await run(dir, home, ["lock", "Dockerfile"]);
+        expect(locked.code, locked.stderr).toBe(0);
+      }
+    }
+    const pinned = await run(dir, home, ["build", "Dockerfile", "-o", "type=local,dest=pinned"]);
+    expect(pinned.code, pinned.stderr).toBe(0);
+    expect(readFileSync(join(dir, "pinned", "msg.txt"), "utf8")).toBe("v1\n");
+    const pulled = await run(dir, home, ["build", "Dockerfile", "--pull", "-o", "type=local,dest=pulled"]);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    expect(readFileSync(join(dir, "pulled", "msg.txt"), "utf8")).toBe("v2\n");
+  });
+});
