@@ -6,6 +6,7 @@ import { usageError } from "../argv.ts";
 import type { CliContext } from "../context.ts";
 import { loadTarget } from "../load/load-target.ts";
 import { strataHome } from "../load/strata-home.ts";
+import { jsonLine } from "../ui/json-progress.ts";
 import { formatBytes, progressRenderer, type ProgressMode } from "../ui/progress.ts";
 import type { OciImage } from "@strata/oci";
 import { contextOptions, secretSources } from "./build-flags.ts";
@@ -40,7 +41,7 @@ export const spec: CommandSpec = {
     { name: "output", short: "o", type: "list", placeholder: "SPEC", description: "also write the result: PATH (= type=local,dest=PATH), - (= type=tar,dest=-), type=local|tar|oci|oci-layout|docker,dest=PATH|-, or push it: type=registry,name=REF" },
     { name: "load", type: "boolean", description: "load the image into the Docker daemon (docker load)" },
     { name: "no-cache", type: "boolean", description: "run every step again" },
-    { name: "progress", type: "string", values: ["auto", "tty", "plain", "json", "quiet"], description: "how to show progress (default auto)" },
+    { name: "progress", type: "string", values: ["auto", "tty", "plain", "json", "rawjson", "quiet"], description: "how to show progress on stderr (default auto); json/rawjson: JSON Lines only, schema in the README" },
     { name: "explain", type: "boolean", description: "for every cache miss, say what changed since the last build" },
     { name: "secret", type: "list", placeholder: "id=ID,src=FILE|env=VAR", description: "a secret for RUN --mount=type=secret" },
     { name: "ssh", type: "list", placeholder: "ID[=SOCKET]", description: "an SSH agent socket for RUN --mount=type=ssh (default: $SSH_AUTH_SOCK)" },
@@ -84,6 +85,9 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
   if (input.contextDir && contexts.main) throw usageError("the context directory is given twice (the argument and --context DIR)", spec);
   const contextDir = contexts.main ?? input.contextDir;
   const quiet = o.quiet === true;
+  const json = !quiet && (o.progress === "json" || o.progress === "rawjson");
+  // JSON progress: stderr carries only JSON Lines; other text (warnings) becomes `message` records.
+  const textCtx: CliContext = json ? { ...ctx, stderr: (text) => ctx.stderr(jsonLine("message", { text: text.replace(/\n$/, "") })) } : ctx;
 
   const { Store, buildImage, parseOutput, checkOutputs, STDOUT_DEST } = await import("@strata/engine/light");
   const pushOutputs = registryOutputs(list("output"));
@@ -97,7 +101,7 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
   }
   const loadOpts = { ...(contextDir ? { contextDir } : {}), anyName: input.anyName, namedContexts: [...Object.keys(named.dirs), ...Object.keys(contexts.named)] };
   const loadedAll = [];
-  for (const t of targets.length ? targets : [undefined]) loadedAll.push(await loadTarget(input.file, t, ctx, loadOpts));
+  for (const t of targets.length ? targets : [undefined]) loadedAll.push(await loadTarget(input.file, t, textCtx, loadOpts));
   const loaded = loadedAll[0]!;
   if (o.engine === "docker") {
     if (targets.length > 1 || toStdout || outputs.some((out) => out.type === "local" || out.type === "tar") || o["build-context"] || o.label || o.iidfile || o["metadata-file"] || o["no-cache-filter"]) {
@@ -114,13 +118,13 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   const started = performance.now();
-  const say = quiet ? () => {} : ctx.stderr;
+  const say = quiet || json ? () => {} : ctx.stderr;
   try {
     const moduleDir = dirname(loaded.file);
     const resolvers = await makeResolvers(
       store,
       { moduleDir, file: loaded.file, locked: o.locked === true, overrides: [...list("image"), ...named.images], mirrors: list("registry-mirror"), insecure: list("insecure-registry"), ...(o.pull ? { pull: true } : {}) },
-      ctx,
+      textCtx,
       render,
     );
     const noCacheOps = stageOwnOps(loaded.all.targets, splitList(list("no-cache-filter")), spec);
@@ -179,6 +183,25 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
     for (const t of tags) say(`  tagged ${t}\n`);
     for (const out of outputs) say(`  wrote ${out.type} to ${out.dest === STDOUT_DEST ? "stdout" : out.dest}\n`);
     if (loadedMsg) say(`  ${loadedMsg.split("\n").join("\n  ")}\n`);
+    if (json) {
+      ctx.stderr(
+        jsonLine("summary", {
+          imageId,
+          ids,
+          manifest: result.image.manifestDigest,
+          platform: formatPlatform(platform),
+          layers: result.image.layers.length,
+          bytes: size,
+          seconds: Number(secs),
+          built: result.built,
+          cached: result.cached,
+          tags,
+          outputs: outputs.map((out) => ({ type: out.type, dest: out.dest })),
+          ...(load ? { loaded: loadedMsg } : {}),
+          ...(pushed ? { pushed: pushed.refs.map((name) => ({ name, digest: pushed!.digest })) } : {}),
+        }),
+      );
+    }
     // The image ID is stdout's last line (as `docker build` prints it), unless stdout carries an output.
     if (!toStdout) ctx.stdout(ids.map((id) => `${id}\n`).join(""));
     return 0;
