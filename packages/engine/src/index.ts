@@ -22,5 +22,7 @@ export { MirroredRegistry, parseMirrors, type MirrorMap } from "./sources/regist
 export { BaseImageResolver, type BaseImageOptions, type ResolvedReference } from "./sources/base-images.ts";
 export { runImage, type RunImageOptions } from "./run/run-image.ts";
 export { findImage, listRefs } from "./store/refs.ts";
-export { pruneStore, type PruneResult } from "./store/prune.ts";
+export { pruneStore, type PruneOptions, type PruneResult } from "./store/prune.ts";
+export { acquireBuildLock, acquirePruneLock, liveBuilds, type PruneLock } from "./store/locks.ts";
+export { diskUsage, storeUsage, type Usage, type UsageRow } from "./store/du.ts";
 export { adoptBaseLayerBlobs, recordBaseLayers } from "./sources/base-layer-blobs.ts";

@@ -64,7 +64,25 @@ export const spec: CommandSpec = {
   ],
 };
 
+/**
+ * The whole build — loading modules and base images, the solve, outputs, `--load`, push and
+ * tags — holds the store's shared lock, so `strata cache prune` never runs in the middle of it.
+ */
 export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
+  const { Store, acquireBuildLock } = await import("@strata/engine/light");
+  const store = new Store(strataHome(ctx.env));
+  const json = args.options.progress === "json" || args.options.progress === "rawjson";
+  const release = await acquireBuildLock(store, {
+    onWait: (pid) => ctx.stderr(json ? jsonLine("info", { at: 0, message: `waiting for strata cache prune (pid ${pid})` }) : `waiting for strata cache prune (pid ${pid})…\n`),
+  });
+  try {
+    return await build(args, ctx, store);
+  } finally {
+    release();
+  }
+}
+
+async function build(args: ParsedArgs, ctx: CliContext, store: import("@strata/engine").Store): Promise<number> {
   const o = args.options;
   const list = (k: string) => (o[k] as string[] | undefined) ?? [];
   const input = buildInput(args.positionals[0], o.file as string | undefined, ctx.cwd, spec);
@@ -89,7 +107,7 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
   // JSON progress: stderr carries only JSON Lines; other text (warnings) becomes `message` records.
   const textCtx: CliContext = json ? { ...ctx, stderr: (text) => ctx.stderr(jsonLine("message", { text: text.replace(/\n$/, "") })) } : ctx;
 
-  const { Store, buildImage, parseOutput, checkOutputs, STDOUT_DEST } = await import("@strata/engine/light");
+  const { buildImage, parseOutput, checkOutputs, STDOUT_DEST } = await import("@strata/engine/light");
   const pushOutputs = registryOutputs(list("output"));
   const parsed = pushOutputs.rest.map((s) => parseOutput(s, ctx.cwd));
   const outputs = parsed.filter((p): p is Exclude<typeof p, "load"> => p !== "load");
@@ -110,7 +128,6 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
     const { buildWithDocker } = await import("./build-docker.ts");
     return buildWithDocker(args, ctx, loaded, { tags, buildArgs, platform, outputs });
   }
-  const store = new Store(strataHome(ctx.env));
   const mode = quiet ? "quiet" : (((o.progress as string | undefined) ?? "auto") as ProgressMode);
   const render = progressRenderer(mode, ctx.stderr, { isTty: ctx.isTty, color: ctx.color, cwd: ctx.cwd });
   const abort = new AbortController();
