@@ -9,10 +9,10 @@ export const BUILDX_OPTIONS: readonly OptionSpec[] = [
   { name: "iidfile", type: "string", placeholder: "FILE", description: "write the image ID (the config digest, as `docker images` shows it) to FILE" },
   { name: "metadata-file", type: "string", placeholder: "FILE", description: "write buildx's build result metadata (containerimage.digest, …config.digest, …descriptor, image.name) as JSON" },
   { name: "label", type: "list", placeholder: "K=V", description: "set a label in the image config" },
-  { name: "pull", type: "boolean", description: "always ask the registry for the current digest of every base image tag (ignore the store's earlier answer)" },
+  { name: "pull", type: "boolean", description: "always ask the registry for the current digest of every base image tag (over strata.lock)" },
   { name: "quiet", short: "q", type: "boolean", description: "print only the image ID (no progress, no summary)" },
-  { name: "build-context", type: "list", placeholder: "NAME=PATH|docker-image://REF|oci-layout://PATH", description: "a named context (`COPY --from=NAME`, `FROM NAME`, context.named(NAME))" },
-  { name: "no-cache-filter", type: "list", placeholder: "STAGE", description: "run the steps of these targets/stages again (comma-separated or repeated)" },
+  { name: "build-context", type: "list", placeholder: "NAME=VALUE", description: "a named context: a DIR, docker-image://REF or oci-layout://PATH (`COPY --from=NAME`, `FROM NAME`, `context(\".\", { name: NAME })`)" },
+  { name: "no-cache-filter", type: "list", placeholder: "STAGE", description: "run the own steps of these targets/stages again (comma-separated)" },
 ];
 
 /**

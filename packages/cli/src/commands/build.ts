@@ -20,16 +20,23 @@ import { INSECURE_REGISTRY, registryMirror } from "./registry-flags.ts";
 export const spec: CommandSpec = {
   name: "build",
   summary: "Build an image natively (no Docker daemon) from an image module or a Dockerfile.",
-  usage: "strata build [FILE] [-t TAG...] [--target NAME] [--build-arg K=V...] [--output SPEC...] [--load] [options]",
+  usage: "strata build [FILE|DIR] [-f FILE] [-t TAG...] [--target NAME[,NAME…]] [--build-arg K=V...] [-o SPEC...] [--load] [--push] [options]",
   description:
-    "FILE is a .image.ts module or a Dockerfile (default: the only *.image.ts here, else ./Dockerfile).\n" +
-    "The image goes into Strata's store ($STRATA_HOME, default ~/.cache/strata); --output writes it\n" +
-    "as a file or directory, --load hands it to the local Docker daemon. Builds are reproducible: every\n" +
-    "timestamp is SOURCE_DATE_EPOCH (default 0), so the same inputs give the same image digest.\n" +
+    "FILE is a .image.ts module or a Dockerfile (default: the only *.image.ts here, else ./Dockerfile). As with\n" +
+    "docker, -f FILE names the file (any name) and the argument is then the context directory; a directory\n" +
+    "argument alone is the context, with its Dockerfile or single *.image.ts.\n" +
+    "The image goes into Strata's store ($STRATA_HOME, default ~/.cache/strata); stdout's last line is its image\n" +
+    "ID (the config digest docker shows after --load). Builds are reproducible: every timestamp is\n" +
+    "SOURCE_DATE_EPOCH (default 0), so the same inputs give the same image digest.\n" +
     "\n" +
-    "Outputs: type=oci,dest=image.tar (OCI archive) | type=oci-layout,dest=DIR | type=docker,dest=image.tar\n" +
-    "(docker load); add ,compression=gzip|uncompressed. Secrets: --secret id=npmrc,src=$HOME/.npmrc or\n" +
-    "id=token,env=GITHUB_TOKEN; they reach only the steps that mount them, never a layer or the cache key.",
+    "Outputs (as buildx; -o repeats): PATH = type=local,dest=PATH (the final filesystem as files) | - =\n" +
+    "type=tar,dest=- (as a tar on stdout) | type=tar,dest=FILE | type=oci,dest=FILE|- (OCI archive) |\n" +
+    "type=oci-layout,dest=DIR | type=docker,dest=FILE|- (docker load) | type=docker (= --load) |\n" +
+    "type=registry,name=REF (= push); add ,compression=gzip|uncompressed to oci/docker.\n" +
+    "--metadata-file writes buildx's keys (containerimage.digest, containerimage.config.digest,\n" +
+    "containerimage.descriptor, image.name). --progress json|rawjson: JSON Lines only on stderr (schema in\n" +
+    "the README). Secrets: --secret id=npmrc,src=$HOME/.npmrc or id=token,env=GITHUB_TOKEN; they reach only\n" +
+    "the steps that mount them, never a layer or the cache key. A docker build flag Strata lacks is a usage error.",
   positionals: { min: 0, max: 1 },
   unsupported: DOCKER_ONLY_FLAGS,
   options: [
@@ -60,6 +67,8 @@ export const spec: CommandSpec = {
   ],
   examples: [
     "strata build examples/hello/hello.image.ts -t hello --load",
+    "strata build -f ci/app.docker . --target dist -o out/",
+    "strata build . -t registry.example.com/app:1 --push --metadata-file meta.json",
     "strata build Dockerfile --target build --build-arg VERSION=1.2.3 -o type=oci,dest=app.tar",
   ],
 };
