@@ -135,7 +135,9 @@ async function build(args: ParsedArgs, ctx: CliContext, store: import("@strata/e
       throw usageError("--engine docker does not support several targets, stdout or local/tar outputs, --build-context, --label, --iidfile, --metadata-file or --no-cache-filter yet", spec);
     }
     const { buildWithDocker } = await import("./build-docker.ts");
-    return buildWithDocker(args, ctx, loaded, { tags, buildArgs, platform, outputs });
+    // Its progress is already JSON records; its summary lines become `message` records.
+    const dockerCtx: CliContext = json ? { ...ctx, stderr: (text) => (text.startsWith('{"v":') ? ctx.stderr(text) : textCtx.stderr(text)) } : ctx;
+    return buildWithDocker(args, dockerCtx, loaded, { tags, buildArgs, platform, outputs });
   }
   const mode = quiet ? "quiet" : (((o.progress as string | undefined) ?? "auto") as ProgressMode);
   const render = progressRenderer(mode, ctx.stderr, { isTty: ctx.isTty, color: ctx.color, cwd: ctx.cwd });
