@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -106,6 +106,18 @@ describe.skipIf(!isRoot && !ci)("buildx outputs: -o PATH, -o -, type=local|tar, 
     tree.delete("keep.txt");
     expect(normalize(tree)).toEqual(exported);
     expect(readdirSync(join(dir, "existing")).some((n) => n.startsWith(".strata-output-"))).toBe(false);
+  });
+
+  test("type=local never writes through a symlink in an existing destination", () => {
+    const outside = mkdtempSync(join(tmpdir(), "buildx-outside-"));
+    mkdirSync(join(dir, "hostile"));
+    symlinkSync(outside, join(dir, "hostile", "data"));
+    const r = run(["build", "app.image.ts", "-o", "hostile"], dir, home);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(outside)).toEqual([]);
+    expect(lstatSync(join(dir, "hostile", "data")).isDirectory()).toBe(true);
+    expect(readFileSync(join(dir, "hostile", "data", "a"), "utf8")).toBe("hello\n");
+    rmSync(outside, { recursive: true, force: true });
   });
 
   test("a failed build leaves no output behind", () => {

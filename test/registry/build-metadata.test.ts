@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startRegistry, type TestRegistry } from "@strata/registry/test-helpers";
@@ -105,5 +105,10 @@ describe("--pull", () => {
     const pulled = await run(dir, home, ["build", "Dockerfile", "--pull", "-o", "type=local,dest=pulled"]);
     expect(pulled.code, pulled.stderr).toBe(0);
     expect(readFileSync(join(dir, "pulled", "msg.txt"), "utf8")).toBe("v2\n");
+    // --build-context NAME=docker-image://REF: `FROM NAME` reads that registry image.
+    writeFileSync(join(dir, "Dockerfile.named"), "FROM base\n");
+    const named = await run(dir, home, ["build", "-f", "Dockerfile.named", "--build-context", `base=docker-image://${base}`, "--pull", "-o", "type=local,dest=named"]);
+    expect(named.code, named.stderr).toBe(0);
+    expect(readFileSync(join(dir, "named", "msg.txt"), "utf8")).toBe("v2\n");
   });
 });

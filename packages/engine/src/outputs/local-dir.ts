@@ -47,7 +47,9 @@ function merge(src: string, dst: string): void {
       rmdirSync(s);
       continue;
     }
-    if (dl?.isDirectory()) rmSync(d, { recursive: true, force: true });
+    // rename() replaces a file or symlink in one step, but not a directory by a non-directory
+    // or the reverse (a symlink where the image has a directory is removed, never followed).
+    if (dl && (dl.isDirectory() || sl.isDirectory())) rmSync(d, { recursive: true, force: true });
     renameSync(s, d);
   }
 }
