@@ -48,13 +48,16 @@ describe("the store never breaks a build: prune and builds share one lock protoc
   test("prune skips while a build holds the store, and --wait waits for it", async () => {
     const locks = join(home, "v1", "locks");
     mkdirSync(locks, { recursive: true });
-    const sleeper = spawn("sleep", ["1.5"]);
+    // A live process holding a build lock stands for a running build; it "ends" when killed.
+    const sleeper = spawn("sleep", ["60"]);
     writeFileSync(join(locks, `build-${sleeper.pid}-0a0a0a0a`), "");
     const skipped = strata(["cache", "prune"], { cwd: dir, env: env() });
     expect(skipped.code).toBe(0);
     expect(skipped.stderr).toContain(`pruned nothing: 1 build is running (pid ${sleeper.pid}); --wait waits for them`);
     const started = Date.now();
-    const waited = await strataAsync(["cache", "prune", "--wait"], { cwd: dir, env: env() });
+    const pending = strataAsync(["cache", "prune", "--wait"], { cwd: dir, env: env() });
+    setTimeout(() => sleeper.kill(), 4000); // long after prune started waiting, even on a loaded machine
+    const waited = await pending;
     expect(waited.code, waited.stderr).toBe(0);
     expect(waited.stderr).toContain(`waiting for 1 running build (pid ${sleeper.pid})`);
     expect(Date.now() - started).toBeGreaterThan(500);
