@@ -12,7 +12,7 @@ import { scratchProject, strata } from "../helpers/cli.ts";
  * builders and `build`, pass nothing but what differs from the defaults, read the result.
  */
 describe("@strata/engine build() as a library", () => {
-  test("builds an image with defaults, reports typed progress, and gives the digest `strata build` gives", async () => {
+  test("builds an image with defaults, reports typed progress, and gives the image `strata build` gives", async () => {
     const dir = scratchProject({});
     await busyboxLayout(dir);
     const home = mkdtempSync(join(tmpdir(), "strata-lib-"));
@@ -40,6 +40,6 @@ describe("@strata/engine build() as a library", () => {
     writeFileSync(join(dir, "app.image.ts"), `import { from, ociLayout } from "@strata/core";\nexport default from(ociLayout("busybox")).run("echo built-by-library > /greeting").cmd(["cat", "/greeting"]);\n`);
     const cli = strata(["build", "app.image.ts", "--progress", "quiet"], { cwd: dir, env: { STRATA_HOME: mkdtempSync(join(tmpdir(), "strata-lib-cli-")) } });
     expect(cli.code, cli.stderr).toBe(0);
-    expect(cli.stdout.trim().split("\n").at(-1)).toBe(first.manifestDigest);
+    expect(cli.stdout.trim().split("\n").at(-1)).toBe(first.imageId);
   });
 });

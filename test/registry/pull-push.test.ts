@@ -1,4 +1,6 @@
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { Registry } from "@strata/registry";
 import { busyboxImage, indexOf, startRegistry, tempStore, type TestRegistry } from "@strata/registry/test-helpers";
@@ -45,7 +47,7 @@ describe("strata pull and strata push", () => {
   test("a built image is pushed by its local tag (or digest) to several references", async () => {
     const dir = await project(appModule('ociLayout("./busybox")', "pushed later"));
     const home = newHome();
-    const built = await run(dir, home, ["build", "app.image.ts", "-t", "app:dev", "--progress", "quiet"]);
+    const built = await run(dir, home, ["build", "app.image.ts", "-t", "app:dev", "--progress", "quiet", "--metadata-file", "meta.json"]);
     expect(built.code).toBe(0);
     const r = await run(dir, home, ["push", "app:dev", `${registry.host}/pp/app:1`, `${registry.host}/pp/app2:1`]);
     expect(r.code).toBe(0);
@@ -54,7 +56,9 @@ describe("strata pull and strata push", () => {
     expect(skopeoDigest(`${registry.host}/pp/app:1`)).toBe(digest);
     expect(skopeoDigest(`${registry.host}/pp/app2:1`)).toBe(digest);
     // By the local manifest digest, the same pushed image.
-    const byDigest = await run(dir, home, ["push", built.stdout.trim(), `${registry.host}/pp/app:by-digest`]);
+    // (build prints the image ID; the manifest digest is in its metadata file.)
+    const manifest = (JSON.parse(readFileSync(join(dir, "meta.json"), "utf8")) as Record<string, string>)["containerimage.digest"]!;
+    const byDigest = await run(dir, home, ["push", manifest, `${registry.host}/pp/app:by-digest`]);
     expect(byDigest.stdout).toBe(r.stdout);
     expect(byDigest.stderr).toContain("0 uploaded");
 

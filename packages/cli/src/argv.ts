@@ -18,6 +18,8 @@ export interface CommandSpec {
   readonly description?: string;
   readonly options: readonly OptionSpec[];
   readonly examples?: readonly string[];
+  /** Flags of the docker command of the same name that this one lacks: name → why (a usage error, not "unknown"). */
+  readonly unsupported?: Readonly<Record<string, string>>;
   /** Positional arguments: min and max count. */
   readonly positionals?: { readonly min: number; readonly max: number };
 }
@@ -59,10 +61,10 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArg
       const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
       inline = eq >= 0 ? a.slice(eq + 1) : undefined;
       opt = byName.get(name);
-      if (!opt) throw usageError(`unknown option --${name}`, spec);
+      if (!opt) throw unknownOption(`--${name}`, name, all, spec);
     } else if (a.startsWith("-") && a.length > 1) {
       opt = byShort.get(a.slice(1, 2));
-      if (!opt) throw usageError(`unknown option ${a}`, spec);
+      if (!opt) throw unknownOption(a, undefined, all, spec);
       if (a.length > 2) inline = a.slice(2).replace(/^=/, "");
     } else {
       positionals.push(a);
@@ -85,6 +87,35 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArg
     if (positionals.length > p.max) throw usageError(`unexpected argument ${JSON.stringify(positionals[p.max])}`, spec);
   }
   return { options, positionals, rest };
+}
+
+/** "unknown option", a docker flag this command lacks, or a typo with its likeliest correction. */
+function unknownOption(text: string, name: string | undefined, all: readonly OptionSpec[], spec: CommandSpec): StrataError {
+  const why = name !== undefined ? spec.unsupported?.[name] : undefined;
+  if (why) return new StrataError("STRATA_USAGE", why, { hint: `see \`strata ${spec.name} --help\` for the options Strata has` });
+  const near = name === undefined ? undefined : closest(name, all.map((o) => o.name));
+  return new StrataError("STRATA_USAGE", `unknown option ${text}`, { hint: near ? `did you mean --${near}?` : `see \`strata ${spec.name} --help\`` });
+}
+
+/** The candidate within a small edit distance of `word` (a third of its length, at least 1), if any. */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Math.max(1, Math.floor(word.length / 3)) + 1;
+  for (const c of candidates) {
+    const d = editDistance(word, c);
+    if (d < bestD) [best, bestD] = [c, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
 }
 
 export function formatHelp(spec: CommandSpec): string {

@@ -3,6 +3,8 @@ export interface CliContext {
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
   readonly stdout: (text: string) => void;
+  /** Binary output to stdout (`--output -`); default process.stdout. */
+  readonly stdoutStream?: NodeJS.WritableStream;
   readonly stderr: (text: string) => void;
   readonly stdin: () => Promise<string>;
   readonly color: boolean;

@@ -1,6 +1,7 @@
 import { parseArgs, formatHelp, usageError } from "./argv.ts";
 import { COMMANDS } from "./commands/index.ts";
 import type { CliContext } from "./context.ts";
+import { errorLine, wantsJson } from "./ui/json-progress.ts";
 import { reportError } from "./ui/report-error.ts";
 import { VERSION } from "./version.ts";
 
@@ -43,6 +44,12 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
     }
     return await cmd.run(args, ctx);
   } catch (e) {
+    // `--progress json`: the stream stays JSON Lines to the end, the error included.
+    if (argv[0] === "build" && wantsJson(argv)) {
+      const code = reportError(e, { stderr: () => {}, color: false, debug: false });
+      ctx.stderr(errorLine(e, code));
+      return code;
+    }
     return reportError(e, { stderr: ctx.stderr, color: ctx.color, debug });
   }
 }

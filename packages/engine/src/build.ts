@@ -6,7 +6,7 @@ import { Solver } from "./solver/solver.ts";
 import type { SolveOptions } from "./solver/options.ts";
 import { Store } from "./store/store.ts";
 import { writeJsonAtomic } from "./store/atomic.ts";
-import { holdBuildLock } from "./store/locks.ts";
+import { acquireBuildLock } from "./store/locks.ts";
 import { startBuildWatchdog } from "./store/build-watchdog.ts";
 import { reclaimDeadBuilds } from "./store/reclaim.ts";
 
@@ -22,8 +22,17 @@ export interface BuildResult {
  * write config and manifest (validated), and tag it. Outputs (layouts, archives, docker load,
  * push) read the result from the store.
  */
-export async function buildImage(store: Store, graph: LayerGraph, opts: SolveOptions & { readonly tags?: readonly string[] }): Promise<BuildResult> {
-  const release = holdBuildLock(store);
+export async function buildImage(
+  store: Store,
+  graph: LayerGraph,
+  opts: SolveOptions & {
+    readonly tags?: readonly string[];
+    /** `--label K=V`: set in the config over the image's own labels, as docker build does. */
+    readonly labels?: Readonly<Record<string, string>>;
+  },
+): Promise<BuildResult> {
+  // Shared with the CLI's hold (re-entrant): prune never runs between the solve and the tags.
+  const release = await acquireBuildLock(store, { signal: opts.signal });
   // What builds killed earlier left running, mounted or in memory goes first.
   await reclaimDeadBuilds(store).catch(() => {});
   // And what this build leaves if it is killed goes the moment it dies.
@@ -33,19 +42,23 @@ export async function buildImage(store: Store, graph: LayerGraph, opts: SolveOpt
   opts.progress({ type: "build-start", at: solver.now(), target: opts.explain?.target ?? graph.digest, steps: graph.nodes.size });
   let image: OciImage;
   try {
-    const root = await solver.fs(graph.image.rootfs, "the image's root filesystem");
-    const config = imageConfig(graph, root, solver.evalCtx, { platform: opts.platform, sourceDateEpoch: opts.sourceDateEpoch, emptyOps: solver.emptyOps });
-    image = await storeImage(store, root, config);
-  } catch (e) {
-    throw e instanceof Error ? e : new StrataError("STRATA_BUILD_FAILED", String(e));
+    try {
+      const root = await solver.fs(graph.image.rootfs, "the image's root filesystem");
+      let config = imageConfig(graph, root, solver.evalCtx, { platform: opts.platform, sourceDateEpoch: opts.sourceDateEpoch, emptyOps: solver.emptyOps });
+      if (opts.labels && Object.keys(opts.labels).length) config = { ...config, config: { ...config.config, Labels: { ...config.config?.Labels, ...opts.labels } } };
+      image = await storeImage(store, root, config);
+    } catch (e) {
+      throw e instanceof Error ? e : new StrataError("STRATA_BUILD_FAILED", String(e));
+    } finally {
+      solver.explain?.save();
+      // Remember the content digests computed this time, so the next build reads no unchanged file.
+      for (const c of solver.contexts.values()) await c.then((r) => r.snapshot.saveStatCache()).catch(() => {});
+    }
+    for (const tag of opts.tags ?? []) writeJsonAtomic(store.refPath(tag), { manifest: image.manifestDigest, host: hostname() });
   } finally {
-    solver.explain?.save();
-    // Remember the content digests computed this time, so the next build reads no unchanged file.
-    for (const c of solver.contexts.values()) await c.then((r) => r.snapshot.saveStatCache()).catch(() => {});
     release();
     watchdog.stop();
   }
-  for (const tag of opts.tags ?? []) writeJsonAtomic(store.refPath(tag), { manifest: image.manifestDigest, host: hostname() });
   opts.progress({ type: "build-done", at: solver.now(), digest: image.manifestDigest, cached: solver.stats.cached, built: solver.stats.built });
   return { image, cached: solver.stats.cached, built: solver.stats.built };
 }

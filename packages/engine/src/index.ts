@@ -11,7 +11,8 @@ export { PROXY_ARGS, ONBUILD_BASE } from "./solver/options.ts";
 export { predefinedArgs } from "./solver/expand.ts";
 export type { ProgressEvent, ProgressSink } from "./progress/events.ts";
 export { LocalImageResolver, splitPathRef, type ImageResolver, type ImageSpec, type ResolvedImage, type LoadedImage } from "./sources/image-sources.ts";
-export { parseOutput, writeOutput, loadIntoDocker, type OutputSpec } from "./outputs/outputs.ts";
+export { parseOutput, checkOutputs, writeOutput, loadIntoDocker, STDOUT_DEST, type OutputSpec } from "./outputs/outputs.ts";
+export { rootfsEntries, writeRootfsTar, writeRootfsDir } from "./outputs/rootfs.ts";
 export { withCompression, type Compression } from "./outputs/compress.ts";
 export { LayerStore } from "./layers/layer-store.ts";
 export { ChainView } from "./layers/chain-view.ts";
@@ -22,5 +23,7 @@ export { MirroredRegistry, parseMirrors, type MirrorMap } from "./sources/regist
 export { BaseImageResolver, type BaseImageOptions, type ResolvedReference } from "./sources/base-images.ts";
 export { runImage, type RunImageOptions } from "./run/run-image.ts";
 export { findImage, listRefs } from "./store/refs.ts";
-export { pruneStore, type PruneResult } from "./store/prune.ts";
+export { pruneStore, type PruneOptions, type PruneResult } from "./store/prune.ts";
+export { acquireBuildLock, acquirePruneLock, liveBuilds, type PruneLock } from "./store/locks.ts";
+export { diskUsage, storeUsage, type Usage, type UsageRow } from "./store/du.ts";
 export { adoptBaseLayerBlobs, recordBaseLayers } from "./sources/base-layer-blobs.ts";

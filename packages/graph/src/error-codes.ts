@@ -197,7 +197,7 @@ export const ERROR_CODES = {
   STRATA_BUILD_ABORTED: "the build was interrupted (Ctrl-C, SIGTERM)",
   STRATA_BUILD_INTERNAL: "the solver met an impossible graph (a bug in strata)",
   STRATA_BLOB_NOT_FOUND: "a blob the store should hold is missing",
-  STRATA_STORE_BUSY: "the store is used by a running build (prune)",
+  STRATA_PRUNE_ABORTED: "`strata cache prune` was interrupted while waiting for or removing entries",
   STRATA_NO_SPACE: "the disk is full",
   STRATA_PERMISSION_DENIED: "the operating system denied access to a file",
   STRATA_IO_ERROR: "the disk or file system reported an I/O error",

@@ -8,6 +8,9 @@ import { registryOptions } from "./build-resolvers.ts";
 export interface PushReport {
   /** The pushed manifest's digest (differs from the local one: the layers are compressed). */
   readonly digest: Digest;
+  /** The pushed manifest's media type and size (its descriptor, with `digest`). */
+  readonly mediaType: string;
+  readonly size: number;
   readonly refs: readonly string[];
   readonly uploaded: number;
   readonly uploadedBytes: number;
@@ -66,6 +69,8 @@ export async function pushImage(store: Store, image: OciImage, refs: readonly st
   const sizes = new Map(pushed.layers.map((l) => [l.descriptor.digest, l.descriptor.size] as const));
   const report: PushReport = {
     digest: result.digest,
+    mediaType: result.mediaType,
+    size: result.size,
     refs: [...refs],
     uploaded: result.blobs.filter((b) => b.outcome === "uploaded").length,
     uploadedBytes: result.blobs.filter((b) => b.outcome === "uploaded").reduce((n, b) => n + (sizes.get(b.digest) ?? 0), 0),

@@ -14,6 +14,8 @@ export interface ResolverOptions {
   readonly overrides: readonly string[];
   readonly mirrors: readonly string[];
   readonly insecure: readonly string[];
+  /** `--pull`: ask the registry for every tag's current digest (the lockfile's answers are not used). */
+  readonly pull?: boolean;
 }
 
 /** Registry client options from the CLI's environment: `DOCKER_CONFIG` credentials, insecure hosts. */
@@ -55,7 +57,8 @@ export async function baseImageResolver(
 export async function makeResolvers(store: Store, opts: ResolverOptions, ctx: CliContext, progress: ProgressSink): Promise<{ registry: ImageResolver; local: ImageResolver }> {
   const { lockfilePath, readLockfile } = await import("@strata/engine/light");
   const lockPath = lockfilePath(opts.moduleDir);
-  const lock = readLockfile(lockPath);
+  if (opts.pull && opts.locked) throw new StrataError("STRATA_USAGE", "--pull asks the registry for newer base images; --locked forbids it", { hint: "use one of them" });
+  const lock = opts.pull ? undefined : readLockfile(lockPath);
   if (opts.locked && !lock) {
     throw new StrataError("STRATA_LOCKFILE_MISSING", `--locked, but there is no lockfile at ${displayPath(lockPath, ctx.cwd)}`, {
       hint: `run \`strata lock ${displayPath(opts.file, ctx.cwd)}\` and commit strata.lock`,

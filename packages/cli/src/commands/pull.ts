@@ -26,7 +26,18 @@ export const spec: CommandSpec = {
   examples: ["strata pull busybox:1.36", "strata pull localhost:5000/team/base:1 --platform linux/arm64"],
 };
 
+/** Holds the store's shared lock throughout (a prune waits for it, and it for a running prune). */
 export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
+  const { Store, acquireBuildLock } = await import("@strata/engine/light");
+  const release = await acquireBuildLock(new Store(strataHome(ctx.env)));
+  try {
+    return await pullCommand(args, ctx);
+  } finally {
+    release();
+  }
+}
+
+async function pullCommand(args: ParsedArgs, ctx: CliContext): Promise<number> {
   const o = args.options;
   const text = args.positionals[0]!;
   let platform: Platform;

@@ -23,7 +23,18 @@ export const spec: CommandSpec = {
 
 const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
 
+/** Holds the store's shared lock throughout (a prune waits for it, and it for a running prune). */
 export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
+  const { Store, acquireBuildLock } = await import("@strata/engine/light");
+  const release = await acquireBuildLock(new Store(strataHome(ctx.env)));
+  try {
+    return await pushCommand(args, ctx);
+  } finally {
+    release();
+  }
+}
+
+async function pushCommand(args: ParsedArgs, ctx: CliContext): Promise<number> {
   const [image, ...rest] = args.positionals as [string, ...string[]];
   const { Store } = await import("@strata/engine/light");
   const { parseReference, familiarString } = await import("@strata/registry");

@@ -1,5 +1,6 @@
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import type { CommandSpec, ParsedArgs } from "../argv.ts";
 import type { CliContext } from "../context.ts";
 import { strataHome } from "../load/strata-home.ts";
@@ -35,13 +36,17 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
   const abs = resolve(ctx.cwd, target);
   if (existsSync(abs) && (isDockerfileName(target) || /\.(m|c)?[jt]sx?$/.test(target))) {
     const { runCli } = await import("../main.ts");
-    let digest = "";
-    const code = await runCli(["build", target, "--progress", "quiet", ...(args.options.target ? ["--target", args.options.target as string] : [])], {
-      ...ctx,
-      stdout: (t) => (digest += t),
-    });
+    // The build prints the image ID (the config digest); the store finds images by manifest
+    // digest, which the build's metadata file names.
+    const meta = join(mkdtempSync(join(tmpdir(), "strata-run-")), "metadata.json");
+    let code: number;
+    try {
+      code = await runCli(["build", target, "--progress", "quiet", "--metadata-file", meta, ...(args.options.target ? ["--target", args.options.target as string] : [])], { ...ctx, stdout: () => {} });
+      if (code === 0) image = await findImage(store, (JSON.parse(readFileSync(meta, "utf8")) as Record<string, string>)["containerimage.digest"]!);
+    } finally {
+      rmSync(dirname(meta), { recursive: true, force: true });
+    }
     if (code !== 0) return code;
-    image = await findImage(store, digest.trim());
   } else {
     image = await findImage(store, await normalizeName(target));
   }
@@ -50,7 +55,7 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
   try {
-    const r = await runImage(store, image, {
+    const r = await runImage(store, image!, {
       ...(args.rest.length ? { command: args.rest } : {}),
       ...(args.options.entrypoint ? { entrypoint: [args.options.entrypoint as string] } : {}),
       env: (args.options.env as string[] | undefined) ?? [],

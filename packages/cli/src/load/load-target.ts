@@ -22,12 +22,13 @@ export interface LoadedGraphs {
 }
 
 /** Loads FILE (image module or Dockerfile) into the graphs of all its targets. */
-export async function loadGraphs(file: string, ctx: CliContext, opts: { evalCache?: boolean; contextDir?: string } = {}): Promise<LoadedGraphs> {
+export async function loadGraphs(file: string, ctx: CliContext, opts: { evalCache?: boolean; contextDir?: string; anyName?: boolean; namedContexts?: readonly string[] } = {}): Promise<LoadedGraphs> {
   const abs = resolve(ctx.cwd, file);
   if (!existsSync(abs) || !statSync(abs).isFile()) {
     throw new StrataError("STRATA_FILE_NOT_FOUND", `no such file: ${file}`, { hint: "give the path of a .image.ts module or a Dockerfile" });
   }
-  if (isDockerfileName(file)) return loadDockerfile(file, abs, ctx);
+  // `-f FILE` (anyName): any name that is not a module's is a Dockerfile, as docker reads -f.
+  if (isDockerfileName(file) || (opts.anyName && !/\.(m|c)?[jt]sx?$/.test(file))) return loadDockerfile(file, abs, ctx, opts.contextDir, opts.namedContexts);
   if (!/\.(m|c)?[jt]sx?$/.test(file)) {
     throw new StrataError("STRATA_UNKNOWN_INPUT", `don't know how to read ${file}`, {
       hint: "give a .image.ts module, or a Dockerfile named Dockerfile, *.Dockerfile, Dockerfile.* or Containerfile",
@@ -53,8 +54,8 @@ export interface LoadedTarget {
   readonly all: LoadedGraphs;
 }
 
-export async function loadTarget(file: string, target: string | undefined, ctx: CliContext): Promise<LoadedTarget> {
-  const all = await loadGraphs(file, ctx);
+export async function loadTarget(file: string, target: string | undefined, ctx: CliContext, opts: { contextDir?: string; anyName?: boolean; namedContexts?: readonly string[] } = {}): Promise<LoadedTarget> {
+  const all = await loadGraphs(file, ctx, opts);
   // Dockerfile stage names are case-insensitive (BuildKit lower-cases them).
   const name = target !== undefined && all.kind === "dockerfile" ? target.toLowerCase() : (target ?? all.defaultTarget);
   const names = [...all.targets.keys()];
@@ -77,10 +78,10 @@ export async function loadTarget(file: string, target: string | undefined, ctx: 
  * index for unnamed stages). The `.dockerignore` that docker would apply (`<Dockerfile>.dockerignore`,
  * else the context's) becomes the context's exclude list.
  */
-async function loadDockerfile(file: string, abs: string, ctx: CliContext, contextDir = dirname(abs)): Promise<LoadedGraphs> {
+async function loadDockerfile(file: string, abs: string, ctx: CliContext, contextDir: string = dirname(abs), namedContexts: readonly string[] = []): Promise<LoadedGraphs> {
   const [{ importDockerfile }, { findIgnoreFile }] = await Promise.all([import("@strata/dockerfile"), import("@strata/engine")]);
   const ignore = findIgnoreFile(contextDir, abs);
-  const imported = importDockerfile(readFileSync(abs), { file: abs, ...(ignore ? { ignore: ignore.patterns } : {}) });
+  const imported = importDockerfile(readFileSync(abs), { file: abs, ...(ignore ? { ignore: ignore.patterns } : {}), namedContexts });
   for (const d of imported.diagnostics) if (d.severity !== "error") ctx.stderr(formatDiagnostic(d, ctx.color));
   const targets = new Map<string, LayerGraph>();
   for (const s of imported.stages) {

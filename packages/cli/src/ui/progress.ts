@@ -1,7 +1,9 @@
 import type { ProgressEvent } from "@strata/engine";
 import { displayPath } from "./code-frame.ts";
+import { jsonLine } from "./json-progress.ts";
 
-export type ProgressMode = "auto" | "tty" | "plain" | "json" | "quiet";
+/** `rawjson` is buildx's name for machine-readable progress: here the same JSON Lines as `json`. */
+export type ProgressMode = "auto" | "tty" | "plain" | "json" | "rawjson" | "quiet";
 
 export interface ProgressRenderer {
   (event: ProgressEvent): void;
@@ -13,12 +15,21 @@ const secs = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`;
 /**
  * Renders build progress: `plain` prints one line per step start/finish and every log line
  * with its step's number (CI logs); `tty` keeps a compact live view (running steps with their
- * last output line) above the cursor; `json` prints the events as JSON lines; `quiet` nothing.
+ * last output line) above the cursor; `json` (and `rawjson`) print the events as JSON Lines
+ * (schema in json-progress.ts and README.md); `quiet` nothing.
  */
 export function progressRenderer(mode: ProgressMode, write: (text: string) => void, opts: { isTty: boolean; color: boolean; cwd: string }): ProgressRenderer {
   const resolved = mode === "auto" ? (opts.isTty ? "tty" : "plain") : mode;
   if (resolved === "quiet") return Object.assign(() => {}, { finish: () => {} });
-  if (resolved === "json") return Object.assign((e: ProgressEvent) => write(`${JSON.stringify(e)}\n`), { finish: () => {} });
+  if (resolved === "json" || resolved === "rawjson") {
+    return Object.assign(
+      (e: ProgressEvent) => {
+        const { type, ...fields } = e;
+        write(jsonLine(type, fields));
+      },
+      { finish: () => {} },
+    );
+  }
   const numbers = new Map<string, number>();
   const num = (id: string) => numbers.get(id) ?? (numbers.set(id, numbers.size + 1), numbers.size);
   const dim = (s: string) => (opts.color ? `\x1b[2m${s}\x1b[0m` : s);

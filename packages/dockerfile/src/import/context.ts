@@ -11,5 +11,7 @@ export interface ImportContext {
   readonly stagesByIndex: Image[];
   /** The build context every COPY/ADD/bind mount reads (carries the .dockerignore filter). */
   readonly contextExclude: readonly string[] | undefined;
+  /** Named build contexts: a `--from=` naming one reads that directory (a stage of the same name wins). */
+  readonly namedContexts: ReadonlySet<string>;
   loc(span: Span): SourceLocation;
 }

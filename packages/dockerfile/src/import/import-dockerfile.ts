@@ -13,6 +13,11 @@ export interface ImportOptions {
   readonly file?: string;
   /** Patterns from the `.dockerignore` that applies (the build context excludes them). */
   readonly ignore?: readonly string[];
+  /**
+   * Names of named build contexts (`--build-context NAME=DIR`): `COPY --from=NAME` and
+   * `RUN --mount=from=NAME` read that directory rather than an image of that name, as BuildKit does.
+   */
+  readonly namedContexts?: readonly string[];
 }
 
 export interface ImportedDockerfile {
@@ -51,6 +56,7 @@ export function importDockerfile(text: string | Uint8Array, opts: ImportOptions 
     stagesByName: new Map(),
     stagesByIndex: [],
     contextExclude: opts.ignore,
+    namedContexts: new Set(opts.namedContexts ?? []),
     loc: (span) => toLocation(span, file),
   };
   // Global ARGs: what FROM lines read; a stage's `ARG X` (no default) takes X's global default.

@@ -4,7 +4,7 @@ import { parseHeredoc } from "../parser/raw-parser.ts";
 import { heredocText } from "../parser/heredoc.ts";
 import type { CommandForm, Instruction, Span } from "../parser/types.ts";
 import type { ImportContext } from "./context.ts";
-import { buildContext, resolveFrom, toMount } from "./mounts.ts";
+import { buildContext, contextRelative, resolveFrom, toMount } from "./mounts.ts";
 import { heredocTemplate, hasRefs, tpl, tpls } from "./words.ts";
 
 /** Applies one instruction of a stage to its image. */
@@ -134,8 +134,8 @@ function copy(img: Image, ins: Extract<Instruction, { kind: "COPY" | "ADD" }>, c
   const fromName = ins.kind === "COPY" ? ins.from : undefined;
   if (fromName !== undefined) {
     const r = resolveFrom(ctx, fromName, ins.span);
-    const base = "stage" in r ? r.stage : r.image;
-    source = base.path(...(paths.map((p) => t(p, `${ins.kind} source`)) as [string, ...string[]]));
+    const list = paths.map((p) => t(p, `${ins.kind} source`)) as [string, ...string[]];
+    source = "dir" in r ? r.dir.files(...list.map(contextRelative)) : ("stage" in r ? r.stage : r.image).path(...list);
   } else if (ins.kind === "ADD" && paths.some((p) => isRemote(t(p, "ADD source")))) {
     source = paths.map((p) => remote(ctx, ins, p));
     if (source.length > 1) throw new StrataError("STRATA_IMPORT_UNSUPPORTED", "ADD of several URLs in one instruction", { locations: [ctx.loc(ins.span)], hint: "one ADD per URL" });

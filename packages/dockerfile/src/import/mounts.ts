@@ -1,11 +1,11 @@
 import { StrataError } from "@strata/graph";
-import { bind, cache, context, from, secret, ssh, tmpfs, type CopyFrom, type Image, type RunMount } from "@strata/core";
+import { bind, cache, context, from, secret, ssh, tmpfs, type CopyFrom, type Directory, type Image, type RunMount } from "@strata/core";
 import type { ParsedMount, Span } from "../parser/types.ts";
 import type { ImportContext } from "./context.ts";
 import { tpl } from "./words.ts";
 
-/** A `--from=` value: a stage (by name or index), else an image reference. */
-export function resolveFrom(ctx: ImportContext, name: string, span: Span): { stage: Image } | { image: Image } {
+/** A `--from=` value: a stage (by name or index), a named build context, else an image reference. */
+export function resolveFrom(ctx: ImportContext, name: string, span: Span): { stage: Image } | { image: Image } | { dir: Directory } {
   const lower = name.toLowerCase();
   const byName = ctx.stagesByName.get(lower);
   if (byName) return { stage: byName };
@@ -14,6 +14,7 @@ export function resolveFrom(ctx: ImportContext, name: string, span: Span): { sta
     if (!byIndex) throw new StrataError("STRATA_IMPORT_BAD_FROM", `--from=${name}: there is no stage ${name} before this instruction`, { locations: [ctx.loc(span)] });
     return { stage: byIndex };
   }
+  if (ctx.namedContexts.has(name)) return { dir: context(".", { name }) };
   return { image: from(tpl(ctx, name, span, "--from"), { args: [] }) };
 }
 
@@ -21,8 +22,14 @@ export function resolveFrom(ctx: ImportContext, name: string, span: Span): { sta
 export function fromPaths(ctx: ImportContext, fromName: string | undefined, source: string | undefined, span: Span, what: string): CopyFrom {
   if (fromName === undefined) return buildContext(ctx).path(source === undefined ? "." : tpl(ctx, source, span, what));
   const r = resolveFrom(ctx, fromName, span);
+  if ("dir" in r) return r.dir.path(source === undefined ? "." : contextRelative(tpl(ctx, source, span, what)));
   const img = "stage" in r ? r.stage : r.image;
   return img.path(source === undefined ? "/" : tpl(ctx, source, span, what));
+}
+
+/** A `--from=<named context>` path: rooted at the context (`/a` is `a`, `/` is `.`). */
+export function contextRelative(path: string): string {
+  return path.replace(/^\/+/, "") || ".";
 }
 
 export function buildContext(ctx: ImportContext) {

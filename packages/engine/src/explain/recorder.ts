@@ -74,6 +74,9 @@ export class ExplainRecorder {
     if (!this.previous) return ["no earlier build of this target to compare with"];
     const info = this.infos.get(op) ?? {};
     if (prevSame) return diffInfo(prevSame.info, info);
+    // The same step over a differently filtered context (include/exclude changed): name the
+    // files it reads now and did not, or no longer reads.
+    if (prevAtSlot && (prevAtSlot.info.files || info.files) && sameExceptInputs(prevAtSlot.op, encodeOp(op))) return diffInfo(prevAtSlot.info, info);
     if (prevAtSlot) return diffOp(prevAtSlot, op);
     return ["a new step (not in the last build of this target)"];
   }
@@ -109,6 +112,11 @@ function diffInfo(prev: ExplainInfo, cur: ExplainInfo): string[] {
     if (prev.inputs?.[k] !== undefined && prev.inputs[k] !== v) out.push(`its input ${k} changed (an earlier step was rebuilt)`);
   }
   return out.length ? out : ["its inputs changed"];
+}
+
+function sameExceptInputs(before: unknown, cur: unknown): boolean {
+  const strip = (o: unknown) => JSON.stringify({ ...(o as Record<string, unknown>), inputs: undefined });
+  return strip(before) === strip(cur);
 }
 
 function diffOp(prev: StepRecord, op: Op): string[] {

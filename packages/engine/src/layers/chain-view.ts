@@ -1,6 +1,6 @@
 import { createReadStream, openSync, readSync, closeSync } from "node:fs";
 import type { Digest } from "@strata/graph";
-import type { EntryContent } from "@strata/oci";
+import type { EntryContent, LayerEntry } from "@strata/oci";
 import type { BaseFs, BaseNode } from "../copy/base-fs.ts";
 import type { SourceNode, SourceTree } from "../copy/source-tree.ts";
 import type { LayerRef } from "../solver/types.ts";
@@ -77,6 +77,52 @@ export class ChainView {
 
   paths(): IterableIterator<string> {
     return this.nodes.keys();
+  }
+
+  /**
+   * Every path of the merged filesystem (whiteouts and opaque directories applied) as layer
+   * entries whose contents are byte ranges of the layer tars: what `--output type=tar|local`
+   * writes. A hard link stays a link when its target is still the same file; when a later
+   * layer replaced or deleted the target, the link's own content (from its layer) is written.
+   */
+  async flatten(): Promise<LayerEntry[]> {
+    const out: LayerEntry[] = [];
+    for (const [path, placed] of this.nodes) {
+      if (path === "") continue;
+      let p = placed;
+      let n = p.node;
+      if (n.type === "hardlink") {
+        const target = this.nodes.get(n.linkname ?? "");
+        if (target && target.diffId === p.diffId && target.path === n.linkname) {
+          out.push({ type: "hardlink", path, linkname: n.linkname!, mode: n.mode, uid: n.uid, gid: n.gid, mtime: n.mtime });
+          continue;
+        }
+        const own = (await this.layers.toc(p.diffId)).entries.get(n.linkname ?? "");
+        if (!own || own.type === "hardlink") continue;
+        p = { node: own, diffId: p.diffId, path: n.linkname! };
+        n = own;
+      }
+      const base = { path, mode: n.mode & 0o7777, uid: n.uid, gid: n.gid, mtime: n.mtime };
+      switch (n.type) {
+        case "file":
+          out.push({ ...base, type: "file", size: n.size, content: { path: this.layers.blobPath(p.diffId), offset: n.offset } });
+          break;
+        case "directory":
+          out.push({ ...base, type: "directory" });
+          break;
+        case "symlink":
+          out.push({ ...base, type: "symlink", linkname: n.linkname ?? "" });
+          break;
+        case "fifo":
+          out.push({ ...base, type: "fifo" });
+          break;
+        case "char-device":
+        case "block-device":
+          out.push({ ...base, type: n.type, devmajor: n.devmajor ?? 0, devminor: n.devminor ?? 0 });
+          break;
+      }
+    }
+    return out;
   }
 
   /** The destination view (BaseFs) a COPY resolves against. */

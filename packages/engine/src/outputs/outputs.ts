@@ -5,46 +5,96 @@ import { writeDockerArchive, writeOciLayout, type OciImage } from "@strata/oci";
 import type { Store } from "../store/store.ts";
 import { withCompression, type Compression } from "./compress.ts";
 
-/** `--output type=…,dest=…[,compression=…]`. */
+/**
+ * `--output type=…,dest=…[,compression=…]`, as buildx reads it. `dest` is an absolute path,
+ * or `-` (stdout) for the archive types.
+ */
 export interface OutputSpec {
-  readonly type: "oci" | "oci-layout" | "docker";
+  /** local: the final filesystem as files; tar: as one tar; oci / oci-layout / docker: the image. */
+  readonly type: "local" | "tar" | "oci" | "oci-layout" | "docker";
   readonly dest: string;
   readonly compression?: Compression;
 }
 
-const TYPES = new Set(["oci", "oci-layout", "docker", "tar", "local"]);
+/** The `dest` of an output written to standard output. */
+export const STDOUT_DEST = "-";
 
-/** Parses `type=oci,dest=out.tar,compression=gzip` (docker's --output syntax); a bare path means an OCI archive. */
-export function parseOutput(text: string, cwd: string): OutputSpec {
-  if (!text.includes("=")) return { type: "oci", dest: resolve(cwd, text) };
-  const kv = new Map(text.split(",").map((p) => p.split("=", 2) as [string, string]));
-  const type = kv.get("type") ?? "oci";
-  const dest = kv.get("dest");
-  if (!TYPES.has(type) || type === "tar" || type === "local") {
-    throw new StrataError("STRATA_USAGE", `unsupported output type ${JSON.stringify(type)}`, { hint: "use type=oci (tar), type=oci-layout (directory) or type=docker (docker load tar)" });
+const KEYS: Readonly<Record<OutputSpec["type"], readonly string[]>> = {
+  local: ["type", "dest"],
+  tar: ["type", "dest"],
+  oci: ["type", "dest", "compression"],
+  "oci-layout": ["type", "dest", "compression"],
+  docker: ["type", "dest", "compression"],
+};
+
+const usage = (message: string, hint: string) => new StrataError("STRATA_USAGE", message, { hint });
+
+/**
+ * Parses an `--output` value as buildx does: `PATH` is `type=local,dest=PATH`, `-` is
+ * `type=tar,dest=-`, and `type=…,dest=…` names the exporter (type defaults to local).
+ * `type=docker` without `dest` means `--load`, and is returned as `"load"`.
+ */
+export function parseOutput(text: string, cwd: string): OutputSpec | "load" {
+  if (text === STDOUT_DEST) return { type: "tar", dest: STDOUT_DEST };
+  if (!text.includes("=")) return { type: "local", dest: resolve(cwd, text) };
+  const kv = new Map<string, string>();
+  for (const part of text.split(",")) {
+    const eq = part.indexOf("=");
+    if (eq <= 0) throw usage(`--output ${text}: ${JSON.stringify(part)} is not KEY=VALUE`, "e.g. --output type=local,dest=out");
+    kv.set(part.slice(0, eq), part.slice(eq + 1));
   }
-  if (!dest) throw new StrataError("STRATA_USAGE", `--output ${text}: dest= is required`, { hint: "e.g. --output type=oci,dest=image.tar" });
+  const type = kv.get("type") ?? "local";
+  if (!(type in KEYS)) {
+    throw usage(`--output ${text}: unsupported output type ${JSON.stringify(type)}`, "use type=local|tar (the filesystem), type=oci|oci-layout|docker (the image), or type=registry,name=REF (a push)");
+  }
+  const t = type as OutputSpec["type"];
+  for (const k of kv.keys()) {
+    if (!KEYS[t].includes(k)) throw usage(`--output ${text}: type=${t} has no option ${JSON.stringify(k)}`, `its options: ${KEYS[t].join(", ")}`);
+  }
+  const dest = kv.get("dest");
+  if (!dest) {
+    if (t === "docker") return "load";
+    throw usage(`--output ${text}: dest= is required`, `e.g. --output type=${t},dest=${t === "local" || t === "oci-layout" ? "out" : "-"}`);
+  }
+  if (dest === STDOUT_DEST && (t === "local" || t === "oci-layout")) throw usage(`--output ${text}: a directory cannot go to stdout`, "use type=tar,dest=- (the filesystem) or type=oci,dest=- (the image)");
   const compression = kv.get("compression");
   if (compression !== undefined && compression !== "gzip" && compression !== "uncompressed") {
-    throw new StrataError("STRATA_USAGE", `unsupported compression ${JSON.stringify(compression)}`, { hint: "gzip or uncompressed" });
+    throw usage(`unsupported compression ${JSON.stringify(compression)}`, "gzip or uncompressed");
   }
-  return { type: type as OutputSpec["type"], dest: resolve(cwd, dest), ...(compression ? { compression } : {}) };
+  return { type: t, dest: dest === STDOUT_DEST ? STDOUT_DEST : resolve(cwd, dest), ...(compression ? { compression } : {}) };
+}
+
+/** Refuses several outputs to stdout (their bytes would interleave). */
+export function checkOutputs(outputs: readonly OutputSpec[]): void {
+  if (outputs.filter((o) => o.dest === STDOUT_DEST).length > 1) throw usage("only one --output can write to stdout (dest=-)", "write the others to files");
 }
 
 /**
- * Writes an image where the user asked: an OCI archive or layout (gzip layers by default, as
- * registries expect), or a docker-archive (uncompressed by default: what `docker load` reads
- * fastest). Files are written atomically by the format writers.
+ * Writes an image where the user asked: the final filesystem as a directory or a tar, an OCI
+ * archive or layout (gzip layers by default, as registries expect), or a docker-archive
+ * (uncompressed by default: what `docker load` reads fastest). Files and directories are
+ * written atomically; `dest=-` streams to `stdout`.
  */
-export async function writeOutput(store: Store, image: OciImage, out: OutputSpec, tags: readonly string[]): Promise<void> {
-  if (out.type === "docker") {
-    const img = await withCompression(store, image, out.compression ?? "uncompressed", "docker");
-    await writeDockerArchive([{ image: img, tags }], { file: out.dest });
-    return;
+export async function writeOutput(store: Store, image: OciImage, out: OutputSpec, tags: readonly string[], stdout: NodeJS.WritableStream = process.stdout): Promise<void> {
+  const file = out.dest === STDOUT_DEST ? { stream: stdout } : { file: out.dest };
+  switch (out.type) {
+    // The rootfs writers load the layer views lazily: the light entry (parseOutput) stays light.
+    case "local":
+      return (await import("./rootfs.ts")).writeRootfsDir(store, image, out.dest);
+    case "tar":
+      return (await import("./rootfs.ts")).writeRootfsTar(store, image, file);
+    case "docker": {
+      const img = await withCompression(store, image, out.compression ?? "uncompressed", "docker");
+      await writeDockerArchive([{ image: img, tags }], file);
+      return;
+    }
+    case "oci":
+    case "oci-layout": {
+      const img = await withCompression(store, image, out.compression ?? "gzip", "oci");
+      const ref = tags[0];
+      await writeOciLayout([{ image: img, ...(ref ? { ref } : {}) }], out.type === "oci-layout" ? { dir: out.dest } : file);
+    }
   }
-  const img = await withCompression(store, image, out.compression ?? "gzip", "oci");
-  const ref = tags[0];
-  await writeOciLayout([{ image: img, ...(ref ? { ref } : {}) }], out.type === "oci-layout" ? { dir: out.dest } : { file: out.dest });
 }
 
 /** `--load`: streams a docker-archive into `docker load` (the daemon from DOCKER_HOST, or the local one). */

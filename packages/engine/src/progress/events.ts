@@ -8,10 +8,10 @@ import type { Digest, SourceLocation } from "@strata/graph";
 export type ProgressEvent =
   | { readonly type: "build-start"; readonly at: number; readonly target: string; readonly steps: number }
   | { readonly type: "step-start"; readonly at: number; readonly id: Digest; readonly name: string; readonly location?: SourceLocation }
-  | { readonly type: "step-cached"; readonly at: number; readonly id: Digest; readonly name: string }
+  | { readonly type: "step-cached"; readonly at: number; readonly id: Digest; readonly name: string; readonly location?: SourceLocation }
   | { readonly type: "step-log"; readonly at: number; readonly id: Digest; readonly stream: "stdout" | "stderr"; readonly line: string }
   | { readonly type: "step-done"; readonly at: number; readonly id: Digest; readonly name: string; readonly cached: boolean; readonly ms: number; readonly bytes?: number }
-  | { readonly type: "step-error"; readonly at: number; readonly id: Digest; readonly name: string; readonly message: string }
+  | { readonly type: "step-error"; readonly at: number; readonly id: Digest; readonly name: string; readonly message: string; readonly code?: string; readonly location?: SourceLocation }
   | { readonly type: "explain"; readonly at: number; readonly id: Digest; readonly name: string; readonly reasons: readonly string[] }
   | { readonly type: "info"; readonly at: number; readonly message: string }
   | { readonly type: "build-done"; readonly at: number; readonly digest: Digest; readonly cached: number; readonly built: number };

@@ -22,6 +22,8 @@ export interface SolveOptions {
   readonly ssh?: Readonly<Record<string, string>>;
   /** Rebuild everything (results are still stored, for the next build). */
   readonly noCache: boolean;
+  /** `--no-cache-filter`: these ops (by op digest) run again; the others may be cache hits. */
+  readonly noCacheOps?: ReadonlySet<string>;
   readonly sourceDateEpoch: number;
   readonly executor: "auto" | "runc" | "crun" | "sandbox";
   /** RUN steps at once (default: the number of cores). */

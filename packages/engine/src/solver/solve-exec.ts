@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { commandText, DEFAULT_SHELL, digestHex, opDigest, resolveLocation, StrataError, type ExecOp } from "@strata/graph";
+import { canonicalJson, commandText, DEFAULT_SHELL, digestHex, encodeOp, opDigest, resolveLocation, sha256Digest, StrataError, type Digest, type ExecOp } from "@strata/graph";
 import type { Rootfs } from "../snapshot/index.ts";
 import type { ExecMount } from "../executor/index.ts";
 import { CacheMounts } from "../run/cache-mounts.ts";
@@ -15,6 +15,26 @@ import { abortError, type SolverContext } from "./solver.ts";
 import type { FsState } from "./types.ts";
 
 const cacheMountsByStore = new WeakMap<object, CacheMounts>();
+
+/**
+ * The op's identity for its cache key with each input by what it resolved to rather than by
+ * how it was spelled: the root filesystem is in the key as its own cache key, an image or
+ * earlier step as its result's key, a build context by name (a bind mount's key holds the
+ * digest of what it exposes). So a changed `include` list upstream that leaves the files
+ * alone is a hit here too, not only at the COPY it changed.
+ */
+async function execOpShape(ctx: SolverContext, op: ExecOp): Promise<Digest> {
+  const inputs: string[] = [];
+  for (const [i, input] of op.inputs.entries()) {
+    if (i === 0) {
+      inputs.push("rootfs");
+      continue;
+    }
+    const r = await ctx.result(input);
+    inputs.push(r.kind === "context" ? `context:${r.name}` : r.key);
+  }
+  return sha256Digest(canonicalJson({ ...encodeOp(op), inputs }));
+}
 
 /**
  * RUN: the step's root filesystem is its input's layers stacked with overlayfs (each layer
@@ -39,7 +59,7 @@ export async function solveExec(ctx: SolverContext, op: ExecOp): Promise<FsState
   }
   const mounts = await prepareMounts(ctx, op, state, cwd);
   const key = cacheKey("exec", {
-    op: opDigest(op),
+    op: await execOpShape(ctx, op),
     input: input.key,
     env,
     cwd,

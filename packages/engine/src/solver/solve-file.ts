@@ -1,4 +1,4 @@
-import { opDigest, resolveLocation, StrataError, type FileAction, type FileOp } from "@strata/graph";
+import { canonicalJson, encodeOp, opDigest, resolveLocation, sha256Digest, StrataError, type Digest, type FileAction, type FileOp } from "@strata/graph";
 import type { LayerEntry } from "@strata/oci";
 import type { BaseFs } from "../copy/base-fs.ts";
 import type { resolveChown as ResolveChown } from "../copy/chown.ts";
@@ -23,7 +23,7 @@ export async function solveFile(ctx: SolverContext, op: FileOp): Promise<FsState
   const x = (t: string | undefined) => (t === undefined ? undefined : state.expand(t));
   const plans: Array<{ key: unknown; run: (base: BaseFs) => Promise<LayerEntry[]> }> = [];
   for (const a of op.actions) plans.push(await planAction(ctx, op, a, cwd, x));
-  const key = cacheKey("file", { op: opDigest(op), base: input.key, cwd, actions: plans.map((p) => p.key) as never });
+  const key = cacheKey("file", { op: fileOpShape(op), base: input.key, cwd, actions: plans.map((p) => p.key) as never });
   if (ctx.explain) ctx.explain.note(op, await explainInfo(ctx, op, input.key, cwd, x));
   return ctx.cached(op, key, input.base, input, async () => {
     const base = (await ctx.view(input)).asBase();
@@ -40,6 +40,17 @@ export async function solveFile(ctx: SolverContext, op: FileOp): Promise<FsState
 
 type Expand = (t: string | undefined) => string | undefined;
 
+/**
+ * The op's identity for its cache key, without its inputs' digests: the key holds the base's
+ * cache key and, for every copy, its source's (for a build context, the digest of exactly
+ * the files selected), which say all the inputs contribute. An input's op digest would add
+ * how it was spelled — a context's `include`/`exclude` list, or the same for an earlier step
+ * — so a changed include list that leaves the files read alone would miss the cache.
+ */
+function fileOpShape(op: FileOp): Digest {
+  return sha256Digest(canonicalJson({ ...encodeOp(op), inputs: op.inputs.length }));
+}
+
 async function planAction(ctx: SolverContext, op: FileOp, a: FileAction, cwd: string, x: Expand): Promise<{ key: unknown; run: (base: BaseFs) => Promise<LayerEntry[]> }> {
   switch (a.action) {
     case "copy": {
@@ -50,7 +61,8 @@ async function planAction(ctx: SolverContext, op: FileOp, a: FileAction, cwd: st
       const dest = x(a.dest)!;
       const chown = x(a.chown);
       return {
-        key: { copy: source.key, src: source.src, dest, chown, chmod: a.chmod, exclude, parents: a.parents, link: a.link, add: a.add, unpack: a.unpack },
+        // A context's selection digest already reflects the excludes (it is taken after them).
+        key: { copy: source.key, src: source.src, dest, chown, chmod: a.chmod, exclude: input.kind === "context" ? [] : exclude, parents: a.parents, link: a.link, add: a.add, unpack: a.unpack },
         // The planner loads only when a copy actually runs (a cached build never needs it).
         run: async (base) =>
           (await import("../copy/plan-copy.ts")).planCopy({

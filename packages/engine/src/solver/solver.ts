@@ -155,12 +155,14 @@ export class Solver implements SolverContext {
   ): Promise<FsState> {
     const name = describeOp(op);
     const id = opDigest(op);
-    if (!this.opts.noCache) {
+    const noCache = this.opts.noCache || this.opts.noCacheOps?.has(id) === true;
+    if (!noCache) {
       const rec = this.store.getCache<CacheRecord>(key);
       if (rec && (await allPresent(this.layers, rec.layers))) {
         this.stats.cached++;
         if (rec.added === false) this.emptyOps.add(op);
-        this.opts.progress({ type: "step-cached", at: this.now(), id, name });
+        const at = resolveLocation(op.meta);
+        this.opts.progress({ type: "step-cached", at: this.now(), id, name, ...(at ? { location: at } : {}) });
         this.explain?.hit(op, key);
         return { kind: "fs", key, layers: rec.layers, base: base ?? (rec.base ? await this.loadBase(rec.base) : undefined) };
       }
@@ -168,7 +170,7 @@ export class Solver implements SolverContext {
     const started = this.now();
     const loc = resolveLocation(op.meta);
     this.opts.progress({ type: "step-start", at: started, id, name, ...(loc ? { location: loc } : {}) });
-    const reasons = this.explain?.miss(op, key, this.opts.noCache);
+    const reasons = this.explain?.miss(op, key, noCache);
     if (reasons) this.opts.progress({ type: "explain", at: this.now(), id, name, reasons });
     try {
       const out = await compute();
@@ -181,7 +183,8 @@ export class Solver implements SolverContext {
       return { kind: "fs", key, layers: out.layers, base: base ?? (out.base ? await this.loadBase(out.base) : input?.base) };
     } catch (e) {
       if (!(this.abort.signal.aborted && !(e instanceof StrataError))) {
-        this.opts.progress({ type: "step-error", at: this.now(), id, name, message: e instanceof Error ? e.message : String(e) });
+        const code = (e as { code?: unknown }).code;
+        this.opts.progress({ type: "step-error", at: this.now(), id, name, message: e instanceof Error ? e.message : String(e), ...(typeof code === "string" && code.startsWith("STRATA_") ? { code } : {}), ...(loc ? { location: loc } : {}) });
       }
       throw e;
     }
