@@ -1,4 +1,4 @@
-export type { ExecIO, ExecMount, ExecNetwork, ExecResult, ExecSpec, ExecUser, Executor, ExecutorName } from "./types.ts";
+export type { ContainerIO, ExecControl, ExecIO, ExecMount, ExecNetwork, ExecResult, ExecSpec, ExecUser, Executor, ExecutorName } from "./types.ts";
 export { OciRuntimeExecutor, type OciRuntimeExecutorOptions } from "./runc-executor.ts";
 export { SandboxExecutor, type SandboxExecutorOptions } from "./sandbox-executor.ts";
 export { createExecutors, selectExecutor, type ExecutorChoice, type SelectExecutorOptions } from "./select-executor.ts";

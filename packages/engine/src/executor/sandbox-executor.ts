@@ -7,7 +7,7 @@ import { OutputSink } from "./output.ts";
 import { withRunContext } from "./run-context.ts";
 import { buildSandboxScript, type SandboxTools } from "./sandbox-script.ts";
 import { DEVICES, MASKED_PATHS, READONLY_PATHS } from "./security-profile.ts";
-import { abortedError, killPid, supervise, toExecResult } from "./supervise.ts";
+import { abortedError, killPid, pipeStdin, signalPid, supervise, toExecResult } from "./supervise.ts";
 import type { ExecIO, ExecResult, ExecSpec, Executor } from "./types.ts";
 
 export interface SandboxExecutorOptions {
@@ -97,6 +97,11 @@ export class SandboxExecutor implements Executor {
 
   async run(spec: ExecSpec, io: ExecIO = {}): Promise<ExecResult> {
     if (io.signal?.aborted) throw abortedError(io.signal);
+    if (io.container?.terminal) {
+      throw new StrataError("STRATA_RUN_TTY_UNSUPPORTED", "the sandbox executor cannot give a container a terminal (-t)", {
+        hint: "install runc (or crun) and use --executor auto or runc, or run without -t",
+      });
+    }
     const tools = await this.#getTools();
     const devTemplate = await this.#getDevTemplate();
     const masked = await this.#getMasked();
@@ -119,8 +124,15 @@ export class SandboxExecutor implements Executor {
         // Only the host tools see this environment; the step gets exactly spec.env via `env -i`.
         // LIBMOUNT_UTAB keeps libmount's bookkeeping in the run directory instead of /run/mount.
         env: { PATH: HOST_PATH, LC_ALL: "C", LIBMOUNT_UTAB: join(ctx.dir, "utab") },
-        stdio: ["ignore", "pipe", "pipe", "pipe"],
+        stdio: [io.container?.stdin ? "pipe" : "ignore", "pipe", "pipe", "pipe"],
+        // A container gets its own session: Ctrl-C reaches the caller only, which forwards it.
+        detached: io.container !== undefined,
       });
+      if (io.container) {
+        pipeStdin(io.container.stdin, child);
+        // unshare --fork does not forward signals: they go to its child, the namespace's init.
+        io.container.onStarted?.({ signal: (sig) => void signalChildren(child.pid, sig) });
+      }
       let status = "";
       const statusDone = new Promise<void>((resolve) => {
         const s = child.stdio[3] as NodeJS.ReadableStream;
@@ -133,12 +145,32 @@ export class SandboxExecutor implements Executor {
       const killedMarker = /^unshare: sigprocmask unblock failed/;
       let killedBySigkill = false;
       const onStderr = io.onStderr;
+      const rawStderr = io.container?.onStderrData;
       const sink = new OutputSink({
         ...io,
         onStderr: (line) => {
           if (killedMarker.test(line)) killedBySigkill = true;
           else onStderr?.(line);
         },
+        ...(io.container
+          ? {
+              container: {
+                ...io.container,
+                ...(rawStderr
+                  ? {
+                      onStderrData: (b: Buffer) => {
+                        const text = b.toString("latin1");
+                        const m = /^unshare: sigprocmask unblock failed[^\n]*\n?/m.exec(text);
+                        if (!m) return rawStderr(b);
+                        killedBySigkill = true;
+                        const rest = text.slice(0, m.index) + text.slice(m.index + m[0].length);
+                        if (rest !== "") rawStderr(Buffer.from(rest, "latin1"));
+                      },
+                    }
+                  : {}),
+              },
+            }
+          : {}),
       });
       let r;
       try {
@@ -243,4 +275,11 @@ async function killNamespace(pid: number | undefined, exited: () => boolean): Pr
     if (Date.now() > deadline) killPid(pid);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** Signals the children of `unshare --fork` (the namespace's init), not `unshare` itself. */
+async function signalChildren(pid: number | undefined, sig: NodeJS.Signals): Promise<void> {
+  if (pid === undefined) return;
+  const kids = await readFile(`/proc/${pid}/task/${pid}/children`, "utf8").catch(() => "");
+  for (const k of kids.split(/\s+/).filter((s) => s !== "")) signalPid(Number(k), sig);
 }

@@ -80,6 +80,40 @@ export interface ExecIO {
   readonly logFile?: string;
   /** Aborting kills the whole process tree and cleans up before `run` rejects. */
   readonly signal?: AbortSignal;
+  /** Container mode (`strata run`): stdin, raw output, a terminal and signal forwarding. */
+  readonly container?: ContainerIO;
+}
+
+/**
+ * What a container run needs beyond a RUN step. The runtime is started in its own session, so
+ * signals the user's terminal sends reach only the caller, which decides what to forward through
+ * {@link ExecControl} (`docker run`'s sig-proxy).
+ */
+export interface ContainerIO {
+  /**
+   * Piped to the process's stdin, which is closed when this ends. Without it stdin is /dev/null.
+   * With `terminal` it must be this process's own stdin: the runtime then reads fd 0 itself.
+   */
+  readonly stdin?: NodeJS.ReadableStream;
+  /**
+   * A pseudo-terminal for the process, allocated by the OCI runtime inside the container's own
+   * devpts (runc/crun `process.terminal` in the foreground): the runtime gets this process's
+   * stdio (the user's terminal), puts it in raw mode and copies bytes both ways; SIGWINCH sent
+   * through {@link ExecControl.signal} makes it copy the window size. Only the OCI runtimes
+   * support it; the sandbox executor rejects it.
+   */
+  readonly terminal?: boolean;
+  /** Every chunk of stdout / stderr as it arrives, bytes untouched (instead of line callbacks). */
+  readonly onStdoutData?: (chunk: Buffer) => void;
+  readonly onStderrData?: (chunk: Buffer) => void;
+  /** Called once the process runs, with the handle that signals it. */
+  readonly onStarted?: (control: ExecControl) => void;
+}
+
+/** A running container's process. */
+export interface ExecControl {
+  /** Sends `sig` to the container's PID 1 (SIGWINCH: the runtime resizes the terminal). */
+  signal(sig: NodeJS.Signals): void;
 }
 
 export interface ExecResult {
