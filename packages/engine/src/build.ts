@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import { StrataError, type LayerGraph } from "@strata/graph";
 import type { OciImage } from "@strata/oci";
 import { imageConfig, storeImage } from "./image/assemble.ts";
+import { recordProvenance } from "./image/provenance.ts";
 import { Solver } from "./solver/solver.ts";
 import type { SolveOptions } from "./solver/options.ts";
 import { Store } from "./store/store.ts";
@@ -30,6 +31,7 @@ export async function buildImage(store: Store, graph: LayerGraph, opts: SolveOpt
     const root = await solver.fs(graph.image.rootfs, "the image's root filesystem");
     const config = imageConfig(graph, root, solver.evalCtx, { platform: opts.platform, sourceDateEpoch: opts.sourceDateEpoch, emptyOps: solver.emptyOps });
     image = await storeImage(store, root, config);
+    recordProvenance(store, graph, image, solver.emptyOps, opts.explain?.target);
   } catch (e) {
     throw e instanceof Error ? e : new StrataError("STRATA_BUILD_FAILED", String(e));
   } finally {

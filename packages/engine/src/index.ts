@@ -24,3 +24,6 @@ export { findImage, listRefs } from "./store/refs.ts";
 export { pruneStore, type PruneResult } from "./store/prune.ts";
 export { adoptBaseLayerBlobs, recordBaseLayers } from "./sources/base-layer-blobs.ts";
 export * from "./container/index.ts";
+export * from "./inspect/index.ts";
+export { resolveImage, removeImages, tagImage, type RemoveImagesResult } from "./store/image-names.ts";
+export { readProvenance, type Provenance, type ProvenanceStep } from "./image/provenance.ts";

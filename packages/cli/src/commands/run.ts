@@ -6,6 +6,7 @@ import type { CliContext } from "../context.ts";
 import { strataHome } from "../load/strata-home.ts";
 import { isDockerfileName } from "../load/load-target.ts";
 import { reportError } from "../ui/report-error.ts";
+import { normalizeImageName } from "./image-ref.ts";
 
 export const spec: CommandSpec = {
   name: "run",
@@ -137,7 +138,7 @@ async function runContainerCommand(args: ParsedArgs, ctx: CliContext): Promise<n
     if (code !== 0) return code === 2 ? 2 : 125;
     image = await engine.findImage(store, digest.trim());
   } else {
-    image = await engine.findImage(store, await normalizeName(target));
+    image = await engine.resolveImage(store, await normalizeImageName(target));
   }
   const bytes = (text: (t: string) => void, raw: ((b: Uint8Array) => void) | undefined) => raw ?? ((b: Uint8Array) => text(Buffer.from(b).toString("utf8")));
   const r = await engine.runContainer(store, image, {
@@ -162,15 +163,4 @@ async function runContainerCommand(args: ParsedArgs, ctx: CliContext): Promise<n
     note: (l) => ctx.stderr(`${l}\n`),
   });
   return r.exitCode;
-}
-
-async function normalizeName(name: string): Promise<string> {
-  if (name.startsWith("sha256:")) return name;
-  const { parseReference, familiarString } = await import("@strata/registry");
-  try {
-    const ref = parseReference(name);
-    return familiarString(ref.tag === undefined && ref.digest === undefined ? { ...ref, tag: "latest" } : ref);
-  } catch {
-    return name;
-  }
 }
