@@ -4,3 +4,4 @@ export { SandboxExecutor, type SandboxExecutorOptions } from "./sandbox-executor
 export { createExecutors, selectExecutor, type ExecutorChoice, type SelectExecutorOptions } from "./select-executor.ts";
 export { homeForUid, resolveUser, type ResolvedUser } from "./resolve-user.ts";
 export { DEFAULT_CAPABILITIES } from "./security-profile.ts";
+export { parsePortMapping, startNetwork, type Network, type NetworkMode, type PortMapping, type StartNetworkOptions } from "./network/index.ts";

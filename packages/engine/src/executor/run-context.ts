@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { StrataError } from "@strata/graph";
 import { writeEtcFiles } from "./etc-files.ts";
+import { startNetwork, type Network } from "./network/index.ts";
 import { createStubs, ensureCwd, planMounts, SYSTEM_TARGETS, type PlannedMount } from "./run-root.ts";
 import { resolveRelative } from "../sandbox-util/root-path.ts";
 import { homeForUid } from "./resolve-user.ts";
@@ -20,6 +21,11 @@ export interface RunContext {
   /** Root-relative resolved paths of /etc/hosts and /etc/resolv.conf. */
   readonly hostsRel: string;
   readonly resolvConfRel: string;
+  /**
+   * The network namespace the step joins (`/proc/<pid>/ns/net`, see {@link startNetwork});
+   * undefined for `network: "host"`.
+   */
+  readonly netnsPath: string | undefined;
   /** `spec.env`, plus `HOME` from the user's passwd entry when it has none (what runc does). */
   readonly env: readonly string[];
 }
@@ -33,6 +39,7 @@ export async function withRunContext<T>(stateDir: string, spec: ExecSpec, fn: (c
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
   const dir = await mkdtemp(join(stateDir, "run-"));
   let stubs: { remove(): Promise<void> } | undefined;
+  let net: Network | undefined;
   try {
     await ensureCwd(spec.rootfs, spec.cwd, spec.user);
     const plan = await planMounts(spec.rootfs, spec.mounts);
@@ -44,7 +51,8 @@ export async function withRunContext<T>(stateDir: string, spec: ExecSpec, fn: (c
       }
     }
     stubs = await createStubs(spec.rootfs, [...system, ...plan.filter((p) => p.insideTmpfs === undefined)]);
-    const etc = await writeEtcFiles(dir, spec);
+    net = await startNetwork({ mode: spec.network, ...(spec.hostname ? { hostname: spec.hostname } : {}), extraHosts: spec.extraHosts ?? [] });
+    const etc = await writeEtcFiles(dir, net);
     const env = spec.env.some((e) => e.startsWith("HOME=")) ? spec.env : [...spec.env, `HOME=${await homeForUid(spec.rootfs, spec.user.uid)}`];
     return await fn({
       id: `strata-${randomBytes(8).toString("hex")}`,
@@ -54,9 +62,11 @@ export async function withRunContext<T>(stateDir: string, spec: ExecSpec, fn: (c
       resolvConfFile: etc.resolvConf,
       hostsRel: system[3]!.rel,
       resolvConfRel: system[4]!.rel,
+      netnsPath: net.netnsPath,
       env,
     });
   } finally {
+    await net?.close();
     await stubs?.remove();
     await rm(dir, { recursive: true, force: true });
   }

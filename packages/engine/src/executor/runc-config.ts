@@ -13,8 +13,7 @@ interface OciMount {
 
 /**
  * The OCI runtime-spec `config.json` for one step, close to what BuildKit hands runc for a
- * RUN: mount/pid/ipc/uts namespaces (+ network for `none`; `default` and `host` share the
- * host's), a private /proc, a tmpfs /dev with runc's default device nodes, /dev/pts, /dev/shm,
+ * RUN: mount/pid/ipc/uts namespaces, the network namespace of the run (none for `host`), a private /proc, a tmpfs /dev with runc's default device nodes, /dev/pts, /dev/shm,
  * /dev/mqueue, a read-only /sys, the run's /etc/hosts and /etc/resolv.conf read-only, Docker's
  * default capabilities, masked and read-only paths, a device cgroup that allows only the
  * default nodes, `noNewPrivileges: false` and BuildKit's open-files limit (lowered to what this
@@ -61,8 +60,10 @@ export function buildRuncConfig(spec: ExecSpec, ctx: RunContext, nofileLimit: nu
         break;
     }
   }
-  const namespaces = [{ type: "pid" }, { type: "ipc" }, { type: "uts" }, { type: "mount" }];
-  if (spec.network === "none") namespaces.push({ type: "network" });
+  // `default` and `none`: the namespace startNetwork made (with `lo` up, and for `default` the
+  // user-mode stack attached); `host`: none of our own.
+  const namespaces: { type: string; path?: string }[] = [{ type: "pid" }, { type: "ipc" }, { type: "uts" }, { type: "mount" }];
+  if (ctx.netnsPath) namespaces.push({ type: "network", path: ctx.netnsPath });
   const caps = [...DEFAULT_CAPABILITIES];
   return {
     ociVersion: "1.0.2",

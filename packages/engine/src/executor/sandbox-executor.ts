@@ -17,7 +17,7 @@ export interface SandboxExecutorOptions {
 
 /**
  * Runs steps with nothing but util-linux, coreutils and /bin/sh on the host: `unshare` for the
- * mount, pid, ipc, uts (and for `network: none`, net) namespaces, `mount` for the step's view
+ * mount, pid, ipc and uts namespaces, `nsenter` to join the run's network namespace, `mount` for the step's view
  * of the file system, `setpriv` + `unshare --root` to drop capabilities, change ids and enter
  * the root (see {@link buildSandboxScript}). Needs root. No cgroup limits and no seccomp filter.
  */
@@ -89,7 +89,7 @@ export class SandboxExecutor implements Executor {
         setpriv: await need("setpriv", "util-linux (setpriv)"),
         mkdir: await need("mkdir", "coreutils"),
         env: await need("env", "coreutils"),
-        ip: await which("ip"),
+        nsenter: await need("nsenter", "util-linux"),
       };
     })();
     return this.#tools;
@@ -108,19 +108,21 @@ export class SandboxExecutor implements Executor {
     return withRunContext(this.#stateDir, spec, async (ctx) => {
       const { files, scriptPath } = buildSandboxScript(spec, ctx, tools, devTemplate, masked);
       for (const [name, content] of files) await writeFile(join(ctx.dir, name), content, { mode: 0o600 });
+      // The network namespace is joined first, so the step's namespaces are owned by the same user namespace.
+      const enter = ctx.netnsPath ? [tools.nsenter, `--net=${ctx.netnsPath}`, "--", tools.unshare] : [tools.unshare];
       const args = [
+        ...enter.slice(1),
         "--mount",
         "--pid",
         "--ipc",
         "--uts",
         "--fork",
         "--kill-child",
-        ...(spec.network === "none" ? ["--net"] : []),
         "--",
         tools.sh,
         scriptPath,
       ];
-      const child = spawn(tools.unshare, args, {
+      const child = spawn(enter[0]!, args, {
         // Only the host tools see this environment; the step gets exactly spec.env via `env -i`.
         // LIBMOUNT_UTAB keeps libmount's bookkeeping in the run directory instead of /run/mount.
         env: { PATH: HOST_PATH, LC_ALL: "C", LIBMOUNT_UTAB: join(ctx.dir, "utab") },

@@ -13,8 +13,8 @@ export interface SandboxTools {
   readonly env: string;
   readonly setpriv: string;
   readonly unshare: string;
-  /** iproute2, only needed for `network: none` (to bring `lo` up). */
-  readonly ip: string | undefined;
+  /** util-linux, to join the run's network namespace. */
+  readonly nsenter: string;
 }
 
 export interface SandboxFiles {
@@ -25,7 +25,7 @@ export interface SandboxFiles {
 
 /**
  * The in-namespace half of the built-in sandbox, as a POSIX sh script run by the host's
- * /bin/sh inside `unshare --mount --pid --ipc --uts --fork [--net]`. It
+ * /bin/sh inside `[nsenter --net=<run netns>] unshare --mount --pid --ipc --uts --fork`. It
  * 1. mounts everything the step sees below the root (a bind of the root onto itself, /proc,
  *    /dev, /dev/pts, /dev/shm, /dev/mqueue, a read-only /sys, Docker's masked and read-only
  *    paths, /etc/hosts, /etc/resolv.conf, the step's mounts) with two `mount -a -T fstab`
@@ -128,9 +128,6 @@ export function buildSandboxScript(
     lines.push(`${shQuote(tools.mount)} -a -T ${shQuote(join(ctx.dir, name))} || fail "cannot apply the step's mounts"`);
   });
   lines.push(`printf %s ${shQuote(spec.hostname ?? DEFAULT_HOSTNAME)} > /proc/sys/kernel/hostname || fail "cannot set the hostname"`);
-  if (spec.network === "none") {
-    lines.push(tools.ip ? `${shQuote(tools.ip)} link set lo up || fail "cannot bring up lo"` : `echo "strata-sandbox: iproute2 missing, lo stays down" >&2`);
-  }
   lines.push(`cd "$R" || fail "cannot enter the root"`);
   lines.push(`${shQuote(tools.mount)} --move . / || fail "cannot move the root onto /"`);
   const caps = DEFAULT_CAPABILITIES.map((c) => `+${c.slice(4).toLowerCase()}`).join(",");

@@ -43,9 +43,10 @@ export interface ExecSpec {
   /** Applied in order, after the executor's own mounts; targets are container paths. */
   readonly mounts: readonly ExecMount[];
   /**
-   * `default`: the step shares the host's network namespace (the simplest correct choice
-   * without a bridge: it reaches whatever the host reaches); `none`: a fresh namespace with
-   * only `lo` (up); `host`: the host's namespace.
+   * `default`: a namespace of its own with outbound access through slirp4netns and its DNS
+   * forwarder; the host's loopback is unreachable (see `startNetwork`). `none`: a fresh
+   * namespace with only `lo` (up). `host`: the host's namespace (an entitlement the caller
+   * checks).
    */
   readonly network: ExecNetwork;
   /** Default "strata". Also written to /etc/hosts for 127.0.0.1. */
