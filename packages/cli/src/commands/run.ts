@@ -124,7 +124,7 @@ async function runContainerCommand(args: ParsedArgs, ctx: CliContext): Promise<n
     ...((o.volume as string[] | undefined) ?? []).map((v) => engine.parseVolume(v, ctx.cwd)),
     ...((o.mount as string[] | undefined) ?? []).map((m) => engine.parseMount(m, ctx.cwd)),
   ];
-  const publish = ((o.publish as string[] | undefined) ?? []).map((p) => engine.parsePublish(p));
+  const publish = ((o.publish as string[] | undefined) ?? []).flatMap((p) => engine.parsePortMapping(p));
   const env = [...((o["env-file"] as string[] | undefined) ?? []).flatMap((f) => engine.readEnvFile(f, ctx.cwd, ctx.env)), ...((o.env as string[] | undefined) ?? [])];
   let image;
   const abs = resolve(ctx.cwd, target);

@@ -3,14 +3,13 @@ import { join } from "node:path";
 import { constants } from "node:os";
 import { StrataError } from "@strata/graph";
 import type { OciImage } from "@strata/oci";
-import { resolveUser, selectExecutor, type ExecMount, type ExecNetwork, type ExecutorChoice } from "../executor/index.ts";
+import { resolveUser, selectExecutor, type ExecMount, type ExecNetwork, type ExecutorChoice, type PortMapping } from "../executor/index.ts";
 import { LayerStore } from "../layers/layer-store.ts";
 import { prepareRootfs } from "../snapshot/index.ts";
 import { holdBuildLock } from "../store/locks.ts";
 import type { Store } from "../store/store.ts";
 import { createContainerDirs, recordExit } from "./container-dirs.ts";
 import { checkPlatform } from "./platform.ts";
-import type { PortMapping } from "./ports.ts";
 import { containerProcess, exposedPorts, type ProcessOverrides } from "./process-config.ts";
 import { proxySignals } from "./signal-proxy.ts";
 
@@ -25,7 +24,7 @@ export interface RunContainerOptions extends ProcessOverrides {
   readonly stdin?: NodeJS.ReadableStream;
   /** `-v` and `--mount`, already parsed ({@link parseVolume}, {@link parseMount}). */
   readonly mounts?: readonly ExecMount[];
-  /** `-p`, already parsed ({@link parsePublish}). */
+  /** `-p`, already parsed (`parsePortMapping`); forwarded by the user-mode network stack. */
   readonly publish?: readonly PortMapping[];
   readonly network?: ExecNetwork;
   /** `--platform`: must be the image's platform (emulation is not there yet). */
@@ -96,12 +95,12 @@ export async function runContainer(store: Store, image: OciImage, opts: RunConta
         const executor = await selectExecutor({ stateDir: store.path("run"), executor: opts.executor ?? "auto" });
         if (signals.early.aborted) return interrupted(signals.early);
         const r = await executor.run(
-          { rootfs: rootfs.mergedDir, argv: proc.argv, env: proc.env, cwd: proc.cwd, user, mounts: opts.mounts ?? [], network: opts.network ?? "default" },
+          { rootfs: rootfs.mergedDir, argv: proc.argv, env: proc.env, cwd: proc.cwd, user, mounts: opts.mounts ?? [], network: opts.network ?? "default", ports: opts.publish ?? [] },
           {
             signal: signals.early,
             container: {
               ...(opts.stdin ? { stdin: opts.stdin } : {}),
-              ...(opts.terminal ? { terminal: true } : {}),
+              ...(opts.terminal ? { terminal: true, ...(terminalSize() ? { terminalSize: terminalSize()! } : {}) } : {}),
               onStdoutData: opts.stdout,
               onStderrData: opts.stderr,
               onStarted: (c) => signals.attach(c),
@@ -129,4 +128,15 @@ export async function runContainer(store: Store, image: OciImage, opts: RunConta
 function interrupted(early: AbortSignal): ContainerExit {
   const sig = (early.reason as NodeJS.Signals | undefined) ?? "SIGINT";
   return { exitCode: 128 + (constants.signals[sig] ?? 2), signal: sig };
+}
+
+/** The size of the terminal this process writes to (what the container's pty starts with). */
+function terminalSize(): { rows: number; columns: number } | undefined {
+  for (const s of [process.stdout, process.stderr]) {
+    if (s.isTTY) {
+      const [columns, rows] = s.getWindowSize();
+      if (columns > 0 && rows > 0) return { rows, columns };
+    }
+  }
+  return undefined;
 }

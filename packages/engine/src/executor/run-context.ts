@@ -51,7 +51,7 @@ export async function withRunContext<T>(stateDir: string, spec: ExecSpec, fn: (c
       }
     }
     stubs = await createStubs(spec.rootfs, [...system, ...plan.filter((p) => p.insideTmpfs === undefined)]);
-    net = await startNetwork({ mode: spec.network, ...(spec.hostname ? { hostname: spec.hostname } : {}), extraHosts: spec.extraHosts ?? [] });
+    net = await startNetwork({ mode: spec.network, ...(spec.hostname ? { hostname: spec.hostname } : {}), extraHosts: spec.extraHosts ?? [], ...(spec.ports?.length ? { dir, ports: spec.ports } : {}) });
     const etc = await writeEtcFiles(dir, net);
     const env = spec.env.some((e) => e.startsWith("HOME=")) ? spec.env : [...spec.env, `HOME=${await homeForUid(spec.rootfs, spec.user.uid)}`];
     return await fn({

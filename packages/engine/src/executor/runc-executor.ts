@@ -84,7 +84,10 @@ export class OciRuntimeExecutor implements Executor {
     return withRunContext(this.#stateDir, spec, async (ctx) => {
       const config = buildRuncConfig(spec, ctx, await grantableNofile()) as { process: object };
       const container = io.container;
-      if (container?.terminal) config.process = { ...config.process, terminal: true };
+      if (container?.terminal) {
+        const size = container.terminalSize;
+        config.process = { ...config.process, terminal: true, ...(size ? { consoleSize: { height: size.rows, width: size.columns } } : {}) };
+      }
       await writeFile(join(ctx.dir, "config.json"), JSON.stringify(config), { mode: 0o600 });
       const logFile = join(ctx.dir, "runtime.log");
       const global = ["--root", root, "--log", logFile, "--log-format", "json"];

@@ -1,3 +1,5 @@
+import type { PortMapping } from "./network/index.ts";
+
 /**
  * The contract between the solver and whatever runs a RUN step. Everything in an
  * {@link ExecSpec} is already resolved: host paths, numeric ids, the exact environment. An
@@ -49,6 +51,8 @@ export interface ExecSpec {
    * checks).
    */
   readonly network: ExecNetwork;
+  /** Host→container port forwards through the user-mode stack (`strata run -p`); only with `network: "default"`. */
+  readonly ports?: readonly PortMapping[];
   /** Default "strata". Also written to /etc/hosts for 127.0.0.1. */
   readonly hostname?: string;
   /** Extra `/etc/hosts` lines (`--add-host`). */
@@ -104,6 +108,8 @@ export interface ContainerIO {
    * support it; the sandbox executor rejects it.
    */
   readonly terminal?: boolean;
+  /** The terminal's size when the process starts (set before it runs, so its first look is right). */
+  readonly terminalSize?: { readonly rows: number; readonly columns: number };
   /** Every chunk of stdout / stderr as it arrives, bytes untouched (instead of line callbacks). */
   readonly onStdoutData?: (chunk: Buffer) => void;
   readonly onStderrData?: (chunk: Buffer) => void;
