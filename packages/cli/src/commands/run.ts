@@ -60,7 +60,8 @@ const VALUE_LONGS = new Set(spec.options.filter((o) => o.type !== "boolean").map
 
 /**
  * docker's command line: flags before IMAGE, everything after it is the command (so
- * `strata run img ls -l` runs `ls -l`), and clustered short booleans (`-it`). Returns the argv
+ * `strata run img ls -l` runs `ls -l`), and clustered short booleans (`-it`); or flags after
+ * IMAGE when a `--` ends them. Returns the argv
  * the common parser reads (`… IMAGE -- COMMAND…`).
  */
 export function rewriteArgv(argv: readonly string[]): string[] {
@@ -91,9 +92,14 @@ export function rewriteArgv(argv: readonly string[]): string[] {
       if (letters.length === 1 && VALUE_SHORTS.has(letters) && i + 1 < argv.length) out.push(argv[++i]!);
       continue;
     }
-    // The image: the rest is its command.
+    // The image: the rest is its command. Strata's older form, flags after IMAGE and then `--`
+    // (`strata run img -e K=V -- cmd`), still works: a flag right after IMAGE with a `--` later.
     out.push(a);
     const rest = argv.slice(i + 1);
+    if (rest[0]?.startsWith("-") && rest[0] !== "--" && rest.includes("--")) {
+      const flags = rewriteArgv(rest.slice(0, rest.indexOf("--")));
+      return [...out, ...flags, ...rest.slice(rest.indexOf("--"))];
+    }
     return rest.length ? [...out, "--", ...(rest[0] === "--" ? rest.slice(1) : rest)] : out;
   }
   return out;
