@@ -19,7 +19,6 @@ export { parseImageOverrides, findOverride, type ImageOverride } from "./sources
 export { imageReferences, type ImageReference } from "./sources/image-refs.ts";
 export { MirroredRegistry, parseMirrors, type MirrorMap } from "./sources/registry-mirrors.ts";
 export { BaseImageResolver, type BaseImageOptions, type ResolvedReference } from "./sources/base-images.ts";
-export { runImage, type RunImageOptions } from "./run/run-image.ts";
 export { findImage, listRefs } from "./store/refs.ts";
 export { pruneStore, type PruneResult } from "./store/prune.ts";
 export { adoptBaseLayerBlobs, recordBaseLayers } from "./sources/base-layer-blobs.ts";
