@@ -59,7 +59,8 @@ export async function runContainer(store: Store, image: OciImage, opts: RunConta
   const proc = containerProcess(image.config.config ?? {}, opts, opts.hostEnv ?? process.env);
   for (const n of proc.notes) opts.note?.(`note: ${n}`);
   const exposed = exposedPorts(image.config.config ?? {});
-  if (exposed.length && !opts.publish?.length && opts.network !== "host") {
+  // Only when the image's own command runs (likely its server): a one-off command needs no reminder.
+  if (exposed.length && !opts.command?.length && !opts.publish?.length && opts.network !== "host") {
     opts.note?.(`note: the image exposes ${exposed.join(", ")}; publish with -p HOST_PORT:CONTAINER_PORT`);
   }
   if (opts.publish?.length && opts.network !== undefined && opts.network !== "default") {
