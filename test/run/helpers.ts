@@ -85,3 +85,18 @@ export function hasScript(): boolean {
 export function sh(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
+
+/** Processes whose command line mentions `dir` (a runtime, network stack or shell of a test's store). */
+export function processesUsing(dir: string): string[] {
+  const out: string[] = [];
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    try {
+      const cmd = readFileSync(`/proc/${d}/cmdline`, "latin1").replace(/\0/g, " ");
+      if (cmd.includes(dir)) out.push(`${d}: ${cmd.slice(0, 200)}`);
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}

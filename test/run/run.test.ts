@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { busyboxLayout } from "../helpers/busybox.ts";
 import { scratchProject, STRATA_BIN, strata, strataAsync } from "../helpers/cli.ts";
 import { docker, dockerAvailable, DOCKER } from "../helpers/docker.ts";
-import { hasScript, leftovers, mountsUnder, pidsOf, sh, start, until } from "./helpers.ts";
+import { hasScript, leftovers, mountsUnder, pidsOf, processesUsing, sh, start, until } from "./helpers.ts";
 
 const isRoot = process.getuid?.() === 0;
 const IMAGE = "strata-run-test/app:1";
@@ -67,6 +67,7 @@ describe.skipIf(!isRoot)("strata run: a container from an image, as docker run",
     // Nothing of any test stays mounted or running, and the store keeps no container state.
     expect(mountsUnder(home)).toEqual([]);
     expect(leftovers(home)).toEqual([]);
+    expect(processesUsing(home)).toEqual([]);
     rmSync(home, { recursive: true, force: true });
   });
 
@@ -265,6 +266,14 @@ describe.skipIf(!isRoot)("strata run: a container from an image, as docker run",
       expect(d.body).toBe(s.body);
       expect(d.exit.code).toBe(0);
     }
+  });
+
+  test("--network none: the container has only lo (as under docker); the default network has a resolver", () => {
+    const probe = ["sh", "-c", "ip -o link | cut -d: -f2 | tr -d ' '"];
+    const none = run(["--network", "none", IMAGE, ...probe]);
+    expect(none.stdout).toBe("lo\n");
+    expect(run([IMAGE, "sh", "-c", "grep -c nameserver /etc/resolv.conf"]).stdout.trim()).not.toBe("0");
+    if (dockerToo) expect(drun(["--network", "none", IMAGE, ...probe]).stdout).toBe(none.stdout);
   });
 
   test("each run starts from the image: a file written in one run is absent in the next; --name keeps it until strata rm", () => {
