@@ -1,11 +1,14 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Digest } from "@strata/graph";
 import { describe, expect, it } from "vitest";
 import { containerProcess } from "../src/container/process-config.ts";
 import { readEnvFile } from "../src/container/env-file.ts";
 import { parseMount, parseVolume } from "../src/container/volumes.ts";
 import { checkPlatform, hostPlatform } from "../src/container/platform.ts";
+import { createContainerDirs, removeContainer } from "../src/container/container-dirs.ts";
+import { Store } from "../src/store/store.ts";
 
 const code = (f: () => unknown) => {
   try {
@@ -46,6 +49,9 @@ describe("--env-file", () => {
     writeFileSync(join(dir, "b.env"), "OK=1\nBAD KEY=2\n");
     expect(() => readEnvFile("b.env", dir, {})).toThrow(/b\.env:2:1/);
     expect(code(() => readEnvFile("none.env", dir, {}))).toBe("STRATA_RUN_ENV_FILE");
+    expect(code(() => readEnvFile("/dev/zero", dir, {}))).toBe("STRATA_RUN_ENV_FILE");
+    writeFileSync(join(dir, "huge.env"), Buffer.alloc(1024 * 1024 + 1, 0x41));
+    expect(() => readEnvFile("huge.env", dir, {})).toThrow(/larger than/);
   });
 });
 
@@ -76,5 +82,16 @@ describe("--platform", () => {
     expect(code(() => checkPlatform(image, "linux/s390x"))).toBe("STRATA_USAGE");
     expect(code(() => checkPlatform({ ...image, architecture: "riscv64" }, undefined))).toBe("STRATA_USAGE");
     expect(code(() => checkPlatform(image, "nonsense"))).toBe("STRATA_USAGE");
+  });
+});
+
+describe("container names", () => {
+  it("are docker's names: a path or a dot-name never reaches the store's file system", async () => {
+    const store = new Store(mkdtempSync(join(tmpdir(), "strata-names-")));
+    for (const bad of ["../x", "a/b", ".hidden", "", "x".repeat(129)]) {
+      expect(code(() => createContainerDirs(store, bad, { image: "i", manifest: `sha256:${"0".repeat(64)}` as Digest, argv: ["true"], created: "", pid: 1 }))).toBe("STRATA_CONTAINER_BAD_NAME");
+      await expect(removeContainer(store, bad)).rejects.toMatchObject({ code: "STRATA_CONTAINER_BAD_NAME" });
+    }
+    await expect(removeContainer(store, "absent")).rejects.toMatchObject({ code: "STRATA_CONTAINER_NOT_FOUND" });
   });
 });

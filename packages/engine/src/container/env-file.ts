@@ -1,6 +1,8 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { StrataError } from "@strata/graph";
+
+const MAX_ENV_FILE = 1024 * 1024;
 
 /**
  * Reads a `--env-file` as docker does: one `KEY=value` per line, taken literally (no quotes,
@@ -12,8 +14,14 @@ export function readEnvFile(path: string, cwd: string, env: NodeJS.ProcessEnv): 
   const file = resolve(cwd, path);
   let text: string;
   try {
+    // A device or a huge file (`--env-file /dev/zero`) would be read forever: only regular files, 1 MiB at most.
+    const st = statSync(file);
+    if (!st.isFile() || st.size > MAX_ENV_FILE) {
+      throw new StrataError("STRATA_RUN_ENV_FILE", `--env-file ${path}: ${st.isFile() ? `larger than ${MAX_ENV_FILE} bytes` : "not a regular file"}`);
+    }
     text = readFileSync(file, "utf8");
   } catch (e) {
+    if (e instanceof StrataError) throw e;
     throw new StrataError("STRATA_RUN_ENV_FILE", `--env-file ${path}: ${(e as Error).message}`, { cause: e });
   }
   const out: string[] = [];
