@@ -19,7 +19,8 @@ export interface SandboxExecutorOptions {
  * Runs steps with nothing but util-linux, coreutils and /bin/sh on the host: `unshare` for the
  * mount, pid, ipc and uts namespaces, `nsenter` to join the run's network namespace, `mount` for the step's view
  * of the file system, `setpriv` + `unshare --root` to drop capabilities, change ids and enter
- * the root (see {@link buildSandboxScript}). Needs root. No cgroup limits and no seccomp filter.
+ * the root (see {@link buildSandboxScript}). Needs root. No cgroup limits and no seccomp filter
+ * (none of these tools can load one), which is why `--executor auto` never picks it.
  */
 export class SandboxExecutor implements Executor {
   readonly name = "sandbox" as const;

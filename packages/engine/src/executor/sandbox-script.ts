@@ -2,7 +2,7 @@ import { dirname, join } from "node:path/posix";
 import { formatFstab, shQuote, type FstabEntry } from "./fstab.ts";
 import type { RunContext } from "./run-context.ts";
 import { DEFAULT_HOSTNAME } from "./etc-files.ts";
-import { DEFAULT_CAPABILITIES } from "./security-profile.ts";
+import { capabilitiesFor } from "./security-profile.ts";
 import type { ExecSpec } from "./types.ts";
 
 /** Host tools the script runs, by absolute path (resolved once on the host's PATH). */
@@ -130,7 +130,7 @@ export function buildSandboxScript(
   lines.push(`printf %s ${shQuote(spec.hostname ?? DEFAULT_HOSTNAME)} > /proc/sys/kernel/hostname || fail "cannot set the hostname"`);
   lines.push(`cd "$R" || fail "cannot enter the root"`);
   lines.push(`${shQuote(tools.mount)} --move . / || fail "cannot move the root onto /"`);
-  const caps = DEFAULT_CAPABILITIES.map((c) => `+${c.slice(4).toLowerCase()}`).join(",");
+  const caps = capabilitiesFor(spec.security).map((c) => `+${c.slice(4).toLowerCase()}`).join(",");
   const groupsArg = spec.user.additionalGids.length > 0 ? `--groups=${spec.user.additionalGids.join(",")}` : "--clear-groups";
   const finalArgv = [
     tools.env,

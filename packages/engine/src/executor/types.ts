@@ -49,6 +49,12 @@ export interface ExecSpec {
    * checks).
    */
   readonly network: ExecNetwork;
+  /**
+   * `sandbox` (default): Docker's default seccomp profile and capability set. `insecure`: all
+   * capabilities, no seccomp filter, no masked paths, /sys writable (BuildKit's
+   * `--security=insecure`; an entitlement the caller checks).
+   */
+  readonly security?: "sandbox" | "insecure";
   /** Default "strata". Also written to /etc/hosts for 127.0.0.1. */
   readonly hostname?: string;
   /** Extra `/etc/hosts` lines (`--add-host`). */
