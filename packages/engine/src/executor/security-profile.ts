@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+
 /**
  * What a RUN step may do, matching Docker's and BuildKit's defaults so that a command behaves
  * the same under `docker build` and Strata.
@@ -35,9 +37,29 @@ export const ALL_CAPABILITIES: readonly string[] = [
   "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
 ];
 
-/** The capability set of a step: Docker's default, or every one for `security: "insecure"`. */
+/**
+ * The capability set of a step: Docker's default, or for `security: "insecure"` every one this
+ * process holds in its bounding set (a privileged container gets what its runtime has: asking
+ * for more makes runc fail with "unable to apply caps").
+ */
 export function capabilitiesFor(security: "sandbox" | "insecure" | undefined): readonly string[] {
-  return security === "insecure" ? ALL_CAPABILITIES : DEFAULT_CAPABILITIES;
+  if (security !== "insecure") return DEFAULT_CAPABILITIES;
+  grantable ??= hostBoundingSet();
+  return grantable;
+}
+
+let grantable: readonly string[] | undefined;
+
+/** ALL_CAPABILITIES is in bit order, so bit i of CapBnd is ALL_CAPABILITIES[i]. */
+function hostBoundingSet(): readonly string[] {
+  try {
+    const hex = /^CapBnd:\s+([0-9a-f]+)/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1];
+    if (!hex) return ALL_CAPABILITIES;
+    const bits = BigInt(`0x${hex}`);
+    return ALL_CAPABILITIES.filter((_, i) => (bits >> BigInt(i)) & 1n);
+  } catch {
+    return ALL_CAPABILITIES;
+  }
 }
 
 /** Paths hidden from the step (a /dev/null or empty read-only tmpfs over them), as Docker does. */
