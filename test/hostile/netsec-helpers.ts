@@ -35,12 +35,18 @@ export async function httpServer(host: string, body: string): Promise<{ port: nu
  * host side and 10.200.N.2/30 inside, with an HTTP server (node) on 10.200.N.2:8080 that answers
  * `body`. Reached from a step only through the user-mode stack and the host's routing.
  */
-export async function outsideHost(tag: string, n: number, body: string): Promise<{ ip: string; port: number; close: () => void }> {
+export async function outsideHost(tag: string, n: number, body: string): Promise<{ ip: string; port: number; netns: string; close: () => void }> {
   const ns = `strata-${tag}`;
   const hostIf = `sv${tag}h`.slice(0, 15);
   const peerIf = `sv${tag}p`.slice(0, 15);
   const ip = `10.200.${n}.2`;
-  const run = (...a: string[]) => execFileSync("ip", a, { stdio: ["ignore", "ignore", "pipe"] });
+  const run = (...a: string[]) => {
+    try {
+      execFileSync("ip", a, { stdio: ["ignore", "ignore", "pipe"] });
+    } catch (e) {
+      throw new Error(`ip ${a.join(" ")}: ${String((e as { stderr?: Buffer }).stderr ?? e)}`);
+    }
+  };
   const cleanup = () => {
     for (const a of [["link", "del", hostIf], ["netns", "del", ns]]) {
       try {
@@ -71,6 +77,7 @@ export async function outsideHost(tag: string, n: number, body: string): Promise
   return {
     ip,
     port: 8080,
+    netns: ns,
     close: () => {
       server.kill("SIGKILL");
       cleanup();

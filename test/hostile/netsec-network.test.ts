@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeBusyboxRootfs, tempDir } from "../../packages/engine/test/helpers/busybox-rootfs.ts";
@@ -43,6 +44,12 @@ describe.skipIf(!ok).each(executors.map((ex) => ({ name: ex.name, ex })))("$name
     expect(r.stderr.join("\n")).not.toContain("Segmentation");
     expect(r.stdout.join("\n")).not.toContain("host loopback secret");
     expect(loopback!.hits()).toBe(before);
+  });
+
+  it("leaves the host's mounts alone (slirp4netns's own sandbox must not unmount /run/netns entries)", async () => {
+    for (let i = 0; i < 3; i++) expect((await sh("true")).exitCode).toBe(0);
+    expect(readFileSync("/proc/self/mountinfo", "utf8")).toContain(`/run/netns/${outside!.netns} `);
+    expect(() => execFileSync("ip", ["-n", outside!.netns, "link", "show", "lo"], { stdio: "pipe" })).not.toThrow();
   });
 
   it("resolves names through the stack's DNS forwarder, as the host resolves them", async () => {

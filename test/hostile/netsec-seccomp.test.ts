@@ -8,7 +8,7 @@ import { netsecPrerequisites } from "./netsec-helpers.ts";
 
 // What a RUN step may ask the kernel for: Docker's default seccomp profile and capability set;
 // `security: "insecure"` lifts both, as BuildKit does.
-const ok = netsecPrerequisites(["gcc", "runc", "slirp4netns"]);
+const ok = netsecPrerequisites(["gcc", "runc", "slirp4netns", "perl"]);
 const tmp = tempDir("strata-seccomp-");
 afterAll(() => tmp.cleanup());
 
@@ -54,20 +54,27 @@ describe.skipIf(!ok)("seccomp and capabilities", () => {
     writeFileSync(src, PROBE);
     execFileSync("gcc", ["-static", "-O", "-o", join(root, "bin/probe"), src]);
   }
-  const probe = async (security: "sandbox" | "insecure") => {
-    const runc = executors.find((e) => e.name === "runc")!;
-    const r = await runCaptured(runc, root, ["/bin/probe"], { security });
+  const probe = async (name: string, security: "sandbox" | "insecure", user = { uid: 0, gid: 0, additionalGids: [] as number[] }) => {
+    const ex = executors.find((e) => e.name === name)!;
+    const r = await runCaptured(ex, root, ["/bin/probe"], { security, user });
+    expect(r.stderr).toEqual([]);
     return Object.fromEntries(r.stdout.map((l) => l.split(" ") as [string, string]));
   };
 
-  it("runc: namespaces, mounts, keyrings, bpf, perf, kexec, modules, swap fail with EPERM; clone3 with ENOSYS", async () => {
-    const got = await probe("sandbox");
-    for (const name of DENIED) expect([name, got[name]]).toEqual([name, "EPERM"]);
-    expect(got.clone3).toBe("ENOSYS");
+  it.each(["runc", "sandbox"])("%s: namespaces, mounts, keyrings, bpf, perf, kexec, modules, swap fail with EPERM; clone3 with ENOSYS", async (name) => {
+    for (const user of [undefined, { uid: 1000, gid: 1000, additionalGids: [] }]) {
+      const got = await probe(name, "sandbox", user);
+      for (const call of DENIED) expect([call, got[call]]).toEqual([call, "EPERM"]);
+      expect(got.clone3).toBe("ENOSYS");
+    }
+    // Ordinary work still runs under the filter: forks, threads (clone without namespace flags), pipes, sockets.
+    const ex = executors.find((e) => e.name === name)!;
+    const r = await runCaptured(ex, root, ["sh", "-c", "echo a | cat; (sleep 0; echo sub) & wait; nc -l -p 1 -w 1 </dev/null & sleep 0.1; uname -s"]);
+    expect(r.stdout).toEqual(["a", "sub", "Linux"]);
   });
 
-  it("runc: security insecure lifts the filter (new namespaces and mounts work)", async () => {
-    const got = await probe("insecure");
+  it.each(["runc", "sandbox"])("%s: security insecure lifts the filter (new namespaces and mounts work)", async (name) => {
+    const got = await probe(name, "insecure");
     expect(got["unshare-net"]).toBe("OK");
     expect(got["unshare-user"]).toBe("OK");
     expect(got.mount).toBe("OK");

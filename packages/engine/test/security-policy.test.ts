@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CLONE_NAMESPACE_FLAGS, defaultSeccompProfile, seccompFor } from "../src/executor/seccomp-profile.ts";
+import { CLONE_NAMESPACE_FLAGS, defaultSeccompProfile, seccompFor } from "../src/executor/seccomp/profile.ts";
 import { checkEntitlements, parseEntitlements } from "../src/solver/entitlements.ts";
 
 describe("the default seccomp profile", () => {

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { DEFAULT_HOSTNAME } from "./etc-files.ts";
 import type { RunContext } from "./run-context.ts";
-import { seccompFor } from "./seccomp-profile.ts";
+import { seccompFor } from "./seccomp/profile.ts";
 import { capabilitiesFor, MASKED_PATHS, NOFILE_LIMIT, READONLY_PATHS } from "./security-profile.ts";
 import type { ExecSpec } from "./types.ts";
 

@@ -8,7 +8,7 @@
  * AF_VSOCK sockets and unusual `personality` values. `ptrace` stays allowed as in Docker (since
  * Linux 4.8 it cannot be used to bypass the filter), so debuggers and strace work inside a step.
  */
-import type { ExecSpec } from "./types.ts";
+import type { ExecSpec } from "../types.ts";
 
 /** One OCI runtime-spec `linux.seccomp.syscalls[]` rule. */
 export interface SeccompRule {
