@@ -51,3 +51,48 @@ describe("entitlements", () => {
     expect(() => checkEntitlements(op({ network: "none" }), [], undefined)).not.toThrow();
   });
 });
+
+describe("the compiled BPF filter (the sandbox's)", () => {
+  /** A classic-BPF interpreter for the opcodes the compiler emits, run on one seccomp_data. */
+  function decide(prog: Buffer, nr: number, arch: number, args: readonly number[] = []): string {
+    let a = 0;
+    for (let pc = 0; pc * 8 < prog.length; ) {
+      const code = prog.readUInt16LE(pc * 8);
+      const jt = prog.readUInt8(pc * 8 + 2);
+      const jf = prog.readUInt8(pc * 8 + 3);
+      const k = prog.readUInt32LE(pc * 8 + 4);
+      if (code === 0x20) a = k === 0 ? nr : k === 4 ? arch : (args[(k - 16) / 8] ?? 0) >>> 0;
+      else if (code === 0x54) a = (a & k) >>> 0;
+      else if (code === 0x06) return k === 0x7fff0000 ? "allow" : k >>> 16 === 5 ? `errno ${k & 0xffff}` : `kill`;
+      if (code === 0x15) pc += 1 + (a === k ? jt : jf);
+      else if (code === 0x35) pc += 1 + (a >= k ? jt : jf);
+      else if (code === 0x05) pc += 1 + k;
+      else pc += 1;
+    }
+    throw new Error("fell off the program");
+  }
+  const X64 = 0xc000003e;
+  const I386 = 0x40000003;
+
+  it("decides as the profile says, on x86_64 and its 32-bit ABI", async () => {
+    const { compileSeccomp } = await import("../src/executor/seccomp/bpf.ts");
+    const prog = compileSeccomp(defaultSeccompProfile("x64"), "x64")!;
+    expect(decide(prog, 0, X64)).toBe("allow"); // read
+    expect(decide(prog, 59, X64)).toBe("allow"); // execve
+    expect(decide(prog, 165, X64)).toBe("errno 1"); // mount
+    expect(decide(prog, 272, X64)).toBe("errno 1"); // unshare
+    expect(decide(prog, 250, X64)).toBe("errno 1"); // keyctl
+    expect(decide(prog, 435, X64)).toBe("errno 38"); // clone3
+    expect(decide(prog, 56, X64, [0x11])).toBe("allow"); // clone(SIGCHLD)
+    expect(decide(prog, 56, X64, [0x10000000 | 0x11])).toBe("errno 1"); // clone(CLONE_NEWUSER)
+    expect(decide(prog, 41, X64, [2])).toBe("allow"); // socket(AF_INET)
+    expect(decide(prog, 41, X64, [40])).toBe("errno 1"); // socket(AF_VSOCK)
+    expect(decide(prog, 135, X64, [0xffffffff])).toBe("allow"); // personality query
+    expect(decide(prog, 135, X64, [0x0040000])).toBe("errno 1"); // personality(ADDR_NO_RANDOMIZE)
+    expect(decide(prog, 0x40000000 | 0, X64)).toBe("errno 1"); // x32 read
+    expect(decide(prog, 3, I386)).toBe("allow"); // i386 read
+    expect(decide(prog, 21, I386)).toBe("errno 1"); // i386 mount
+    expect(decide(prog, 0, 0xc00000b7)).toBe("kill"); // another architecture
+    expect(compileSeccomp(defaultSeccompProfile("arm64"), "arm64")).toBeUndefined();
+  });
+});

@@ -40,7 +40,7 @@ export const spec: CommandSpec = {
     { name: "secret", type: "list", placeholder: "id=ID,src=FILE|env=VAR", description: "a secret for RUN --mount=type=secret" },
     { name: "ssh", type: "list", placeholder: "ID[=SOCKET]", description: "an SSH agent socket for RUN --mount=type=ssh (default: $SSH_AUTH_SOCK)" },
     { name: "context", type: "list", placeholder: "[NAME=]DIR", description: "the build context directory, or a named context" },
-    { name: "executor", type: "string", values: ["auto", "runc", "sandbox"], description: "how RUN steps are isolated (default auto: runc or crun; the built-in sandbox has no seccomp filter and runs only when named)" },
+    { name: "executor", type: "string", values: ["auto", "runc", "sandbox"], description: "how RUN steps are isolated (default auto: runc, else crun, else the built-in sandbox where it can apply the seccomp filter)" },
     { name: "allow", type: "list", placeholder: "ENTITLEMENT", description: "let RUN steps use network.host (RUN --network=host) or security.insecure (RUN --security=insecure); repeatable or comma-separated" },
     { name: "parallelism", type: "string", placeholder: "N", description: "RUN steps at once (default: number of cores)" },
     { name: "source-date-epoch", type: "string", placeholder: "SECONDS", description: "timestamp for every file and the config (default $SOURCE_DATE_EPOCH, else 0)" },
