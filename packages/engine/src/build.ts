@@ -5,6 +5,7 @@ import { imageConfig, storeImage } from "./image/assemble.ts";
 import { recordProvenance } from "./image/provenance.ts";
 import { Solver } from "./solver/solver.ts";
 import type { SolveOptions } from "./solver/options.ts";
+import { checkGraphEntitlements } from "./solver/entitlements.ts";
 import { Store } from "./store/store.ts";
 import { writeJsonAtomic } from "./store/atomic.ts";
 import { holdBuildLock } from "./store/locks.ts";
@@ -22,6 +23,7 @@ export interface BuildResult {
  * push) read the result from the store.
  */
 export async function buildImage(store: Store, graph: LayerGraph, opts: SolveOptions & { readonly tags?: readonly string[] }): Promise<BuildResult> {
+  checkGraphEntitlements(graph, opts.allow ?? []);
   const release = holdBuildLock(store);
   const solver = new Solver(store, opts);
   solver.explain?.begin(graph);

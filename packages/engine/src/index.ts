@@ -6,6 +6,7 @@ export { Store, STORE_VERSION } from "./store/store.ts";
 export { writeFileAtomic, writeJsonAtomic, readJsonOrUndefined } from "./store/atomic.ts";
 export { buildImage, type BuildResult } from "./build.ts";
 export type { SolveOptions, SecretSource } from "./solver/options.ts";
+export { checkGraphEntitlements, ENTITLEMENTS, parseEntitlements, type Entitlement } from "./solver/entitlements.ts";
 export { PROXY_ARGS, ONBUILD_BASE } from "./solver/options.ts";
 export { predefinedArgs } from "./solver/expand.ts";
 export type { ProgressEvent, ProgressSink } from "./progress/events.ts";

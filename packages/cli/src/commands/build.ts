@@ -40,7 +40,8 @@ export const spec: CommandSpec = {
     { name: "secret", type: "list", placeholder: "id=ID,src=FILE|env=VAR", description: "a secret for RUN --mount=type=secret" },
     { name: "ssh", type: "list", placeholder: "ID[=SOCKET]", description: "an SSH agent socket for RUN --mount=type=ssh (default: $SSH_AUTH_SOCK)" },
     { name: "context", type: "list", placeholder: "[NAME=]DIR", description: "the build context directory, or a named context" },
-    { name: "executor", type: "string", values: ["auto", "runc", "sandbox"], description: "how RUN steps are isolated (default auto: runc, else the built-in sandbox)" },
+    { name: "executor", type: "string", values: ["auto", "runc", "sandbox"], description: "how RUN steps are isolated (default auto: runc, else crun, else the built-in sandbox where it can apply the seccomp filter)" },
+    { name: "allow", type: "list", placeholder: "ENTITLEMENT", description: "let RUN steps use network.host (RUN --network=host) or security.insecure (RUN --security=insecure); repeatable or comma-separated" },
     { name: "parallelism", type: "string", placeholder: "N", description: "RUN steps at once (default: number of cores)" },
     { name: "source-date-epoch", type: "string", placeholder: "SECONDS", description: "timestamp for every file and the config (default $SOURCE_DATE_EPOCH, else 0)" },
     { name: "push", type: "boolean", description: "push the image to the registry of each -t name" },
@@ -71,13 +72,14 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
   if (!Number.isInteger(parallelism) || parallelism < 1) throw usageError("--parallelism must be a positive whole number", spec);
   const contexts = contextOptions((o.context as string[] | undefined) ?? [], ctx.cwd);
 
-  const { Store, buildImage, parseOutput } = await import("@strata/engine/light");
+  const { Store, buildImage, parseOutput, parseEntitlements } = await import("@strata/engine/light");
+  const allow = parseEntitlements((o.allow as string[] | undefined) ?? []);
   const pushOutputs = registryOutputs((o.output as string[] | undefined) ?? []);
   const outputs = pushOutputs.rest.map((s) => parseOutput(s, ctx.cwd));
   const loaded = await loadTarget(file, o.target as string | undefined, ctx);
   if (o.engine === "docker") {
     const { buildWithDocker } = await import("./build-docker.ts");
-    return buildWithDocker(args, ctx, loaded, { tags, buildArgs, platform, outputs });
+    return buildWithDocker(args, ctx, loaded, { tags, buildArgs, platform, outputs, allow });
   }
   const store = new Store(strataHome(ctx.env));
   const render = progressRenderer(((o.progress as string | undefined) ?? "auto") as ProgressMode, ctx.stderr, { isTty: ctx.isTty, color: ctx.color, cwd: ctx.cwd });
@@ -107,6 +109,7 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
       noCache: o["no-cache"] === true,
       sourceDateEpoch,
       executor: ((o.executor as string | undefined) ?? "auto") as "auto",
+      allow,
       parallelism,
       registry: resolvers.registry,
       local: resolvers.local,

@@ -39,7 +39,10 @@ export async function withRunContext<T>(stateDir: string, spec: ExecSpec, fn: (c
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
   const dir = await mkdtemp(join(stateDir, "run-"));
   let stubs: { remove(): Promise<void> } | undefined;
-  let net: Network | undefined;
+  // Started first and awaited last: the namespace and slirp4netns come up while the root is prepared.
+  const starting = startNetwork({ mode: spec.network, ...(spec.hostname ? { hostname: spec.hostname } : {}), extraHosts: spec.extraHosts ?? [], ...(spec.ports?.length ? { dir, ports: spec.ports } : {}) });
+  starting.catch(() => {});
+  let net: Network;
   try {
     await ensureCwd(spec.rootfs, spec.cwd, spec.user);
     const plan = await planMounts(spec.rootfs, spec.mounts);
@@ -51,7 +54,7 @@ export async function withRunContext<T>(stateDir: string, spec: ExecSpec, fn: (c
       }
     }
     stubs = await createStubs(spec.rootfs, [...system, ...plan.filter((p) => p.insideTmpfs === undefined)]);
-    net = await startNetwork({ mode: spec.network, ...(spec.hostname ? { hostname: spec.hostname } : {}), extraHosts: spec.extraHosts ?? [], ...(spec.ports?.length ? { dir, ports: spec.ports } : {}) });
+    net = await starting;
     const etc = await writeEtcFiles(dir, net);
     const env = spec.env.some((e) => e.startsWith("HOME=")) ? spec.env : [...spec.env, `HOME=${await homeForUid(spec.rootfs, spec.user.uid)}`];
     return await fn({
@@ -66,7 +69,10 @@ export async function withRunContext<T>(stateDir: string, spec: ExecSpec, fn: (c
       env,
     });
   } finally {
-    await net?.close();
+    // Not awaited: the step is gone, and tearing down slirp's tap device takes the kernel
+    // ~20-30 ms (an RCU grace period) that no step should wait for. The helpers are already
+    // signalled; a CLI process still waits for them before it exits.
+    void starting.then((n) => n.close(), () => {});
     await stubs?.remove();
     await rm(dir, { recursive: true, force: true });
   }

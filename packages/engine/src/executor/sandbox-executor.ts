@@ -5,7 +5,10 @@ import { StrataError } from "@strata/graph";
 import { HOST_PATH, runCommand, which } from "../sandbox-util/command.ts";
 import { OutputSink } from "./output.ts";
 import { withRunContext } from "./run-context.ts";
-import { buildSandboxScript, type SandboxTools } from "./sandbox-script.ts";
+import { compileSeccomp } from "./seccomp/bpf.ts";
+import { defaultSeccompProfile } from "./seccomp/profile.ts";
+import { X86_64 } from "./seccomp/syscall-numbers.ts";
+import { buildSandboxScript, type SandboxSeccomp, type SandboxTools } from "./sandbox-script.ts";
 import { DEVICES, MASKED_PATHS, READONLY_PATHS } from "./security-profile.ts";
 import { abortedError, killPid, pipeStdin, signalPid, supervise, toExecResult } from "./supervise.ts";
 import type { ExecIO, ExecResult, ExecSpec, Executor } from "./types.ts";
@@ -19,7 +22,10 @@ export interface SandboxExecutorOptions {
  * Runs steps with nothing but util-linux, coreutils and /bin/sh on the host: `unshare` for the
  * mount, pid, ipc and uts namespaces, `nsenter` to join the run's network namespace, `mount` for the step's view
  * of the file system, `setpriv` + `unshare --root` to drop capabilities, change ids and enter
- * the root (see {@link buildSandboxScript}). Needs root. No cgroup limits and no seccomp filter.
+ * the root (see {@link buildSandboxScript}), and perl to load Docker's default seccomp filter,
+ * compiled to BPF by Strata (x86_64). Needs root. No cgroup limits. Where the filter cannot be
+ * applied (no perl, another architecture) it runs without one, and `--executor auto` does not
+ * choose it ({@link SandboxExecutor.appliesSeccomp}).
  */
 export class SandboxExecutor implements Executor {
   readonly name = "sandbox" as const;
@@ -36,6 +42,16 @@ export class SandboxExecutor implements Executor {
   available(): Promise<boolean> {
     this.#available ??= this.#probe();
     return this.#available;
+  }
+
+  /**
+   * Whether steps here get Docker's default seccomp filter: Strata compiles it for x86_64 and
+   * loads it with perl. Without it the sandbox still runs when named (`--executor sandbox`),
+   * but `--executor auto` does not choose it.
+   */
+  async appliesSeccomp(): Promise<boolean> {
+    const tools = await this.#getTools().catch(() => undefined);
+    return !!tools?.perl && seccompFilter() !== undefined;
   }
 
   async #probe(): Promise<boolean> {
@@ -90,6 +106,7 @@ export class SandboxExecutor implements Executor {
         mkdir: await need("mkdir", "coreutils"),
         env: await need("env", "coreutils"),
         nsenter: await need("nsenter", "util-linux"),
+        perl: await which("perl"),
       };
     })();
     return this.#tools;
@@ -106,7 +123,13 @@ export class SandboxExecutor implements Executor {
     const devTemplate = await this.#getDevTemplate();
     const masked = await this.#getMasked();
     return withRunContext(this.#stateDir, spec, async (ctx) => {
-      const { files, scriptPath } = buildSandboxScript(spec, ctx, tools, devTemplate, masked);
+      const filter = spec.security === "insecure" ? undefined : seccompFilter();
+      let seccomp: SandboxSeccomp | undefined;
+      if (filter && tools.perl) {
+        seccomp = { perl: tools.perl, filter: join(ctx.dir, "seccomp.bpf"), prctlNr: X86_64.prctl! };
+        await writeFile(seccomp.filter, filter, { mode: 0o600 });
+      }
+      const { files, scriptPath } = buildSandboxScript(spec, ctx, tools, devTemplate, masked, seccomp);
       for (const [name, content] of files) await writeFile(join(ctx.dir, name), content, { mode: 0o600 });
       // The network namespace is joined first, so the step's namespaces are owned by the same user namespace.
       const enter = ctx.netnsPath ? [tools.nsenter, `--net=${ctx.netnsPath}`, "--", tools.unshare] : [tools.unshare];
@@ -224,6 +247,23 @@ export class SandboxExecutor implements Executor {
     })();
     return this.#masked;
   }
+}
+
+let compiled: Buffer | null | undefined;
+
+/**
+ * Docker's default profile as BPF for this machine, compiled once; undefined where Strata has no
+ * syscall table. One addition: `unshare(0)`, a no-op, because util-linux's `unshare --root`
+ * (which chroots into the step's root after the filter is loaded) makes that call; any flag
+ * is still refused.
+ */
+function seccompFilter(): Buffer | undefined {
+  if (compiled === undefined) {
+    const docker = defaultSeccompProfile();
+    const unshareNoop = { names: ["unshare"], action: "SCMP_ACT_ALLOW", args: [{ index: 0, value: 0, op: "SCMP_CMP_EQ" }] } as const;
+    compiled = compileSeccomp({ ...docker, syscalls: [...docker.syscalls, unshareNoop] }) ?? null;
+  }
+  return compiled ?? undefined;
 }
 
 async function makeDevTemplate(stateDir: string): Promise<string> {

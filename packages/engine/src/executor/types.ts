@@ -53,6 +53,12 @@ export interface ExecSpec {
   readonly network: ExecNetwork;
   /** Host→container port forwards through the user-mode stack (`strata run -p`); only with `network: "default"`. */
   readonly ports?: readonly PortMapping[];
+  /**
+   * `sandbox` (default): Docker's default seccomp profile and capability set. `insecure`: all
+   * capabilities, no seccomp filter, no masked paths, /sys writable (BuildKit's
+   * `--security=insecure`; an entitlement the caller checks).
+   */
+  readonly security?: "sandbox" | "insecure";
   /** Default "strata". Also written to /etc/hosts for 127.0.0.1. */
   readonly hostname?: string;
   /** Extra `/etc/hosts` lines (`--add-host`). */

@@ -7,6 +7,7 @@ import { CacheMounts } from "../run/cache-mounts.ts";
 import { SecretDir, secretValue } from "../run/secrets.ts";
 import { prepareMounts, type MountPlan } from "../run/mounts.ts";
 import { cacheKey } from "./cache-key.ts";
+import { checkEntitlements } from "./entitlements.ts";
 import { scopeState } from "./expand.ts";
 import { PROXY_ARGS } from "./options.ts";
 import { abortError, type SolverContext } from "./solver.ts";
@@ -32,9 +33,7 @@ export async function solveExec(ctx: SolverContext, op: ExecOp): Promise<FsState
   const user = op.user !== undefined ? state.expand(op.user) : base?.User || "";
   const shell = op.shell ?? base?.Shell ?? DEFAULT_SHELL;
   const argv = op.command.form === "exec" ? [...op.command.argv] : [...shell, op.command.script];
-  if (op.security === "insecure") {
-    throw new StrataError("STRATA_RUN_INSECURE", "RUN --security=insecure is not allowed", { locations: [loc], hint: "the native engine runs every step sandboxed" });
-  }
+  checkEntitlements(op, ctx.opts.allow ?? [], loc);
   const mounts = await prepareMounts(ctx, op, state, cwd);
   const key = cacheKey("exec", {
     op: opDigest(op),
@@ -97,7 +96,7 @@ async function execute(ctx: SolverContext, op: ExecOp, input: FsState, r: Resolv
     mkdirSync(ctx.store.path("logs"), { recursive: true });
     const mask = (line: string) => masks.reduce((l, s) => (s ? l.split(s).join("****") : l), line);
     const result = await executor.run(
-      { rootfs: rootfs.mergedDir, argv: r.argv, env, cwd: r.cwd, user: owner, mounts: execMounts, network: op.network ?? "default" },
+      { rootfs: rootfs.mergedDir, argv: r.argv, env, cwd: r.cwd, user: owner, mounts: execMounts, network: op.network ?? "default", security: op.security ?? "sandbox" },
       {
         logFile,
         signal: ctx.signal,

@@ -49,7 +49,16 @@ export async function startSlirp(pid: number, opts: { dir?: string; ports?: read
     String(pid),
     "tap0",
   ];
-  const child = spawn(bin, args, { env: { PATH: HOST_PATH, LC_ALL: "C" }, stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"] });
+  // slirp4netns's own sandbox unshares a mount namespace and pivots out of the old root: started
+  // from the host's namespace, whose mounts are shared, those unmounts propagate back and take
+  // down host mounts (every `ip netns` bind mount under /run/netns, for one). A private mount
+  // namespace around it keeps them there.
+  const unshare = await which("unshare");
+  if (!unshare) throw new StrataError("STRATA_RUN_TOOL_MISSING", "the default RUN network needs unshare (util-linux) on the host", { hint: "install util-linux" });
+  const child = spawn(unshare, ["--mount", "--propagation", "private", "--", bin, ...args], {
+    env: { PATH: HOST_PATH, LC_ALL: "C" },
+    stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"],
+  });
   let err = "";
   child.stderr!.on("data", (b: Buffer) => (err = (err + b.toString()).slice(-4000)));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

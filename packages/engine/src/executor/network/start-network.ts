@@ -34,7 +34,7 @@ export async function startNetwork(opts: StartNetworkOptions): Promise<Network> 
   if (opts.mode === "host") {
     return { mode: "host", netnsPath: undefined, resolvConf: await resolvConfFor("host", undefined), hosts, containerIp: undefined, close: async () => {} };
   }
-  const ns = await createNetns();
+  const ns = await createNetns({ loopbackUp: opts.mode === "none" });
   try {
     const stack = opts.mode === "default" ? await startSlirp(ns.pid, { ...(opts.dir ? { dir: opts.dir } : {}), ports }) : undefined;
     let closing: Promise<void> | undefined;
