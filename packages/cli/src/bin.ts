@@ -16,6 +16,11 @@ function processContext(): CliContext {
     },
     color: isTty && !process.env.NO_COLOR,
     isTty,
+    streams: {
+      stdin: process.stdin,
+      stdout: (b) => void process.stdout.write(b),
+      stderr: (b) => void process.stderr.write(b),
+    },
   };
 }
 

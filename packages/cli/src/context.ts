@@ -9,4 +9,13 @@ export interface CliContext {
   readonly stdin: () => Promise<string>;
   readonly color: boolean;
   readonly isTty: boolean;
+  /**
+   * The process's own byte streams, for commands that pass a container's I/O through untouched
+   * (`strata run`); absent in tests that capture text.
+   */
+  readonly streams?: {
+    readonly stdin: NodeJS.ReadableStream & { readonly isTTY?: boolean };
+    readonly stdout: (bytes: Uint8Array) => void;
+    readonly stderr: (bytes: Uint8Array) => void;
+  };
 }

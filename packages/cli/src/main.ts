@@ -37,7 +37,7 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
     const entry = COMMANDS.find((c) => c.name === name);
     if (!entry) throw usageError(`unknown command ${JSON.stringify(name)}`);
     const cmd = await entry.load();
-    const args = parseArgs(cmd.spec, rest);
+    const args = parseArgs(cmd.spec, cmd.rewriteArgv ? cmd.rewriteArgv(rest) : rest);
     if (args.options.help) {
       ctx.stdout(formatHelp(cmd.spec));
       return 0;

@@ -2,8 +2,10 @@ import { hostname } from "node:os";
 import { StrataError, type LayerGraph } from "@strata/graph";
 import type { OciImage } from "@strata/oci";
 import { imageConfig, storeImage } from "./image/assemble.ts";
+import { recordProvenance } from "./image/provenance.ts";
 import { Solver } from "./solver/solver.ts";
 import type { SolveOptions } from "./solver/options.ts";
+import { checkGraphEntitlements } from "./solver/entitlements.ts";
 import { Store } from "./store/store.ts";
 import { writeJsonAtomic } from "./store/atomic.ts";
 import { acquireBuildLock } from "./store/locks.ts";
@@ -31,6 +33,7 @@ export async function buildImage(
     readonly labels?: Readonly<Record<string, string>>;
   },
 ): Promise<BuildResult> {
+  checkGraphEntitlements(graph, opts.allow ?? []);
   // Shared with the CLI's hold (re-entrant): prune never runs between the solve and the tags.
   const release = await acquireBuildLock(store, { signal: opts.signal });
   // What builds killed earlier left running, mounted or in memory goes first.
@@ -47,6 +50,7 @@ export async function buildImage(
       let config = imageConfig(graph, root, solver.evalCtx, { platform: opts.platform, sourceDateEpoch: opts.sourceDateEpoch, emptyOps: solver.emptyOps });
       if (opts.labels && Object.keys(opts.labels).length) config = { ...config, config: { ...config.config, Labels: { ...config.config?.Labels, ...opts.labels } } };
       image = await storeImage(store, root, config);
+      recordProvenance(store, graph, image, solver.emptyOps, opts.explain?.target);
     } catch (e) {
       throw e instanceof Error ? e : new StrataError("STRATA_BUILD_FAILED", String(e));
     } finally {

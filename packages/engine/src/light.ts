@@ -3,6 +3,7 @@
 export { Store, STORE_VERSION } from "./store/store.ts";
 export { buildImage, type BuildResult } from "./build.ts";
 export type { SolveOptions, SecretSource } from "./solver/options.ts";
+export { checkGraphEntitlements, ENTITLEMENTS, parseEntitlements, type Entitlement } from "./solver/entitlements.ts";
 export type { ProgressEvent, ProgressSink } from "./progress/events.ts";
 export { LocalImageResolver, splitPathRef, type ImageResolver, type ImageSpec, type ResolvedImage, type LoadedImage } from "./sources/image-sources.ts";
 export { parseOutput, checkOutputs, STDOUT_DEST, type OutputSpec } from "./outputs/outputs.ts";

@@ -99,6 +99,7 @@ describe("buildRuncConfig", () => {
     resolvConfFile: "/state/run-1/resolv.conf",
     hostsRel: "etc/hosts",
     resolvConfRel: "etc/resolv.conf",
+    netnsPath: "/proc/42/ns/net",
     env: ["PATH=/bin", "HOME=/root"],
   };
   const spec = {
@@ -146,7 +147,8 @@ describe("buildRuncConfig", () => {
       "/tmp tmpfs nosuid,nodev,size=1024",
       "/tmp/s bind rbind,ro,nosuid,nodev,noexec",
     ]);
-    const def = buildRuncConfig({ ...spec, network: "default" }, ctx) as { linux: { namespaces: { type: string }[] } };
-    expect(def.linux.namespaces.map((n) => n.type)).not.toContain("network");
+    expect(c.linux.namespaces.at(-1)).toEqual({ type: "network", path: "/proc/42/ns/net" });
+    const host = buildRuncConfig({ ...spec, network: "host" }, { ...ctx, netnsPath: undefined }) as { linux: { namespaces: { type: string }[] } };
+    expect(host.linux.namespaces.map((n) => n.type)).not.toContain("network");
   });
 });

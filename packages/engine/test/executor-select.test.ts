@@ -49,3 +49,10 @@ it.skipIf(notRoot || !haveTool("crun"))("detects a crun that fails here and neve
   await expect(runCaptured(crun, rootfs, ["true"])).rejects.toMatchObject({ code: "STRATA_RUN_SETUP_FAILED" });
   expect((await selectExecutor({ stateDir: join(tmp.path, "crun3") })).name).not.toBe("crun");
 });
+
+it.skipIf(notRoot || process.arch !== "x64")("the sandbox applies the seccomp filter where perl is (so auto may fall back to it), and says when not", async () => {
+  const { SandboxExecutor } = await import("../src/executor/sandbox-executor.ts");
+  const sandbox = new SandboxExecutor({ stateDir: join(tmp.path, "sandbox") });
+  expect(await sandbox.appliesSeccomp()).toBe(haveTool("perl"));
+  if (process.env.CI === "true") expect(haveTool("perl")).toBe(true);
+});

@@ -119,13 +119,15 @@ describe.each(executors)("$name executor", (ex) => {
     expect(existsSync(join(root, "etc/hosts"))).toBe(false);
   });
 
-  it.skipIf(skip)("network none has only lo (up); default shares the host's interfaces", async () => {
+  it.skipIf(skip)("network none has only lo (up); default has its own namespace with lo and the stack's tap0", async () => {
     const none = await runCaptured(ex, root, ["ls", "/sys/class/net"], { network: "none" });
     expect(none.stdout).toEqual(["lo"]);
     const up = await runCaptured(ex, root, ["cat", "/sys/class/net/lo/operstate", "/sys/class/net/lo/flags"], { network: "none" });
     expect(Number(up.stdout[1]) & 1).toBe(1); // IFF_UP
     const def = await runCaptured(ex, root, ["ls", "/sys/class/net"], { network: "default" });
-    expect(def.stdout.sort()).toEqual(readdirSync("/sys/class/net").sort());
+    expect(def.stdout.sort()).toEqual(["lo", "tap0"]);
+    const host = await runCaptured(ex, root, ["ls", "/sys/class/net"], { network: "host" });
+    expect(host.stdout.sort()).toEqual(readdirSync("/sys/class/net").sort());
   });
 
   it.skipIf(skip)("cannot see the host: no host files, /proc/1/root and mountinfo show only the root", async () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { formatPlatform, imageDigest, opDigest, referencedImages, StrataError, type LayerGraph, type Platform } from "@strata/graph";
-import type { OutputSpec } from "@strata/engine";
+import type { Entitlement, OutputSpec } from "@strata/engine";
 import type { DockerfileSyntax } from "@strata/dockerfile";
 import type { ParsedArgs } from "../argv.ts";
 import { usageError } from "../argv.ts";
@@ -25,6 +25,8 @@ export interface DockerEngineOptions {
   readonly buildArgs: Readonly<Record<string, string>>;
   readonly platform: Platform;
   readonly outputs: readonly OutputSpec[];
+  /** `--allow` entitlements, checked here first (same errors as the native engine), then passed to buildx. */
+  readonly allow?: readonly Entitlement[];
 }
 
 /** Options of `strata build` that only the native engine has (docker's daemon configures its own). */
@@ -42,9 +44,17 @@ export async function buildWithDocker(args: ParsedArgs, ctx: CliContext, loaded:
   for (const flag of NATIVE_ONLY) {
     if (o[flag] !== undefined) throw usageError(`--${flag} is an option of the native engine; it does nothing with --engine docker`, spec);
   }
+  const allow = opts.allow ?? [];
+  const { checkGraphEntitlements } = await import("@strata/engine/light");
+  checkGraphEntitlements(loaded.graph, allow);
   const started = performance.now();
   const client = dockerClient(ctx.env);
   const engine = await detectEngine(client, o.builder as string | undefined);
+  if (allow.length > 0 && !engine.buildx) {
+    throw new StrataError("STRATA_ENTITLEMENT_NEEDS_BUILDX", `--allow ${allow.join(",")} needs docker buildx; this docker client has no buildx`, {
+      hint: "install the docker buildx plugin, or build with the native engine",
+    });
+  }
   const syntax = ((o.syntax as string | undefined) ?? engine.syntax) as DockerfileSyntax;
   const render = progressRenderer(((o.progress as string | undefined) ?? "auto") as ProgressMode, ctx.stderr, { isTty: ctx.isTty, color: ctx.color, cwd: ctx.cwd });
   const now = () => Math.round(performance.now() - started);
@@ -99,6 +109,7 @@ export async function buildWithDocker(args: ParsedArgs, ctx: CliContext, loaded:
       ...Object.entries(opts.buildArgs).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]),
       ...(o.platform ? ["--platform", formatPlatform(opts.platform)] : []),
       ...(o["no-cache"] ? ["--no-cache"] : []),
+      ...allow.flatMap((a) => ["--allow", a]),
       ...secretFlags((o.secret as string[] | undefined) ?? [], ctx, work),
       ...((o.ssh as string[] | undefined) ?? []).flatMap((s) => ["--ssh", s]),
       contextDir,

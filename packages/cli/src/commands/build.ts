@@ -53,7 +53,8 @@ export const spec: CommandSpec = {
     { name: "secret", type: "list", placeholder: "id=ID,src=FILE|env=VAR", description: "a secret for RUN --mount=type=secret" },
     { name: "ssh", type: "list", placeholder: "ID[=SOCKET]", description: "an SSH agent socket for RUN --mount=type=ssh (default: $SSH_AUTH_SOCK)" },
     { name: "context", type: "list", placeholder: "[NAME=]DIR", description: "the build context directory, or a named context" },
-    { name: "executor", type: "string", values: ["auto", "runc", "sandbox"], description: "how RUN steps are isolated (default auto: runc, else the built-in sandbox)" },
+    { name: "executor", type: "string", values: ["auto", "runc", "sandbox"], description: "how RUN steps are isolated (default auto: runc, else crun, else the built-in sandbox where it can apply the seccomp filter)" },
+    { name: "allow", type: "list", placeholder: "ENTITLEMENT", description: "let RUN steps use network.host (RUN --network=host) or security.insecure (RUN --security=insecure); repeatable or comma-separated" },
     { name: "parallelism", type: "string", placeholder: "N", description: "RUN steps at once (default: number of cores)" },
     { name: "source-date-epoch", type: "string", placeholder: "SECONDS", description: "timestamp for every file and the config (default $SOURCE_DATE_EPOCH, else 0)" },
     { name: "push", type: "boolean", description: "push the image to the registry of each -t name" },
@@ -116,7 +117,8 @@ async function build(args: ParsedArgs, ctx: CliContext, store: import("@strata/e
   // JSON progress: stderr carries only JSON Lines; other text (warnings) becomes `message` records.
   const textCtx: CliContext = json ? { ...ctx, stderr: (text) => ctx.stderr(jsonLine("message", { text: text.replace(/\n$/, "") })) } : ctx;
 
-  const { buildImage, parseOutput, checkOutputs, STDOUT_DEST } = await import("@strata/engine/light");
+  const { buildImage, parseOutput, checkOutputs, parseEntitlements, STDOUT_DEST } = await import("@strata/engine/light");
+  const allow = parseEntitlements(list("allow"));
   const pushOutputs = registryOutputs(list("output"));
   const parsed = pushOutputs.rest.map((s) => parseOutput(s, ctx.cwd));
   const outputs = parsed.filter((p): p is Exclude<typeof p, "load"> => p !== "load");
@@ -137,7 +139,7 @@ async function build(args: ParsedArgs, ctx: CliContext, store: import("@strata/e
     const { buildWithDocker } = await import("./build-docker.ts");
     // Its progress is already JSON records; its summary lines become `message` records.
     const dockerCtx: CliContext = json ? { ...ctx, stderr: (text) => (text.startsWith('{"v":') ? ctx.stderr(text) : textCtx.stderr(text)) } : ctx;
-    return buildWithDocker(args, dockerCtx, loaded, { tags, buildArgs, platform, outputs });
+    return buildWithDocker(args, dockerCtx, loaded, { tags, buildArgs, platform, outputs, allow });
   }
   const mode = quiet ? "quiet" : (((o.progress as string | undefined) ?? "auto") as ProgressMode);
   const render = progressRenderer(mode, ctx.stderr, { isTty: ctx.isTty, color: ctx.color, cwd: ctx.cwd });
@@ -172,6 +174,7 @@ async function build(args: ParsedArgs, ctx: CliContext, store: import("@strata/e
         ...(noCacheOps.size ? { noCacheOps } : {}),
         sourceDateEpoch,
         executor: ((o.executor as string | undefined) ?? "auto") as "auto",
+        allow,
         parallelism,
         registry: resolvers.registry,
         local: resolvers.local,

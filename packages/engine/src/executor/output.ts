@@ -31,11 +31,16 @@ export class OutputSink {
       this.io.onStderr?.(l);
     });
     this.#splitters.push(out, err);
-    const pump = (s: Readable, split: LineSplitter) =>
+    const raw = { out: this.io.container?.onStdoutData, err: this.io.container?.onStderrData };
+    const pump = (s: Readable, split: LineSplitter, rawSink: ((b: Buffer) => void) | undefined) =>
       new Promise<void>((resolve) => {
         s.on("data", (b: Buffer) => {
           this.#log?.write(b);
-          split.push(b);
+          // Container output is passed on byte for byte; only the stderr tail is still kept.
+          if (rawSink) {
+            rawSink(b);
+            if (split === err) this.#keepTail(b);
+          } else split.push(b);
         });
         s.on("end", () => {
           split.end();
@@ -43,7 +48,15 @@ export class OutputSink {
         });
         s.on("error", () => resolve());
       });
-    return Promise.all([pump(stdout, out), pump(stderr, err)]).then(() => undefined);
+    return Promise.all([pump(stdout, out, raw.out), pump(stderr, err, raw.err)]).then(() => undefined);
+  }
+
+  #keepTail(b: Buffer): void {
+    for (const line of b.toString("utf8").split("\n")) {
+      if (line === "") continue;
+      this.#stderrTail.push(line.slice(0, 4096));
+      if (this.#stderrTail.length > 20) this.#stderrTail.shift();
+    }
   }
 
   /** The last stderr lines seen (for error messages). */

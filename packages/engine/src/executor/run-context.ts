@@ -3,6 +3,7 @@ import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { StrataError } from "@strata/graph";
 import { writeEtcFiles } from "./etc-files.ts";
+import { startNetwork, type Network } from "./network/index.ts";
 import { createStubs, ensureCwd, planMounts, SYSTEM_TARGETS, type PlannedMount } from "./run-root.ts";
 import { memoryDir } from "../sandbox-util/memory-dir.ts";
 import { resolveRelative } from "../sandbox-util/root-path.ts";
@@ -21,6 +22,11 @@ export interface RunContext {
   /** Root-relative resolved paths of /etc/hosts and /etc/resolv.conf. */
   readonly hostsRel: string;
   readonly resolvConfRel: string;
+  /**
+   * The network namespace the step joins (`/proc/<pid>/ns/net`, see {@link startNetwork});
+   * undefined for `network: "host"`.
+   */
+  readonly netnsPath: string | undefined;
   /** `spec.env`, plus `HOME` from the user's passwd entry when it has none (what runc does). */
   readonly env: readonly string[];
 }
@@ -36,6 +42,10 @@ export async function withRunContext<T>(stateDir: string, spec: ExecSpec, fn: (c
   // environment, which may carry an env secret; it must never be written to a disk.
   const dir = memoryDir("run");
   let stubs: { remove(): Promise<void> } | undefined;
+  // Started first and awaited last: the namespace and slirp4netns come up while the root is prepared.
+  const starting = startNetwork({ mode: spec.network, ...(spec.hostname ? { hostname: spec.hostname } : {}), extraHosts: spec.extraHosts ?? [], ...(spec.ports?.length ? { dir, ports: spec.ports } : {}) });
+  starting.catch(() => {});
+  let net: Network;
   try {
     await ensureCwd(spec.rootfs, spec.cwd, spec.user);
     const plan = await planMounts(spec.rootfs, spec.mounts);
@@ -47,7 +57,8 @@ export async function withRunContext<T>(stateDir: string, spec: ExecSpec, fn: (c
       }
     }
     stubs = await createStubs(spec.rootfs, [...system, ...plan.filter((p) => p.insideTmpfs === undefined)]);
-    const etc = await writeEtcFiles(dir, spec);
+    net = await starting;
+    const etc = await writeEtcFiles(dir, net);
     const env = spec.env.some((e) => e.startsWith("HOME=")) ? spec.env : [...spec.env, `HOME=${await homeForUid(spec.rootfs, spec.user.uid)}`];
     return await fn({
       // Our pid in the id: a later build can tell a dead build's leftover container (die-with-strata.ts).
@@ -58,9 +69,14 @@ export async function withRunContext<T>(stateDir: string, spec: ExecSpec, fn: (c
       resolvConfFile: etc.resolvConf,
       hostsRel: system[3]!.rel,
       resolvConfRel: system[4]!.rel,
+      netnsPath: net.netnsPath,
       env,
     });
   } finally {
+    // Not awaited: the step is gone, and tearing down slirp's tap device takes the kernel
+    // ~20-30 ms (an RCU grace period) that no step should wait for. The helpers are already
+    // signalled; a CLI process still waits for them before it exits.
+    void starting.then((n) => n.close(), () => {});
     await stubs?.remove();
     await rm(dir, { recursive: true, force: true });
   }

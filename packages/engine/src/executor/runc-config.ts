@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { DEFAULT_HOSTNAME } from "./etc-files.ts";
 import type { RunContext } from "./run-context.ts";
-import { DEFAULT_CAPABILITIES, MASKED_PATHS, NOFILE_LIMIT, READONLY_PATHS } from "./security-profile.ts";
+import { seccompFor } from "./seccomp/profile.ts";
+import { capabilitiesFor, MASKED_PATHS, NOFILE_LIMIT, READONLY_PATHS } from "./security-profile.ts";
 import type { ExecSpec } from "./types.ts";
 
 interface OciMount {
@@ -13,16 +14,17 @@ interface OciMount {
 
 /**
  * The OCI runtime-spec `config.json` for one step, close to what BuildKit hands runc for a
- * RUN: mount/pid/ipc/uts namespaces (+ network for `none`; `default` and `host` share the
- * host's), a private /proc, a tmpfs /dev with runc's default device nodes, /dev/pts, /dev/shm,
+ * RUN: mount/pid/ipc/uts namespaces, the network namespace of the run (none for `host`), a private /proc, a tmpfs /dev with runc's default device nodes, /dev/pts, /dev/shm,
  * /dev/mqueue, a read-only /sys, the run's /etc/hosts and /etc/resolv.conf read-only, Docker's
- * default capabilities, masked and read-only paths, a device cgroup that allows only the
+ * default capabilities and seccomp profile (seccomp-profile.ts), masked and
+ * read-only paths (`security: "insecure"`: every capability, no filter, nothing masked), a device cgroup that allows only the
  * default nodes, `noNewPrivileges: false` and BuildKit's open-files limit (lowered to what this
  * process may grant, see {@link grantableNofile}). Mount destinations
  * are the pre-resolved paths from the run plan, so runc does not resolve the image's symlinks
  * a second time.
  */
 export function buildRuncConfig(spec: ExecSpec, ctx: RunContext, nofileLimit: number = NOFILE_LIMIT): object {
+  const insecure = spec.security === "insecure";
   const mounts: OciMount[] = [
     { destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"] },
     { destination: "/dev", type: "tmpfs", source: "tmpfs", options: ["nosuid", "strictatime", "mode=755", "size=65536k"] },
@@ -34,7 +36,7 @@ export function buildRuncConfig(spec: ExecSpec, ctx: RunContext, nofileLimit: nu
     },
     { destination: "/dev/shm", type: "tmpfs", source: "shm", options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"] },
     { destination: "/dev/mqueue", type: "mqueue", source: "mqueue", options: ["nosuid", "noexec", "nodev"] },
-    { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"] },
+    { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", insecure ? "rw" : "ro"] },
     { destination: `/${ctx.hostsRel}`, type: "bind", source: ctx.hostsFile, options: ["rbind", "ro"] },
     { destination: `/${ctx.resolvConfRel}`, type: "bind", source: ctx.resolvConfFile, options: ["rbind", "ro"] },
   ];
@@ -61,9 +63,12 @@ export function buildRuncConfig(spec: ExecSpec, ctx: RunContext, nofileLimit: nu
         break;
     }
   }
-  const namespaces = [{ type: "pid" }, { type: "ipc" }, { type: "uts" }, { type: "mount" }];
-  if (spec.network === "none") namespaces.push({ type: "network" });
-  const caps = [...DEFAULT_CAPABILITIES];
+  // `default` and `none`: the namespace startNetwork made (with `lo` up, and for `default` the
+  // user-mode stack attached); `host`: none of our own.
+  const namespaces: { type: string; path?: string }[] = [{ type: "pid" }, { type: "ipc" }, { type: "uts" }, { type: "mount" }];
+  if (ctx.netnsPath) namespaces.push({ type: "network", path: ctx.netnsPath });
+  const caps = [...capabilitiesFor(spec.security)];
+  const seccomp = seccompFor(spec);
   return {
     ociVersion: "1.0.2",
     process: {
@@ -83,8 +88,10 @@ export function buildRuncConfig(spec: ExecSpec, ctx: RunContext, nofileLimit: nu
       namespaces,
       // Deny every device, then runc adds its defaults (null, zero, full, tty, random, urandom, pts).
       resources: { devices: [{ allow: false, access: "rwm" }] },
-      maskedPaths: [...MASKED_PATHS],
-      readonlyPaths: [...READONLY_PATHS],
+      // BuildKit's insecure mode is `--privileged`: nothing masked, nothing filtered.
+      maskedPaths: insecure ? [] : [...MASKED_PATHS],
+      readonlyPaths: insecure ? [] : [...READONLY_PATHS],
+      ...(seccomp ? { seccomp } : {}),
     },
   };
 }

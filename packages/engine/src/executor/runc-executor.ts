@@ -7,7 +7,7 @@ import { containerWatchdog } from "./die-with-strata.ts";
 import { OutputSink } from "./output.ts";
 import { buildRuncConfig, grantableNofile } from "./runc-config.ts";
 import { withRunContext } from "./run-context.ts";
-import { abortedError, killPid, supervise, toExecResult } from "./supervise.ts";
+import { abortedError, killPid, pipeStdin, signalPid, supervise, toExecResult } from "./supervise.ts";
 import type { ExecIO, ExecResult, ExecSpec, Executor } from "./types.ts";
 
 export interface OciRuntimeExecutorOptions {
@@ -83,15 +83,32 @@ export class OciRuntimeExecutor implements Executor {
     }
     const root = join(this.#stateDir, `${this.name}-state`);
     return withRunContext(this.#stateDir, spec, async (ctx) => {
-      await writeFile(join(ctx.dir, "config.json"), JSON.stringify(buildRuncConfig(spec, ctx, await grantableNofile())), { mode: 0o600 });
+      const config = buildRuncConfig(spec, ctx, await grantableNofile()) as { process: object };
+      const container = io.container;
+      if (container?.terminal) {
+        const size = container.terminalSize;
+        config.process = { ...config.process, terminal: true, ...(size ? { consoleSize: { height: size.rows, width: size.columns } } : {}) };
+      }
+      await writeFile(join(ctx.dir, "config.json"), JSON.stringify(config), { mode: 0o600 });
       const logFile = join(ctx.dir, "runtime.log");
       const global = ["--root", root, "--log", logFile, "--log-format", "json"];
       // The container must die with strata, even when strata is killed with SIGKILL.
       const watchdog = containerWatchdog(bin, ["--root", root], ctx.id, ctx.dir);
       const child = spawn(bin, [...global, "run", "--bundle", ctx.dir, ctx.id], {
         env: { PATH: HOST_PATH, LC_ALL: "C" },
-        stdio: ["ignore", "pipe", "pipe"],
+        // A terminal: the runtime holds the user's terminal and copies to the container's pty.
+        stdio: container?.terminal ? [container.stdin ? "inherit" : "ignore", "inherit", "inherit"] : [container?.stdin ? "pipe" : "ignore", "pipe", "pipe"],
+        // A container's runtime gets its own session: Ctrl-C reaches the caller only, which forwards it.
+        detached: container !== undefined,
       });
+      if (container) {
+        if (!container.terminal) pipeStdin(container.stdin, child);
+        // runc in the foreground forwards every signal it gets to the container's init.
+        // SIGKILL would only kill runc itself: the runtime delivers that one.
+        container.onStarted?.({
+          signal: (sig) => void (sig === "SIGKILL" ? runCommand([bin, ...global, "kill", ctx.id, "KILL"]).catch(() => {}) : signalPid(child.pid, sig)),
+        });
+      }
       const sink = new OutputSink(io);
       let r;
       try {

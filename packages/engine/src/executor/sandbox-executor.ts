@@ -6,9 +6,12 @@ import { HOST_PATH, runCommand, which } from "../sandbox-util/command.ts";
 import { dieWithStrata } from "./die-with-strata.ts";
 import { OutputSink } from "./output.ts";
 import { withRunContext } from "./run-context.ts";
-import { buildSandboxScript, type SandboxTools } from "./sandbox-script.ts";
+import { compileSeccomp } from "./seccomp/bpf.ts";
+import { defaultSeccompProfile } from "./seccomp/profile.ts";
+import { X86_64 } from "./seccomp/syscall-numbers.ts";
+import { buildSandboxScript, type SandboxSeccomp, type SandboxTools } from "./sandbox-script.ts";
 import { DEVICES, MASKED_PATHS, READONLY_PATHS } from "./security-profile.ts";
-import { abortedError, killPid, supervise, toExecResult } from "./supervise.ts";
+import { abortedError, killPid, pipeStdin, signalPid, supervise, toExecResult } from "./supervise.ts";
 import type { ExecIO, ExecResult, ExecSpec, Executor } from "./types.ts";
 
 export interface SandboxExecutorOptions {
@@ -18,9 +21,12 @@ export interface SandboxExecutorOptions {
 
 /**
  * Runs steps with nothing but util-linux, coreutils and /bin/sh on the host: `unshare` for the
- * mount, pid, ipc, uts (and for `network: none`, net) namespaces, `mount` for the step's view
+ * mount, pid, ipc and uts namespaces, `nsenter` to join the run's network namespace, `mount` for the step's view
  * of the file system, `setpriv` + `unshare --root` to drop capabilities, change ids and enter
- * the root (see {@link buildSandboxScript}). Needs root. No cgroup limits and no seccomp filter.
+ * the root (see {@link buildSandboxScript}), and perl to load Docker's default seccomp filter,
+ * compiled to BPF by Strata (x86_64). Needs root. No cgroup limits. Where the filter cannot be
+ * applied (no perl, another architecture) it runs without one, and `--executor auto` does not
+ * choose it ({@link SandboxExecutor.appliesSeccomp}).
  */
 export class SandboxExecutor implements Executor {
   readonly name = "sandbox" as const;
@@ -37,6 +43,16 @@ export class SandboxExecutor implements Executor {
   available(): Promise<boolean> {
     this.#available ??= this.#probe();
     return this.#available;
+  }
+
+  /**
+   * Whether steps here get Docker's default seccomp filter: Strata compiles it for x86_64 and
+   * loads it with perl. Without it the sandbox still runs when named (`--executor sandbox`),
+   * but `--executor auto` does not choose it.
+   */
+  async appliesSeccomp(): Promise<boolean> {
+    const tools = await this.#getTools().catch(() => undefined);
+    return !!tools?.perl && seccompFilter() !== undefined;
   }
 
   async #probe(): Promise<boolean> {
@@ -90,7 +106,8 @@ export class SandboxExecutor implements Executor {
         setpriv: await need("setpriv", "util-linux (setpriv)"),
         mkdir: await need("mkdir", "coreutils"),
         env: await need("env", "coreutils"),
-        ip: await which("ip"),
+        nsenter: await need("nsenter", "util-linux"),
+        perl: await which("perl"),
       };
     })();
     return this.#tools;
@@ -98,33 +115,53 @@ export class SandboxExecutor implements Executor {
 
   async run(spec: ExecSpec, io: ExecIO = {}): Promise<ExecResult> {
     if (io.signal?.aborted) throw abortedError(io.signal);
+    if (io.container?.terminal) {
+      throw new StrataError("STRATA_RUN_TTY_UNSUPPORTED", "the sandbox executor cannot give a container a terminal (-t)", {
+        hint: "install runc (or crun) and use --executor auto or runc, or run without -t",
+      });
+    }
     const tools = await this.#getTools();
     const devTemplate = await this.#getDevTemplate();
     const masked = await this.#getMasked();
     return withRunContext(this.#stateDir, spec, async (ctx) => {
-      const { files, scriptPath } = buildSandboxScript(spec, ctx, tools, devTemplate, masked);
+      const filter = spec.security === "insecure" ? undefined : seccompFilter();
+      let seccomp: SandboxSeccomp | undefined;
+      if (filter && tools.perl) {
+        seccomp = { perl: tools.perl, filter: join(ctx.dir, "seccomp.bpf"), prctlNr: X86_64.prctl! };
+        await writeFile(seccomp.filter, filter, { mode: 0o600 });
+      }
+      const { files, scriptPath } = buildSandboxScript(spec, ctx, tools, devTemplate, masked, seccomp);
       for (const [name, content] of files) await writeFile(join(ctx.dir, name), content, { mode: 0o600 });
+      // The network namespace is joined first, so the step's namespaces are owned by the same user namespace.
+      const enter = ctx.netnsPath ? [tools.nsenter, `--net=${ctx.netnsPath}`, "--", tools.unshare] : [tools.unshare];
       const args = [
+        ...enter.slice(1),
         "--mount",
         "--pid",
         "--ipc",
         "--uts",
         "--fork",
         "--kill-child",
-        ...(spec.network === "none" ? ["--net"] : []),
         "--",
         tools.sh,
         scriptPath,
       ];
       // The sandbox dies with strata: unshare gets SIGKILL when strata dies, its child (the
       // namespace's init, `--kill-child`) then too, and with it every process of the namespace.
-      const [cmd, ...argv] = await dieWithStrata([tools.unshare, ...args]);
+      const [cmd, ...argv] = await dieWithStrata([enter[0]!, ...args]);
       const child = spawn(cmd!, argv, {
         // Only the host tools see this environment; the step gets exactly spec.env via `env -i`.
         // LIBMOUNT_UTAB keeps libmount's bookkeeping in the run directory instead of /run/mount.
         env: { PATH: HOST_PATH, LC_ALL: "C", LIBMOUNT_UTAB: join(ctx.dir, "utab") },
-        stdio: ["ignore", "pipe", "pipe", "pipe"],
+        stdio: [io.container?.stdin ? "pipe" : "ignore", "pipe", "pipe", "pipe"],
+        // A container gets its own session: Ctrl-C reaches the caller only, which forwards it.
+        detached: io.container !== undefined,
       });
+      if (io.container) {
+        pipeStdin(io.container.stdin, child);
+        // unshare --fork does not forward signals: they go to its child, the namespace's init.
+        io.container.onStarted?.({ signal: (sig) => void signalChildren(child.pid, sig) });
+      }
       let status = "";
       const statusDone = new Promise<void>((resolve) => {
         const s = child.stdio[3] as NodeJS.ReadableStream;
@@ -137,12 +174,32 @@ export class SandboxExecutor implements Executor {
       const killedMarker = /^unshare: sigprocmask unblock failed/;
       let killedBySigkill = false;
       const onStderr = io.onStderr;
+      const rawStderr = io.container?.onStderrData;
       const sink = new OutputSink({
         ...io,
         onStderr: (line) => {
           if (killedMarker.test(line)) killedBySigkill = true;
           else onStderr?.(line);
         },
+        ...(io.container
+          ? {
+              container: {
+                ...io.container,
+                ...(rawStderr
+                  ? {
+                      onStderrData: (b: Buffer) => {
+                        const text = b.toString("latin1");
+                        const m = /^unshare: sigprocmask unblock failed[^\n]*\n?/m.exec(text);
+                        if (!m) return rawStderr(b);
+                        killedBySigkill = true;
+                        const rest = text.slice(0, m.index) + text.slice(m.index + m[0].length);
+                        if (rest !== "") rawStderr(Buffer.from(rest, "latin1"));
+                      },
+                    }
+                  : {}),
+              },
+            }
+          : {}),
       });
       let r;
       try {
@@ -196,6 +253,23 @@ export class SandboxExecutor implements Executor {
   }
 }
 
+let compiled: Buffer | null | undefined;
+
+/**
+ * Docker's default profile as BPF for this machine, compiled once; undefined where Strata has no
+ * syscall table. One addition: `unshare(0)`, a no-op, because util-linux's `unshare --root`
+ * (which chroots into the step's root after the filter is loaded) makes that call; any flag
+ * is still refused.
+ */
+function seccompFilter(): Buffer | undefined {
+  if (compiled === undefined) {
+    const docker = defaultSeccompProfile();
+    const unshareNoop = { names: ["unshare"], action: "SCMP_ACT_ALLOW", args: [{ index: 0, value: 0, op: "SCMP_CMP_EQ" }] } as const;
+    compiled = compileSeccomp({ ...docker, syscalls: [...docker.syscalls, unshareNoop] }) ?? null;
+  }
+  return compiled ?? undefined;
+}
+
 async function makeDevTemplate(stateDir: string): Promise<string> {
   const final = join(stateDir, "dev-template");
   if (await isValidTemplate(final)) return final;
@@ -247,4 +321,11 @@ async function killNamespace(pid: number | undefined, exited: () => boolean): Pr
     if (Date.now() > deadline) killPid(pid);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** Signals the children of `unshare --fork` (the namespace's init), not `unshare` itself. */
+async function signalChildren(pid: number | undefined, sig: NodeJS.Signals): Promise<void> {
+  if (pid === undefined) return;
+  const kids = await readFile(`/proc/${pid}/task/${pid}/children`, "utf8").catch(() => "");
+  for (const k of kids.split(/\s+/).filter((s) => s !== "")) signalPid(Number(k), sig);
 }

@@ -2,8 +2,9 @@ import { dirname, join } from "node:path/posix";
 import { formatFstab, shQuote, type FstabEntry } from "./fstab.ts";
 import type { RunContext } from "./run-context.ts";
 import { DEFAULT_HOSTNAME } from "./etc-files.ts";
-import { DEFAULT_CAPABILITIES } from "./security-profile.ts";
+import { capabilitiesFor } from "./security-profile.ts";
 import type { ExecSpec } from "./types.ts";
+import type { compileSeccomp } from "./seccomp/bpf.ts";
 
 /** Host tools the script runs, by absolute path (resolved once on the host's PATH). */
 export interface SandboxTools {
@@ -13,9 +14,37 @@ export interface SandboxTools {
   readonly env: string;
   readonly setpriv: string;
   readonly unshare: string;
-  /** iproute2, only needed for `network: none` (to bring `lo` up). */
-  readonly ip: string | undefined;
+  /** util-linux, to join the run's network namespace. */
+  readonly nsenter: string;
+  /** Loads the seccomp filter ({@link SECCOMP_LOADER}); without it the sandbox has none. */
+  readonly perl: string | undefined;
 }
+
+/** How the step's seccomp filter is loaded: a compiled BPF file and perl to load it (see {@link SECCOMP_LOADER}). */
+export interface SandboxSeccomp {
+  readonly perl: string;
+  /** The filter ({@link compileSeccomp}'s output) in the run directory. */
+  readonly filter: string;
+  /** prctl's syscall number on this architecture. */
+  readonly prctlNr: number;
+}
+
+/**
+ * Loads a seccomp filter and execs the rest of its arguments: perl (perl-base is on every
+ * Debian-like system) can make the prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog) call
+ * that none of util-linux's tools can. It runs as full root, before setpriv drops the
+ * capabilities, so no_new_privs is not needed (Docker does not set it either). "ok" on fd 3
+ * says that setup, filter included, is complete.
+ */
+export const SECCOMP_LOADER = [
+  'open(my $f, "<:raw", $ARGV[0]) or die "strata-sandbox: cannot read the seccomp filter: $!\\n";',
+  "local $/; my $p = <$f>; close $f;",
+  'my $fprog = pack("S x![P] P", length($p) / 8, $p);',
+  'syscall(0 + $ARGV[1], 22, 2, $fprog) == 0 or die "strata-sandbox: cannot load the seccomp filter: $!\\n";',
+  'open(my $s, ">&=", 3) or die "strata-sandbox: fd 3: $!\\n"; print $s "ok\\n"; close $s;',
+  "splice(@ARGV, 0, 2);",
+  'exec { $ARGV[0] } @ARGV or die "strata-sandbox: cannot run $ARGV[0]: $!\\n";',
+].join(" ");
 
 export interface SandboxFiles {
   /** The script and its fstab files, keyed by file name in the run directory. */
@@ -25,7 +54,7 @@ export interface SandboxFiles {
 
 /**
  * The in-namespace half of the built-in sandbox, as a POSIX sh script run by the host's
- * /bin/sh inside `unshare --mount --pid --ipc --uts --fork [--net]`. It
+ * /bin/sh inside `[nsenter --net=<run netns>] unshare --mount --pid --ipc --uts --fork`. It
  * 1. mounts everything the step sees below the root (a bind of the root onto itself, /proc,
  *    /dev, /dev/pts, /dev/shm, /dev/mqueue, a read-only /sys, Docker's masked and read-only
  *    paths, /etc/hosts, /etc/resolv.conf, the step's mounts) with two `mount -a -T fstab`
@@ -44,6 +73,9 @@ export interface SandboxFiles {
  * be opened; and /dev is the template of allowed nodes bound read-only (Docker's is a writable
  * tmpfs whose extra nodes the device cgroup blocks).
  *
+ * 4. with a seccomp filter (Docker's default profile, compiled by {@link compileSeccomp}), runs
+ *    the chain under perl's {@link SECCOMP_LOADER}, which loads it first.
+ *
  * Setup errors go to a file in the run directory; "ok" on fd 3 tells the parent that setup
  * finished, and fd 3 and the saved stderr are closed before the step's command starts.
  */
@@ -53,6 +85,7 @@ export function buildSandboxScript(
   tools: SandboxTools,
   devTemplate: string,
   hostMasked: { readonly files: readonly string[]; readonly dirs: readonly string[]; readonly readonly: readonly string[] },
+  seccomp?: SandboxSeccomp,
 ): SandboxFiles {
   const R = spec.rootfs;
   const at = (rel: string) => join(R, rel);
@@ -128,12 +161,9 @@ export function buildSandboxScript(
     lines.push(`${shQuote(tools.mount)} -a -T ${shQuote(join(ctx.dir, name))} || fail "cannot apply the step's mounts"`);
   });
   lines.push(`printf %s ${shQuote(spec.hostname ?? DEFAULT_HOSTNAME)} > /proc/sys/kernel/hostname || fail "cannot set the hostname"`);
-  if (spec.network === "none") {
-    lines.push(tools.ip ? `${shQuote(tools.ip)} link set lo up || fail "cannot bring up lo"` : `echo "strata-sandbox: iproute2 missing, lo stays down" >&2`);
-  }
   lines.push(`cd "$R" || fail "cannot enter the root"`);
   lines.push(`${shQuote(tools.mount)} --move . / || fail "cannot move the root onto /"`);
-  const caps = DEFAULT_CAPABILITIES.map((c) => `+${c.slice(4).toLowerCase()}`).join(",");
+  const caps = capabilitiesFor(spec.security).map((c) => `+${c.slice(4).toLowerCase()}`).join(",");
   const groupsArg = spec.user.additionalGids.length > 0 ? `--groups=${spec.user.additionalGids.join(",")}` : "--clear-groups";
   const finalArgv = [
     tools.env,
@@ -152,9 +182,14 @@ export function buildSandboxScript(
     "--",
     ...spec.argv,
   ];
-  lines.push(`echo ok >&3`);
-  lines.push(`exec 2>&4 4>&- 3>&-`);
-  lines.push(`exec ${finalArgv.map(shQuote).join(" ")}`);
+  if (seccomp) {
+    lines.push(`exec 2>&4 4>&-`);
+    lines.push(`exec ${[seccomp.perl, "-e", SECCOMP_LOADER, seccomp.filter, String(seccomp.prctlNr), ...finalArgv].map(shQuote).join(" ")}`);
+  } else {
+    lines.push(`echo ok >&3`);
+    lines.push(`exec 2>&4 4>&- 3>&-`);
+    lines.push(`exec ${finalArgv.map(shQuote).join(" ")}`);
+  }
   const scriptPath = join(ctx.dir, "sandbox.sh");
   files.set("sandbox.sh", `${lines.join("\n")}\n`);
   return { files, scriptPath };

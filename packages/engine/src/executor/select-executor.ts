@@ -24,9 +24,11 @@ export function createExecutors(stateDir: string): Executor[] {
 
 /**
  * Picks the executor for a build: the forced one (it must work here), or with "auto" the first
- * that works of runc, crun and the built-in sandbox. Each candidate is probed by running a
- * real (empty) container once, so a runtime that is installed but broken on this host (crun 1.8
- * on hybrid cgroups) is skipped.
+ * that works of runc and crun. Each candidate is probed by running a real (empty) container
+ * once, so a runtime that is installed but broken on this host (crun 1.8 on hybrid cgroups) is
+ * skipped. Then the built-in sandbox, but only where it applies the seccomp filter
+ * ({@link SandboxExecutor.appliesSeccomp}): without one a step could create user namespaces,
+ * use keyctl, bpf, …, so it runs only when asked for by name, and the error says so.
  */
 export async function selectExecutor(opts: SelectExecutorOptions): Promise<Executor> {
   const choice = opts.executor ?? "auto";
@@ -45,8 +47,17 @@ export async function selectExecutor(opts: SelectExecutorOptions): Promise<Execu
     }
     return ex;
   }
-  for (const ex of all) if (await ex.available()) return ex;
+  for (const ex of all) if (ex.name !== "sandbox" && (await ex.available())) return ex;
+  const sandbox = all.find((e): e is SandboxExecutor => e instanceof SandboxExecutor);
+  if (sandbox && (await sandbox.available())) {
+    if (await sandbox.appliesSeccomp()) return sandbox;
+    throw new StrataError("STRATA_RUN_NO_EXECUTOR", "neither runc nor crun can run RUN steps on this host", {
+      hint:
+        "install runc (or perl, with which the built-in sandbox loads its seccomp filter on x86_64); --executor auto does not choose " +
+        "the sandbox without a seccomp filter (steps could create namespaces, use keyctl or bpf). Pass --executor sandbox to accept that, or use --engine docker",
+    });
+  }
   throw new StrataError("STRATA_RUN_NO_EXECUTOR", "no executor can run RUN steps on this host", {
-    hint: "run as root with runc installed, or with util-linux (unshare, setpriv) for the built-in sandbox; or use --engine docker",
+    hint: "run as root with runc installed (or util-linux for --executor sandbox); or use --engine docker",
   });
 }

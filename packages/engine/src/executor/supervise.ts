@@ -31,7 +31,8 @@ export async function supervise(
     child.once("error", reject);
     child.once("exit", (code, sig) => resolve({ code, signal: sig }));
   });
-  const streamsDone = sink.attach(child.stdout!, child.stderr!);
+  // A runtime holding the user's terminal (stdio inherited) has no streams to collect.
+  const streamsDone = child.stdout && child.stderr ? sink.attach(child.stdout, child.stderr) : Promise.resolve();
   if (signal?.aborted) onAbort();
   else signal?.addEventListener("abort", onAbort, { once: true });
   try {
@@ -64,4 +65,30 @@ export function killPid(pid: number | undefined): void {
   } catch {
     // already gone
   }
+}
+
+/** Sends `sig` to a process, ignoring one that is already gone. */
+export function signalPid(pid: number | undefined, sig: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * Copies a container's input to the runtime's stdin and closes it at the end (`docker run -i`
+ * closes the container's stdin on EOF). A process that exits without reading all of it is not
+ * an error (EPIPE).
+ */
+export function pipeStdin(input: NodeJS.ReadableStream | undefined, child: ChildProcess): void {
+  if (!input || !child.stdin) return;
+  child.stdin.on("error", () => {});
+  input.pipe(child.stdin);
+  child.once("exit", () => {
+    input.unpipe(child.stdin!);
+    // Stop reading our own stdin, or the CLI would wait for input nobody wants any more.
+    (input as NodeJS.ReadableStream & { pause?: () => void }).pause?.();
+  });
 }

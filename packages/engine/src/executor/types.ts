@@ -1,3 +1,5 @@
+import type { PortMapping } from "./network/index.ts";
+
 /**
  * The contract between the solver and whatever runs a RUN step. Everything in an
  * {@link ExecSpec} is already resolved: host paths, numeric ids, the exact environment. An
@@ -43,11 +45,20 @@ export interface ExecSpec {
   /** Applied in order, after the executor's own mounts; targets are container paths. */
   readonly mounts: readonly ExecMount[];
   /**
-   * `default`: the step shares the host's network namespace (the simplest correct choice
-   * without a bridge: it reaches whatever the host reaches); `none`: a fresh namespace with
-   * only `lo` (up); `host`: the host's namespace.
+   * `default`: a namespace of its own with outbound access through slirp4netns and its DNS
+   * forwarder; the host's loopback is unreachable (see `startNetwork`). `none`: a fresh
+   * namespace with only `lo` (up). `host`: the host's namespace (an entitlement the caller
+   * checks).
    */
   readonly network: ExecNetwork;
+  /** Host→container port forwards through the user-mode stack (`strata run -p`); only with `network: "default"`. */
+  readonly ports?: readonly PortMapping[];
+  /**
+   * `sandbox` (default): Docker's default seccomp profile and capability set. `insecure`: all
+   * capabilities, no seccomp filter, no masked paths, /sys writable (BuildKit's
+   * `--security=insecure`; an entitlement the caller checks).
+   */
+  readonly security?: "sandbox" | "insecure";
   /** Default "strata". Also written to /etc/hosts for 127.0.0.1. */
   readonly hostname?: string;
   /** Extra `/etc/hosts` lines (`--add-host`). */
@@ -80,6 +91,42 @@ export interface ExecIO {
   readonly logFile?: string;
   /** Aborting kills the whole process tree and cleans up before `run` rejects. */
   readonly signal?: AbortSignal;
+  /** Container mode (`strata run`): stdin, raw output, a terminal and signal forwarding. */
+  readonly container?: ContainerIO;
+}
+
+/**
+ * What a container run needs beyond a RUN step. The runtime is started in its own session, so
+ * signals the user's terminal sends reach only the caller, which decides what to forward through
+ * {@link ExecControl} (`docker run`'s sig-proxy).
+ */
+export interface ContainerIO {
+  /**
+   * Piped to the process's stdin, which is closed when this ends. Without it stdin is /dev/null.
+   * With `terminal` it must be this process's own stdin: the runtime then reads fd 0 itself.
+   */
+  readonly stdin?: NodeJS.ReadableStream;
+  /**
+   * A pseudo-terminal for the process, allocated by the OCI runtime inside the container's own
+   * devpts (runc/crun `process.terminal` in the foreground): the runtime gets this process's
+   * stdio (the user's terminal), puts it in raw mode and copies bytes both ways; SIGWINCH sent
+   * through {@link ExecControl.signal} makes it copy the window size. Only the OCI runtimes
+   * support it; the sandbox executor rejects it.
+   */
+  readonly terminal?: boolean;
+  /** The terminal's size when the process starts (set before it runs, so its first look is right). */
+  readonly terminalSize?: { readonly rows: number; readonly columns: number };
+  /** Every chunk of stdout / stderr as it arrives, bytes untouched (instead of line callbacks). */
+  readonly onStdoutData?: (chunk: Buffer) => void;
+  readonly onStderrData?: (chunk: Buffer) => void;
+  /** Called once the process runs, with the handle that signals it. */
+  readonly onStarted?: (control: ExecControl) => void;
+}
+
+/** A running container's process. */
+export interface ExecControl {
+  /** Sends `sig` to the container's PID 1 (SIGWINCH: the runtime resizes the terminal). */
+  signal(sig: NodeJS.Signals): void;
 }
 
 export interface ExecResult {

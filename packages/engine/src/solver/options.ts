@@ -1,6 +1,7 @@
 import type { Platform } from "@strata/graph";
 import type { ImageResolver } from "../sources/image-sources.ts";
 import type { ProgressSink } from "../progress/events.ts";
+import type { Entitlement } from "./entitlements.ts";
 
 /** A secret for `--mount=type=secret`: a file, an environment variable, or bytes. */
 export type SecretSource = { readonly file: string } | { readonly env: string } | { readonly value: Uint8Array };
@@ -26,6 +27,11 @@ export interface SolveOptions {
   readonly noCacheOps?: ReadonlySet<string>;
   readonly sourceDateEpoch: number;
   readonly executor: "auto" | "runc" | "crun" | "sandbox";
+  /**
+   * Entitlements granted to RUN steps (`--allow`): without `network.host` a `network: "host"`
+   * step is refused, without `security.insecure` a `security: "insecure"` one. Default: none.
+   */
+  readonly allow?: readonly Entitlement[];
   /** RUN steps at once (default: the number of cores). */
   readonly parallelism: number;
   /** Registry images (and local transports) resolve through these. */

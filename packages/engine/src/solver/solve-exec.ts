@@ -9,6 +9,7 @@ import { prepareMounts, type MountPlan } from "../run/mounts.ts";
 import { masker } from "../run/mask.ts";
 import { StepLog } from "../run/step-log.ts";
 import { cacheKey } from "./cache-key.ts";
+import { checkEntitlements } from "./entitlements.ts";
 import { scopeState } from "./expand.ts";
 import { PROXY_ARGS } from "./options.ts";
 import { abortError, type SolverContext } from "./solver.ts";
@@ -54,9 +55,7 @@ export async function solveExec(ctx: SolverContext, op: ExecOp): Promise<FsState
   const user = op.user !== undefined ? state.expand(op.user) : base?.User || "";
   const shell = op.shell ?? base?.Shell ?? DEFAULT_SHELL;
   const argv = op.command.form === "exec" ? [...op.command.argv] : [...shell, op.command.script];
-  if (op.security === "insecure") {
-    throw new StrataError("STRATA_RUN_INSECURE", "RUN --security=insecure is not allowed", { locations: [loc], hint: "the native engine runs every step sandboxed" });
-  }
+  checkEntitlements(op, ctx.opts.allow ?? [], loc);
   const mounts = await prepareMounts(ctx, op, state, cwd);
   const key = cacheKey("exec", {
     op: await execOpShape(ctx, op),
@@ -125,7 +124,7 @@ async function execute(ctx: SolverContext, op: ExecOp, input: FsState, r: Resolv
     let result;
     try {
       result = await executor.run(
-        { rootfs: rootfs.mergedDir, argv: r.argv, env, cwd: r.cwd, user: owner, mounts: execMounts, network: op.network ?? "default" },
+        { rootfs: rootfs.mergedDir, argv: r.argv, env, cwd: r.cwd, user: owner, mounts: execMounts, network: op.network ?? "default", security: op.security ?? "sandbox" },
         { signal: ctx.signal, onStdout: onLine("stdout"), onStderr: onLine("stderr") },
       );
     } finally {
