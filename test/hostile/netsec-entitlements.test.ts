@@ -1,9 +1,11 @@
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { busyboxLayout } from "../helpers/busybox.ts";
 import { scratchProject, strataAsync } from "../helpers/cli.ts";
+import { dockerAvailable } from "../helpers/docker.ts";
 import { netsecPrerequisites } from "./netsec-helpers.ts";
 
 // `network: host` and `security: insecure` are entitlements, refused unless `--allow` grants
@@ -62,5 +64,28 @@ describe.skipIf(!ok)("--allow", () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain("STRATA_ENTITLEMENT_UNKNOWN");
     expect(r.stderr).toContain('"device"');
+  });
+});
+
+describe.skipIf(!ok)("--engine docker", () => {
+  const docker = (extra: string[]) => strataAsync(["build", "host.Dockerfile", "--engine", "docker", "--progress", "plain", ...extra], { cwd: dir, env: { STRATA_HOME: home } });
+
+  it("checks entitlements itself before docker builds anything", async () => {
+    const r = await docker([]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("STRATA_ENTITLEMENT_NETWORK_HOST");
+    expect(r.stderr).toContain("host.Dockerfile:3");
+  });
+
+  it("passes --allow to buildx, and refuses it with a docker that has no buildx", async () => {
+    if (process.env.CI === "true") expect(dockerAvailable()).toBe(true);
+    if (!dockerAvailable()) return;
+    const hasBuildx = spawnSync("/usr/bin/docker", ["buildx", "version"], { stdio: "ignore" }).status === 0;
+    const r = await docker(["--allow", "network.host"]);
+    if (hasBuildx) expect(r.stderr).not.toContain("STRATA_ENTITLEMENT");
+    else {
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("STRATA_ENTITLEMENT_NEEDS_BUILDX");
+    }
   });
 });

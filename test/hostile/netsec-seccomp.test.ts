@@ -89,5 +89,10 @@ describe.skipIf(!ok)("seccomp and capabilities", () => {
     const all = await caps("insecure");
     const hostBnd = /^CapBnd:\s+(\S+)/m.exec(execFileSync("cat", ["/proc/self/status"], { encoding: "utf8" }))![1];
     expect(all).toEqual([hostBnd, hostBnd]);
+    // Privileged as under BuildKit: /proc/kcore no longer masked, /sys writable.
+    const view = async (security: "sandbox" | "insecure") =>
+      (await runCaptured(ex, root, ["sh", "-c", "wc -c < /proc/keys; grep ' /sys ' /proc/self/mounts | cut -d' ' -f4 | cut -d, -f1"], { security })).stdout;
+    expect(await view("sandbox")).toEqual(["0", "ro"]);
+    expect((await view("insecure"))[1]).toBe("rw");
   });
 });

@@ -130,7 +130,9 @@ export class SandboxExecutor implements Executor {
         seccomp = { perl: tools.perl, filter: join(ctx.dir, "seccomp.bpf"), prctlNr: X86_64.prctl! };
         await writeFile(seccomp.filter, filter, { mode: 0o600 });
       }
-      const { files, scriptPath } = buildSandboxScript(spec, ctx, tools, devTemplate, masked, seccomp);
+      // BuildKit's insecure mode is `--privileged`: nothing masked (as in the runc config).
+      const shown = spec.security === "insecure" ? { files: [], dirs: [], readonly: [] } : masked;
+      const { files, scriptPath } = buildSandboxScript(spec, ctx, tools, devTemplate, shown, seccomp);
       for (const [name, content] of files) await writeFile(join(ctx.dir, name), content, { mode: 0o600 });
       // The network namespace is joined first, so the step's namespaces are owned by the same user namespace.
       const enter = ctx.netnsPath ? [tools.nsenter, `--net=${ctx.netnsPath}`, "--", tools.unshare] : [tools.unshare];

@@ -93,7 +93,7 @@ export function buildSandboxScript(
     { source: "proc", target: at("proc"), fsType: "proc", options: ["nosuid", "nodev", "noexec"] },
     // The template of device nodes, bound read-only: see the note on devices above.
     { source: devTemplate, target: at("dev"), fsType: "none", options: ["bind", "ro", "nosuid"] },
-    { source: "sysfs", target: at("sys"), fsType: "sysfs", options: ["ro", "nosuid", "nodev", "noexec"] },
+    { source: "sysfs", target: at("sys"), fsType: "sysfs", options: [spec.security === "insecure" ? "rw" : "ro", "nosuid", "nodev", "noexec"] },
   ];
   const rest: FstabEntry[] = [
     {
