@@ -1,4 +1,5 @@
 import {
+  checkStopSignal,
   createGraph,
   ExecOp,
   FileOp,
@@ -26,7 +27,7 @@ import { healthConfig, modeString, ownerTemplate, portTemplate, toCommand, tpl }
 import type { ShellCommand } from "./shell-command.ts";
 import { inlineFileIn, isInlineFile, isScript, scriptOp, type Script } from "./inline-file.ts";
 import { defaultContextFiles, imagePaths, isCopyFrom, type CopyFrom } from "./sources.ts";
-import type { AddOptions, CopyOptions, HealthcheckOptions, Owner, Port, RunOptions, Signal } from "./types.ts";
+import type { AddOptions, CheckPorts, CopyOptions, HealthcheckOptions, Owner, Port, RunOptions, Signal } from "./types.ts";
 
 const IMAGE_BRAND = Symbol.for("strata.image");
 
@@ -60,7 +61,7 @@ export interface Image {
   user(user: Owner): Image;
   cmd(command: readonly string[] | ShellCommand): Image;
   entrypoint(command: readonly string[] | ShellCommand): Image;
-  expose(...ports: [Port, ...Port[]]): Image;
+  expose<const P extends readonly [Port, ...Port[]]>(...ports: CheckPorts<P>): Image;
   label(labels: Readonly<Record<string, string | Arg<ArgValue>>>): Image;
   label(key: string, value: string | Arg<ArgValue>): Image;
   volume(...paths: [string, ...string[]]): Image;
@@ -75,7 +76,7 @@ export interface Image {
 
   withoutEnv(...names: [string, ...string[]]): Image;
   withoutLabel(...keys: [string, ...string[]]): Image;
-  withoutExpose(...ports: [Port, ...Port[]]): Image;
+  withoutExpose<const P extends readonly [Port, ...Port[]]>(...ports: CheckPorts<P>): Image;
   withoutVolume(...paths: [string, ...string[]]): Image;
 
   /** Applies a reusable fragment: `img.with(nodeRuntime({ port: 3000 }))`. */
@@ -317,8 +318,8 @@ class ImageImpl implements Image {
     return this.configStep("ENTRYPOINT", createdBy.command("ENTRYPOINT", c), [{ edit: "entrypoint", command: c, resetCmd: !this.#state.cmdSet }]);
   }
 
-  expose(...ports: [Port, ...Port[]]): Image {
-    const ts = ports.map(portTemplate);
+  expose<const P extends readonly [Port, ...Port[]]>(...ports: CheckPorts<P>): Image {
+    const ts = (ports as readonly Port[]).map(portTemplate);
     return this.configStep("EXPOSE", createdBy.list("EXPOSE", ts), ts.map((port) => ({ edit: "expose", port })));
   }
 
@@ -345,6 +346,8 @@ class ImageImpl implements Image {
 
   stopSignal(signal: Signal): Image {
     const t = tpl(signal);
+    // A literal signal is checked now; one read from a build arg when the build expands it.
+    if (!templateRefs(t).length) checkStopSignal(t);
     return this.configStep("STOPSIGNAL", `STOPSIGNAL ${t}`, [{ edit: "stopSignal", signal: t }]);
   }
 
@@ -374,8 +377,8 @@ class ImageImpl implements Image {
     return this.configStep("LABEL", `LABEL (unset ${ts.join(" ")})`, ts.map((key) => ({ edit: "unlabel", key })));
   }
 
-  withoutExpose(...ports: [Port, ...Port[]]): Image {
-    const ts = ports.map(portTemplate);
+  withoutExpose<const P extends readonly [Port, ...Port[]]>(...ports: CheckPorts<P>): Image {
+    const ts = (ports as readonly Port[]).map(portTemplate);
     return this.configStep("EXPOSE", `EXPOSE (unset ${ts.join(" ")})`, ts.map((port) => ({ edit: "unexpose", port })));
   }
 

@@ -1,9 +1,13 @@
-/** An invalid template or pattern; `code` is a stable STRATA_TEMPLATE_… code. */
-export class TemplateError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
+import { StrataError } from "./diagnostic.ts";
+
+/**
+ * An invalid template or pattern, or an expansion that failed (`${X:?msg}`, a word over the
+ * size bound); `code` is a stable STRATA_… code. It is a StrataError, so a build reports it
+ * with the position of the step that expanded it instead of as an internal error.
+ */
+export class TemplateError extends StrataError {
+  constructor(code: string, message: string, opts: { hint?: string } = {}) {
+    super(code, message, opts);
     this.name = "TemplateError";
-    this.code = code;
   }
 }
