@@ -7,7 +7,7 @@ import { StrataError } from "./diagnostic.ts";
  */
 export class TemplateError extends StrataError {
   constructor(code: string, message: string, opts: { hint?: string } = {}) {
+    // The name stays "StrataError": that is how the CLI (across bundle chunks) recognises coded errors.
     super(code, message, opts);
-    this.name = "TemplateError";
   }
 }

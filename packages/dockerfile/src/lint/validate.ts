@@ -5,7 +5,7 @@
  * silences BuildKit's advisory rules) cannot hide them. Values that read variables are checked
  * again after expansion, when the build knows them (the graph's config fold).
  */
-import { checkStopSignal, DEFAULT_MAX_WORD_BYTES, isStrataError, parsePlatform, parsePortSpec, StrataError } from "@strata/graph";
+import { checkStopSignal, DEFAULT_MAX_WORD_BYTES, isStrataError, limitFromEnv, MAX_WORD_BYTES_ENV, wordTooLong, parsePlatform, parsePortSpec, StrataError } from "@strata/graph";
 import { processShellWord } from "../shell/lex.ts";
 import type { DockerfileAst, DockerfileDiagnostic, Instruction, Span, Stage } from "../parser/types.ts";
 
@@ -107,12 +107,20 @@ function checkPlatform(text: string): void {
  */
 function checkWordBounds(ast: DockerfileAst, out: DockerfileDiagnostic[]): void {
   const esc = ast.escapeToken;
+  let max = DEFAULT_MAX_WORD_BYTES;
+  try {
+    // The build reads the same variable: a raised bound must pass both.
+    max = limitFromEnv(MAX_WORD_BYTES_ENV, DEFAULT_MAX_WORD_BYTES);
+  } catch (e) {
+    if (isStrataError(e)) out.push(error(e.code, e.message, ast.stages[0]?.from.span ?? { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } }, e.hint));
+  }
   const expand = (vars: Map<string, string>, word: string, span: Span, what: string): string | undefined => {
     try {
-      return processShellWord(word, (n) => vars.get(n), { escapeToken: esc }).result;
+      return processShellWord(word, (n) => vars.get(n), { escapeToken: esc, maxWordBytes: max }).result;
     } catch (e) {
       if ((e as { code?: string }).code === "STRATA_WORD_TOO_LONG") {
-        out.push(error("STRATA_WORD_TOO_LONG", `${what} expands to more than ${DEFAULT_MAX_WORD_BYTES} bytes`, span, "a word may expand to at most 1 MiB; set STRATA_MAX_WORD_BYTES=BYTES to raise the bound"));
+        const w = wordTooLong(max, what);
+        out.push(error(w.code, w.message, span, w.hint));
       }
       return undefined;
     }
