@@ -24,3 +24,4 @@ export { checkImage, validateImage, type ValidateOptions } from "./validate/vali
 export { TarFileIndex, type TarMember } from "./tar/tar-file-index.ts";
 export { TypeFlag } from "./tar/header.ts";
 export type { TarHeader } from "./tar/parser.ts";
+export * from "./layer-limits.ts";

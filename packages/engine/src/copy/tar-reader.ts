@@ -1,4 +1,5 @@
 import { StrataError } from "@strata/graph";
+import { layerLimits, layerTooManyEntries } from "@strata/oci";
 
 export type TarMemberType = "file" | "directory" | "symlink" | "link" | "char-device" | "block-device" | "fifo";
 
@@ -27,8 +28,9 @@ const BLOCK = 512;
  * archives from users: lengths are bounded, checksums verified, a truncated archive is an
  * error rather than a short file.
  */
-export async function* readTar(input: AsyncIterable<Uint8Array>): AsyncGenerator<{ header: TarMember; body: AsyncIterable<Buffer> }> {
+export async function* readTar(input: AsyncIterable<Uint8Array>, maxEntries: number = layerLimits().maxEntries): AsyncGenerator<{ header: TarMember; body: AsyncIterable<Buffer> }> {
   const r = new ByteReader(input);
+  let entries = 0;
   let longName: string | undefined;
   let longLink: string | undefined;
   let pax: Record<string, string> = {};
@@ -53,6 +55,7 @@ export async function* readTar(input: AsyncIterable<Uint8Array>): AsyncGenerator
         else longLink = cstr(data, 0, data.length);
         continue;
       }
+      if (++entries > maxEntries) throw layerTooManyEntries(maxEntries);
       const ext = { ...globalPax, ...pax };
       const ustar = block.subarray(257, 263).toString("latin1") === "ustar\0";
       let name = cstr(block, 0, 100);

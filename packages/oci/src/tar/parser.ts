@@ -1,4 +1,5 @@
 import { StrataError } from "@strata/graph";
+import { layerLimits, layerTooManyEntries } from "../layer-limits.ts";
 import { BLOCK, padded, TypeFlag } from "./header.ts";
 
 /** A decoded tar entry header (pax and GNU long names already applied). */
@@ -56,8 +57,16 @@ export class TarParser {
   private zeroBlocks = 0;
   /** Total bytes consumed, for error messages. */
   private offset = 0;
+  private headers = 0;
+  private readonly maxEntries: number;
 
-  constructor(private readonly handler: TarHandler) {}
+  /** `maxEntries`: entries before STRATA_LAYER_TOO_MANY_ENTRIES; default the layer bound (STRATA_MAX_LAYER_ENTRIES). */
+  constructor(
+    private readonly handler: TarHandler,
+    opts: { readonly maxEntries?: number } = {},
+  ) {
+    this.maxEntries = opts.maxEntries ?? layerLimits().maxEntries;
+  }
 
   get ended(): boolean {
     return this.state.kind === "end";
@@ -135,6 +144,8 @@ export class TarParser {
       if (size === 0) this.finishMeta(this.state);
       return;
     }
+    // Extended headers only prefix entries (and the byte bound covers a run of them): count entries.
+    if (++this.headers > this.maxEntries) throw layerTooManyEntries(this.maxEntries);
     const h = decodeHeader(block, { pax: this.pax, longName: this.longName, longLink: this.longLink }, this.offset);
     this.pax = undefined;
     this.longName = undefined;
