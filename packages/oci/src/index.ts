@@ -25,3 +25,4 @@ export { TarFileIndex, type TarMember } from "./tar/tar-file-index.ts";
 export { TypeFlag } from "./tar/header.ts";
 export type { TarHeader } from "./tar/parser.ts";
 export * from "./layer-limits.ts";
+export { SparseExpander, oldGnuSparse, oldGnuExtension, paxSparse, type SparseSegment, type SparseInfo } from "./tar/sparse.ts";
