@@ -54,6 +54,17 @@ describe("registry bounds", () => {
     nothingHalfWritten(home, layer());
   });
 
+  test("a registry that stalls mid-manifest (connection open, no more bytes) fails at the deadline, not never", async () => {
+    proxy.rules = [{ method: "GET", path: "/manifests/", fault: { kind: "stall-after", bytes: 100 } }];
+    const home = newHome();
+    const started = Date.now();
+    const r = await run(dir, home, ["pull", ref()], { STRATA_REGISTRY_DEADLINE: "2" });
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("error[STRATA_REGISTRY_TIMEOUT]");
+    nothingHalfWritten(home, layer());
+  });
+
   test("a trickled blob hits its deadline too (the request deadline plus size / 64 KiB/s)", async () => {
     proxy.rules = [{ method: "GET", path: `/blobs/${layer()}`, fault: { kind: "trickle", intervalMs: 50 } }];
     const home = newHome();
