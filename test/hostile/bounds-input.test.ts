@@ -69,6 +69,21 @@ describe("wrong input is a coded error at its line, in build and parse alike", (
   });
 });
 
+describe("wrong values in a module", () => {
+  test.each([
+    ["const p: number = 99999;\nexport default scratch()\n  .expose(p);\n", "STRATA_BAD_PORT", "app.image.ts:4"],
+    ['const s = "FOO" as string as "SIGTERM";\nexport default scratch()\n  .stopSignal(s);\n', "STRATA_BAD_SIGNAL", "app.image.ts:4"],
+  ])("%s", async (body, code, at) => {
+    const dir = scratchProject({ "app.image.ts": `import { scratch } from "@strata/core";\n${body}` });
+    const out = join(dir, "out.tar");
+    const r = await strataAsync(["build", "app.image.ts", "--progress", "quiet", "-o", `type=oci,dest=${out}`], { cwd: dir, env: { STRATA_HOME: home() } });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`error[${code}]`);
+    expect(r.stderr).toContain(at);
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
 describe("the word bound", () => {
   // The issue's file: 24 doubling ARGs, 527 bytes, which ran 135 s and died of OOM.
   const bomb = (() => {

@@ -319,7 +319,7 @@ class ImageImpl implements Image {
   }
 
   expose<const P extends readonly [Port, ...Port[]]>(...ports: CheckPorts<P>): Image {
-    const ts = (ports as readonly Port[]).map(portTemplate);
+    const ts = atCaller(() => (ports as readonly Port[]).map(portTemplate));
     return this.configStep("EXPOSE", createdBy.list("EXPOSE", ts), ts.map((port) => ({ edit: "expose", port })));
   }
 
@@ -347,7 +347,7 @@ class ImageImpl implements Image {
   stopSignal(signal: Signal): Image {
     const t = tpl(signal);
     // A literal signal is checked now; one read from a build arg when the build expands it.
-    if (!templateRefs(t).length) checkStopSignal(t);
+    if (!templateRefs(t).length) atCaller(() => checkStopSignal(t));
     return this.configStep("STOPSIGNAL", `STOPSIGNAL ${t}`, [{ edit: "stopSignal", signal: t }]);
   }
 
@@ -378,7 +378,7 @@ class ImageImpl implements Image {
   }
 
   withoutExpose<const P extends readonly [Port, ...Port[]]>(...ports: CheckPorts<P>): Image {
-    const ts = (ports as readonly Port[]).map(portTemplate);
+    const ts = atCaller(() => (ports as readonly Port[]).map(portTemplate));
     return this.configStep("EXPOSE", `EXPOSE (unset ${ts.join(" ")})`, ts.map((port) => ({ edit: "unexpose", port })));
   }
 
@@ -478,4 +478,14 @@ function withGlobals(scope: readonly ScopeEntry[], globals: readonly ScopeEntry[
     if (g.default !== undefined) for (const n of templateRefs(g.default)) present.add(n);
   }
   return [...kept.reverse(), ...scope.slice(prefix)];
+}
+
+/** Runs a check of a builder's argument; a coded error it throws gets the user's call site (as TypeErrors do). */
+function atCaller<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    if (e instanceof StrataError && !e.locations.length) throw e.withLocation(captureCallsite()());
+    throw e;
+  }
 }

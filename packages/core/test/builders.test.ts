@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { foldConfig, opDigest, type ExecOp, type FileOp, type LayerGraph } from "@strata/graph";
-import { arg, bind, cache, context, file, from, git, http, scratch, secret, sh, ssh, tmpfs, TARGETARCH } from "../src/index.ts";
+import { arg, bind, cache, context, file, from, git, http, scratch, secret, sh, ssh, tmpfs, TARGETARCH, type Port } from "../src/index.ts";
 
 const execOps = (g: LayerGraph) => [...g.nodes.values()].filter((o): o is ExecOp => o.kind === "ExecOp");
 const fileOps = (g: LayerGraph) => [...g.nodes.values()].filter((o): o is FileOp => o.kind === "FileOp");
@@ -219,6 +219,13 @@ describe("config", () => {
   });
   test("invalid config values fail at the call", () => {
     expect(() => from("x").expose("80/xyz" as never)).toThrow(/invalid port/);
+    // Values the type system cannot see are coded errors at the call, with its position.
+    const port: number = 99999;
+    expect(() => from("x").expose(port)).toThrow(expect.objectContaining({ code: "STRATA_BAD_PORT", locations: [expect.objectContaining({ file: expect.stringContaining("builders.test.ts") })] }));
+    const range = "9000-8000" as string as Port;
+    expect(() => from("x").expose(range)).toThrow(expect.objectContaining({ code: "STRATA_BAD_PORT" }));
+    expect(() => from("x").stopSignal("FOO" as never)).toThrow(expect.objectContaining({ code: "STRATA_BAD_SIGNAL" }));
+    expect(() => from("x").stopSignal(0)).toThrow(expect.objectContaining({ code: "STRATA_BAD_SIGNAL" }));
     expect(() => from("x").healthcheck(["x"], { interval: "5 minutes" as never })).toThrow(expect.objectContaining({ code: "STRATA_BAD_DURATION" }));
     expect(() => from("x").env({ "A B": "1" })).toThrow(/invalid environment variable name/);
     expect(() => from("x").onbuild("FROM x")).toThrow(/ONBUILD cannot/);
