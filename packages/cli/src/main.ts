@@ -19,6 +19,11 @@ const TOP_HELP = () =>
     "Exit status: 0 success; 1 the command failed (errors are printed with a code, the",
     "file:line:col and a hint); 2 invalid usage; 70 an internal error (a bug; --debug shows the stack).",
     "",
+    "Bounds on hostile input (README \"Bounds\"; sizes take k/m/g): STRATA_MAX_WORD_BYTES (one expanded",
+    "word, 1m), STRATA_MAX_LAYER_BYTES (32g) and STRATA_MAX_LAYER_ENTRIES (2000000) per layer,",
+    "STRATA_REGISTRY_DEADLINE (seconds per request, 300), STRATA_REGISTRY_MIN_RATE (blob bytes/s, 64k),",
+    "STRATA_REGISTRY_RETRY_AFTER_MAX (seconds, 60).",
+    "",
   ].join("\n");
 
 /** Runs one CLI invocation and returns its exit status; never throws. */

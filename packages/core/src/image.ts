@@ -1,4 +1,5 @@
 import {
+  checkStopSignal,
   createGraph,
   ExecOp,
   FileOp,
@@ -26,7 +27,7 @@ import { healthConfig, modeString, ownerTemplate, portTemplate, toCommand, tpl }
 import type { ShellCommand } from "./shell-command.ts";
 import { inlineFileIn, isInlineFile, isScript, scriptOp, type Script } from "./inline-file.ts";
 import { defaultContextFiles, imagePaths, isCopyFrom, type CopyFrom } from "./sources.ts";
-import type { AddOptions, CopyOptions, HealthcheckOptions, Owner, Port, RunOptions, Signal } from "./types.ts";
+import type { AddOptions, CheckPorts, CopyOptions, HealthcheckOptions, Owner, Port, RunOptions, Signal } from "./types.ts";
 
 const IMAGE_BRAND = Symbol.for("strata.image");
 
@@ -108,7 +109,7 @@ export interface Image {
    * @example
    * app.expose(8080, "9090/udp")
    */
-  expose(...ports: [Port, ...Port[]]): Image;
+  expose<const P extends readonly [Port, ...Port[]]>(...ports: CheckPorts<P>): Image;
   /**
    * Sets labels in the image's config (Dockerfile `LABEL k=v …`); values may read args and env.
    *
@@ -148,7 +149,7 @@ export interface Image {
   /** Removes labels inherited from the base or set earlier (no Dockerfile equivalent; a Dockerfile export refuses it). */
   withoutLabel(...keys: [string, ...string[]]): Image;
   /** Removes exposed ports inherited from the base or set earlier (no Dockerfile equivalent; a Dockerfile export refuses it). */
-  withoutExpose(...ports: [Port, ...Port[]]): Image;
+  withoutExpose<const P extends readonly [Port, ...Port[]]>(...ports: CheckPorts<P>): Image;
   /** Removes volume declarations inherited from the base or set earlier (no Dockerfile equivalent; a Dockerfile export refuses it). */
   withoutVolume(...paths: [string, ...string[]]): Image;
 
@@ -404,8 +405,8 @@ class ImageImpl implements Image {
     return this.configStep("ENTRYPOINT", createdBy.command("ENTRYPOINT", c), [{ edit: "entrypoint", command: c, resetCmd: !this.#state.cmdSet }]);
   }
 
-  expose(...ports: [Port, ...Port[]]): Image {
-    const ts = ports.map(portTemplate);
+  expose<const P extends readonly [Port, ...Port[]]>(...ports: CheckPorts<P>): Image {
+    const ts = atCaller(() => (ports as readonly Port[]).map(portTemplate));
     return this.configStep("EXPOSE", createdBy.list("EXPOSE", ts), ts.map((port) => ({ edit: "expose", port })));
   }
 
@@ -432,6 +433,8 @@ class ImageImpl implements Image {
 
   stopSignal(signal: Signal): Image {
     const t = tpl(signal);
+    // A literal signal is checked now; one read from a build arg when the build expands it.
+    if (!templateRefs(t).length) atCaller(() => checkStopSignal(t));
     return this.configStep("STOPSIGNAL", `STOPSIGNAL ${t}`, [{ edit: "stopSignal", signal: t }]);
   }
 
@@ -461,8 +464,8 @@ class ImageImpl implements Image {
     return this.configStep("LABEL", `LABEL (unset ${ts.join(" ")})`, ts.map((key) => ({ edit: "unlabel", key })));
   }
 
-  withoutExpose(...ports: [Port, ...Port[]]): Image {
-    const ts = ports.map(portTemplate);
+  withoutExpose<const P extends readonly [Port, ...Port[]]>(...ports: CheckPorts<P>): Image {
+    const ts = atCaller(() => (ports as readonly Port[]).map(portTemplate));
     return this.configStep("EXPOSE", `EXPOSE (unset ${ts.join(" ")})`, ts.map((port) => ({ edit: "unexpose", port })));
   }
 
@@ -562,4 +565,14 @@ function withGlobals(scope: readonly ScopeEntry[], globals: readonly ScopeEntry[
     if (g.default !== undefined) for (const n of templateRefs(g.default)) present.add(n);
   }
   return [...kept.reverse(), ...scope.slice(prefix)];
+}
+
+/** Runs a check of a builder's argument; a coded error it throws gets the user's call site (as TypeErrors do). */
+function atCaller<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    if (e instanceof StrataError && !e.locations.length) throw e.withLocation(captureCallsite()());
+    throw e;
+  }
 }

@@ -12,5 +12,5 @@ export { cache, secret, bind, tmpfs, ssh, isRunMount } from "./mounts.ts";
 export type { RunMount, CacheMount, CacheOptions, SecretMount, SecretOptions, BindMount, TmpfsMount, SshMount } from "./mounts.ts";
 export { sh, isShellCommand } from "./shell-command.ts";
 export type { ShellCommand } from "./shell-command.ts";
-export type { Port, Duration, Signal, Owner, Mode, PlatformSpec, FromOptions, RunOptions, CopyOptions, AddOptions, HealthcheckOptions } from "./types.ts";
+export type { Port, CheckPort, CheckPorts, Duration, Signal, SignalName, Owner, Mode, PlatformSpec, FromOptions, RunOptions, CopyOptions, AddOptions, HealthcheckOptions } from "./types.ts";
 export type { LayerGraph, Digest, PlatformString } from "@strata/graph";

@@ -1,4 +1,4 @@
-import { parseDuration, StrataError, templateFromUser, templateRefs, type Command, type HealthConfig } from "@strata/graph";
+import { parseDuration, parsePortSpec, StrataError, templateFromUser, templateRefs, type Command, type HealthConfig } from "@strata/graph";
 import { isArg, type Arg, type ArgValue } from "./arg.ts";
 import { isShellCommand, type ShellCommand } from "./shell-command.ts";
 import type { HealthcheckOptions, Mode, Owner, Port } from "./types.ts";
@@ -30,9 +30,9 @@ export function portTemplate(port: Port): string {
   const text = String(port);
   // A port read from a build arg or env var is checked when the build expands it.
   if (templateRefs(text).length) return templateFromUser(text);
-  if (!/^\d+(-\d+)?(\/(tcp|udp|sctp))?$/i.test(text)) {
-    throw new TypeError(`invalid port ${JSON.stringify(text)}: expected 8080, "8080/tcp" or "53/udp"`);
-  }
+  // The same check (and code, STRATA_BAD_PORT) as EXPOSE in a Dockerfile and at build time.
+  parsePortSpec(text);
+  if (text.includes(":")) throw new StrataError("STRATA_BAD_PORT", `invalid port ${JSON.stringify(text)}: expose() takes the container's port, not a host mapping`, { hint: 'write 8080, "8080/tcp" or "53/udp"' });
   return text.includes("/") ? text.toLowerCase() : `${text}/tcp`;
 }
 

@@ -1,4 +1,4 @@
-import type { CacheSharing, PlatformString } from "@strata/graph";
+import type { CacheSharing, PlatformString, SIGNAL_NAMES } from "@strata/graph";
 import type { Arg } from "./arg.ts";
 import type { RunMount } from "./mounts.ts";
 
@@ -15,8 +15,60 @@ export type Port =
 /** A Go-style duration, as Docker takes them: `30s`, `1m30s`, `500ms`. */
 export type Duration = `${number}${"ns" | "us" | "ms" | "s" | "m" | "h"}` | `${number}m${number}s` | `${number}h${number}m`;
 
-/** A signal name (`SIGTERM`) or number (`15`). */
-export type Signal = `SIG${string}` | number | Arg<string>;
+/** Linux's signal names, as Docker knows them (`TERM`, written `SIGTERM` or `TERM`). */
+export type SignalName = (typeof SIGNAL_NAMES)[number];
+
+/** A signal name (`SIGTERM`, `TERM`, `SIGRTMIN+3`) or number (`15`); anything else is a type error, and a coded error at run time. */
+export type Signal = `SIG${SignalName}` | SignalName | `SIGRTMIN+${number}` | `SIGRTMAX-${number}` | number | Arg<string>;
+
+type Digit = "0" | "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "9";
+type IsDigits<S extends string> = S extends `${Digit}${infer R}` ? (R extends "" ? true : IsDigits<R>) : false;
+type Chars<S extends string, C extends 0[] = []> = S extends `${string}${infer R}` ? Chars<R, [...C, 0]> : C;
+/** `A` ≤ `B` for digit strings of one length: the first differing digit decides. */
+type DigitsLe<A extends string, B extends string> = A extends `${infer a}${infer ar}`
+  ? B extends `${infer b}${infer br}`
+    ? a extends b
+      ? DigitsLe<ar, br>
+      : "0123456789" extends `${string}${a}${string}${b}${string}`
+        ? true
+        : false
+    : true
+  : true;
+type NumLe<A extends string, B extends string> = Chars<A>["length"] extends Chars<B>["length"] ? DigitsLe<A, B> : Chars<B> extends [...Chars<A>, ...0[]] ? true : false;
+type AllZero<S extends string> = S extends `0${infer R}` ? (R extends "" ? true : AllZero<R>) : false;
+type PortNumberOk<S extends string> = IsDigits<S> extends true ? (AllZero<S> extends true ? false : NumLe<S, "65535">) : false;
+type PortRangeOk<S extends string> = S extends `${infer A}-${infer B}`
+  ? PortNumberOk<A> extends true
+    ? PortNumberOk<B> extends true
+      ? NumLe<A, B>
+      : false
+    : false
+  : PortNumberOk<S>;
+type PortSpecOk<S extends string> = S extends `${infer N}/${infer P}` ? (P extends "tcp" | "udp" | "sctp" ? PortRangeOk<N> : false) : PortRangeOk<S>;
+/** True for a string literal type, false for `string` and template types such as `${number}`. */
+type IsLiteral<S extends string> = {} extends Record<S, 1> ? false : true;
+
+/**
+ * A port checked where its value is a literal: `expose(99999)`, `"70000/tcp"` and
+ * `"9000-8000"` are type errors (1–65535, ranges ascending); values only known at run time
+ * (a `number`, a build arg) are checked when the image is built.
+ */
+export type CheckPort<P> = P extends number
+  ? number extends P
+    ? P
+    : PortSpecOk<`${P}`> extends true
+      ? P
+      : never
+  : P extends string
+    ? IsLiteral<P> extends true
+      ? PortSpecOk<P> extends true
+        ? P
+        : never
+      : P
+    : P;
+
+/** Every port of a call, each checked by CheckPort. */
+export type CheckPorts<P extends readonly unknown[]> = { [K in keyof P]: CheckPort<P[K]> };
 
 /** An owner: `"app"`, `"app:app"`, `1000`, `{ user: 1000, group: 1000 }`. Names resolve in the image's /etc/passwd and /etc/group. */
 export type Owner =

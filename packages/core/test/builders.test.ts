@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { foldConfig, opDigest, type ExecOp, type FileOp, type LayerGraph } from "@strata/graph";
-import { arg, bind, cache, context, file, from, git, http, scratch, secret, sh, ssh, tmpfs, TARGETARCH } from "../src/index.ts";
+import { arg, bind, cache, context, file, from, git, http, scratch, secret, sh, ssh, tmpfs, TARGETARCH, type Port } from "../src/index.ts";
 
 const execOps = (g: LayerGraph) => [...g.nodes.values()].filter((o): o is ExecOp => o.kind === "ExecOp");
 const fileOps = (g: LayerGraph) => [...g.nodes.values()].filter((o): o is FileOp => o.kind === "FileOp");
@@ -183,7 +183,8 @@ describe("config", () => {
       Env: ["PATH=/bin", "A=1"],
       WorkingDir: "/app/sub",
       User: "app:app",
-      ExposedPorts: { "80/tcp": {}, "53/udp": {}, "8000-8010/tcp": {} },
+      // A range exposes every port in it, as Docker stores it.
+      ExposedPorts: { "80/tcp": {}, "53/udp": {}, ...Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`${8000 + i}/tcp`, {}])) },
       Labels: { base: "1", k: "v" },
       Volumes: { "/data": {} },
       Healthcheck: { Test: ["CMD", "curl", "-f", "http://localhost/"], Interval: 30e9, Timeout: 90e9, Retries: 3 },
@@ -218,6 +219,13 @@ describe("config", () => {
   });
   test("invalid config values fail at the call", () => {
     expect(() => from("x").expose("80/xyz" as never)).toThrow(/invalid port/);
+    // Values the type system cannot see are coded errors at the call, with its position.
+    const port: number = 99999;
+    expect(() => from("x").expose(port)).toThrow(expect.objectContaining({ code: "STRATA_BAD_PORT", locations: [expect.objectContaining({ file: expect.stringContaining("builders.test.ts") })] }));
+    const range = "9000-8000" as string as Port;
+    expect(() => from("x").expose(range)).toThrow(expect.objectContaining({ code: "STRATA_BAD_PORT" }));
+    expect(() => from("x").stopSignal("FOO" as never)).toThrow(expect.objectContaining({ code: "STRATA_BAD_SIGNAL" }));
+    expect(() => from("x").stopSignal(0)).toThrow(expect.objectContaining({ code: "STRATA_BAD_SIGNAL" }));
     expect(() => from("x").healthcheck(["x"], { interval: "5 minutes" as never })).toThrow(expect.objectContaining({ code: "STRATA_BAD_DURATION" }));
     expect(() => from("x").env({ "A B": "1" })).toThrow(/invalid environment variable name/);
     expect(() => from("x").onbuild("FROM x")).toThrow(/ONBUILD cannot/);

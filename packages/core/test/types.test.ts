@@ -46,6 +46,26 @@ describe("public API types", () => {
       img.run("x", { network: "bridge" });
       // @ts-expect-error: expose needs at least one port
       img.expose();
+      img.expose(1, 80, 65535, "8080/tcp", "8000-8010/udp", arg("PORT", 8080));
+      const some: number = 8080;
+      img.expose(some);
+      // @ts-expect-error: 99999 is not a port (1-65535)
+      img.expose(99999);
+      // @ts-expect-error: 0 is not a port
+      img.expose(0);
+      // @ts-expect-error: 70000 is not a port
+      img.expose("70000/tcp");
+      // @ts-expect-error: a range must ascend
+      img.expose("9000-8000");
+      // @ts-expect-error: every port of the call is checked
+      img.expose(80, 65536);
+      // @ts-expect-error: withoutExpose checks the same way
+      img.withoutExpose(99999);
+      img.stopSignal("SIGTERM").stopSignal("TERM").stopSignal("SIGRTMIN+3").stopSignal(9);
+      // @ts-expect-error: FOO is not a signal
+      img.stopSignal("FOO");
+      // @ts-expect-error: SIGFOO is not a signal
+      img.stopSignal("SIGFOO");
       // @ts-expect-error: a stage name as a string is not a copy source option
       img.copy("a", "/a", { from: "build" });
     };

@@ -1,6 +1,7 @@
 import { DEFAULT_LINUX_PATH } from "./image-config.ts";
 import type { Scope, ScopeEntry } from "./scope.ts";
 import { expandTemplate } from "./template.ts";
+import { DEFAULT_MAX_WORD_BYTES, wordTooLong } from "./word-limit.ts";
 
 /** What a build knows that the graph leaves symbolic. */
 export interface EvalContext {
@@ -8,6 +9,8 @@ export interface EvalContext {
   readonly buildArgs?: Readonly<Record<string, string>>;
   /** Values of predefined args (TARGETPLATFORM, BUILDARCH, …), used when an ARG declares one without a default. */
   readonly predefined?: Readonly<Record<string, string>>;
+  /** The bound on one expanded word, in bytes of UTF-8 (default DEFAULT_MAX_WORD_BYTES, 1 MiB). */
+  readonly maxWordBytes?: number;
 }
 
 /** Joins a WORKDIR onto the current directory the way Docker does (absolute replaces, relative appends). */
@@ -60,7 +63,21 @@ export class ScopeState {
   };
 
   expand(template: string): string {
-    return expandTemplate(template, this.lookup);
+    return expandTemplate(template, this.lookup, this.maxWordBytes);
+  }
+
+  private get maxWordBytes(): number {
+    return this.ctx.maxWordBytes ?? DEFAULT_MAX_WORD_BYTES;
+  }
+
+  /** Expands the value of the variable `name`; a word over the bound names that variable. */
+  private expandValue(kind: "ARG" | "ENV", name: string, template: string, lookup: (n: string) => string | undefined = this.lookup): string {
+    try {
+      return expandTemplate(template, lookup, this.maxWordBytes);
+    } catch (e) {
+      if ((e as { code?: string }).code === "STRATA_WORD_TOO_LONG") throw wordTooLong(this.maxWordBytes, `${kind} ${name}`);
+      throw e;
+    }
   }
 
   private given(name: string): string | undefined {
@@ -80,21 +97,21 @@ export class ScopeState {
       if (this.hasGiven(name)) value = this.given(name);
       else if (entry.default !== undefined) {
         // Global defaults see earlier globals and the predefined platform args, as a FROM line does.
-        value = expandTemplate(entry.default, (n) => (this.globals.has(n) ? this.globals.get(n) : this.ctx.predefined?.[n]));
+        value = this.expandValue("ARG", name, entry.default, (n) => (this.globals.has(n) ? this.globals.get(n) : this.ctx.predefined?.[n]));
       } else value = this.ctx.predefined?.[name];
       this.globals.set(name, value);
     } else if ("arg" in entry) {
       let value: string | undefined;
       if (this.hasGiven(entry.arg)) value = this.given(entry.arg);
       else if ("global" in entry) value = this.globals.has(entry.arg) ? this.globals.get(entry.arg) : this.ctx.predefined?.[entry.arg];
-      else if (entry.default !== undefined) value = this.expand(entry.default);
+      else if (entry.default !== undefined) value = this.expandValue("ARG", entry.arg, entry.default);
       else value = this.ctx.predefined?.[entry.arg];
       this.args.set(entry.arg, value);
     } else if ("env" in entry) {
       if (entry.value === null) this.env.delete(entry.env);
-      else this.env.set(entry.env, this.expand(entry.value));
+      else this.env.set(entry.env, this.expandValue("ENV", entry.env, entry.value));
     } else if ("envs" in entry) {
-      const values = entry.envs.map(([name, v]) => [name, v === null ? null : this.expand(v)] as const);
+      const values = entry.envs.map(([name, v]) => [name, v === null ? null : this.expandValue("ENV", name, v)] as const);
       for (const [name, v] of values) {
         if (v === null) this.env.delete(name);
         else this.env.set(name, v);

@@ -1,8 +1,11 @@
 import type { ConfigEdit } from "./config-edit.ts";
+import { checkStopSignal, parsePortSpec } from "./config-values.ts";
+import { isStrataError } from "./diagnostic.ts";
 import { ScopeState, type EvalContext } from "./evaluate.ts";
 import { DEFAULT_LINUX_PATH, DEFAULT_SHELL, type HistoryEntry, type ImageConfig } from "./image-config.ts";
 import type { Command } from "./ops/exec-op.ts";
 import type { ImageDefinition } from "./layer-graph.ts";
+import { resolveLocation } from "./source-location.ts";
 import type { Step } from "./step.ts";
 
 export interface FoldedConfig {
@@ -45,6 +48,16 @@ export function foldConfig(base: ImageConfig | undefined, image: ImageDefinition
   let workdirSet = config.WorkingDir !== undefined && config.WorkingDir !== "";
 
   for (const [i, step] of steps.entries()) {
+    try {
+      foldStep(i, step);
+    } catch (e) {
+      // An expansion that fails (a required arg, a word over the bound, a port read from an
+      // arg) is reported at the step that wrote it.
+      const loc = resolveLocation(step.meta);
+      throw isStrataError(e) && !e.locations.length && loc ? e.withLocation(loc) : e;
+    }
+  }
+  function foldStep(i: number, step: Step): void {
     if (starts.has(i)) state.apply({ stage: true });
     // ARG, ENV and WORKDIR change the scope exactly as they did for the ops after them.
     for (const entry of step.scope ?? []) state.apply(entry);
@@ -70,10 +83,10 @@ export function foldConfig(base: ImageConfig | undefined, image: ImageDefinition
           if (e.resetCmd) config.Cmd = null;
           break;
         case "expose":
-          ports.set(normalizePort(state.expand(e.port)), {});
+          for (const p of parsePortSpec(state.expand(e.port))) ports.set(p, {});
           break;
         case "unexpose":
-          ports.delete(normalizePort(state.expand(e.port)));
+          for (const p of parsePortSpec(state.expand(e.port))) ports.delete(p);
           break;
         case "label":
           labels.set(state.expand(e.key), state.expand(e.value));
@@ -91,7 +104,7 @@ export function foldConfig(base: ImageConfig | undefined, image: ImageDefinition
           config.Healthcheck = e.check;
           break;
         case "stopSignal":
-          config.StopSignal = state.expand(e.signal);
+          config.StopSignal = checkStopSignal(state.expand(e.signal));
           break;
         case "shell":
           config.Shell = e.shell;

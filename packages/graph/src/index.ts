@@ -24,3 +24,6 @@ export * from "./template.ts";
 export * from "./duration.ts";
 export * from "./template-pattern.ts";
 export * from "./go-chars.ts";
+export * from "./word-limit.ts";
+export * from "./limits.ts";
+export * from "./config-values.ts";

@@ -8,6 +8,7 @@
  */
 import { isGoDigit, isGoLetter } from "./go-chars.ts";
 import { TemplateError } from "./template-error.ts";
+import { overWordLimit, wordTooLong } from "./word-limit.ts";
 
 const META = new Set(["[", "]", "{", "}", ".", "+", "(", ")", "|", "^", "$"]);
 
@@ -76,7 +77,7 @@ export function trimSuffixPattern(pattern: string, value: string, greedy: boolea
 }
 
 /** `${VAR/p/r}` and `${VAR//p/r}`: Go's FindStringIndex / ReplaceAllString (with its `$` template). */
-export function replacePatternGo(value: string, pattern: string, replacement: string, all: boolean): string {
+export function replacePatternGo(value: string, pattern: string, replacement: string, all: boolean, maxBytes = Infinity): string {
   if (!all) {
     const re = shellPatternToRegExp(pattern, true, false);
     const m = re.exec(value);
@@ -95,6 +96,8 @@ export function replacePatternGo(value: string, pattern: string, replacement: st
     const a1 = a0 + m[0].length;
     out += value.slice(lastMatchEnd, a0);
     if (a1 > lastMatchEnd || a0 === 0) out += expandGoTemplate(replacement, m[0]);
+    // Every match may add a whole replacement: bound the result while it grows.
+    if (overWordLimit(out, maxBytes)) throw wordTooLong(maxBytes);
     lastMatchEnd = a1;
     const cp = value.codePointAt(searchPos);
     const width = cp === undefined ? 0 : cp > 0xffff ? 2 : 1;

@@ -12,6 +12,7 @@
 
 import { TemplateError } from "./template-error.ts";
 import { replacePatternGo, trimPrefixPattern, trimSuffixPattern } from "./template-pattern.ts";
+import { DEFAULT_MAX_WORD_BYTES, overWordLimit, wordTooLong } from "./word-limit.ts";
 
 export { TemplateError };
 
@@ -139,19 +140,27 @@ function readModifier(s: string, i: number): Modifier | undefined {
 /** Looks a variable up; `undefined` means unset (which differs from empty for `-`, `+`, `?`). */
 export type Lookup = (name: string) => string | undefined;
 
-export function expandTemplate(template: string, lookup: Lookup): string {
-  return expandSegments(parseTemplate(template), lookup);
+/**
+ * Expands a template. The result (and every intermediate part) is bounded by `maxBytes` of
+ * UTF-8: the check runs after each segment, so an exponential chain of references fails as
+ * soon as it crosses the bound, never after building the whole string.
+ */
+export function expandTemplate(template: string, lookup: Lookup, maxBytes: number = DEFAULT_MAX_WORD_BYTES): string {
+  return expandSegments(parseTemplate(template), lookup, maxBytes);
 }
 
-export function expandSegments(segs: readonly Segment[], lookup: Lookup): string {
+export function expandSegments(segs: readonly Segment[], lookup: Lookup, maxBytes: number = DEFAULT_MAX_WORD_BYTES): string {
   let out = "";
-  for (const seg of segs) out += seg.type === "text" ? seg.value : expandRef(seg, lookup);
+  for (const seg of segs) {
+    out += seg.type === "text" ? seg.value : expandRef(seg, lookup, maxBytes);
+    if (overWordLimit(out, maxBytes)) throw wordTooLong(maxBytes);
+  }
   return out;
 }
 
-function expandRef(seg: Extract<Segment, { type: "ref" }>, lookup: Lookup): string {
+function expandRef(seg: Extract<Segment, { type: "ref" }>, lookup: Lookup, maxBytes: number): string {
   const value = lookup(seg.name);
-  const word = () => expandSegments(seg.word ?? [], lookup);
+  const word = () => expandSegments(seg.word ?? [], lookup, maxBytes);
   switch (seg.modifier) {
     case undefined:
       return value ?? "";
@@ -168,7 +177,7 @@ function expandRef(seg: Extract<Segment, { type: "ref" }>, lookup: Lookup): stri
       const missing = seg.modifier === ":?" ? !value : value === undefined;
       if (missing) {
         const msg = word();
-        throw new TemplateError("STRATA_ARG_REQUIRED", `${seg.name}: ${msg || "is not set"}`);
+        throw new TemplateError("STRATA_ARG_REQUIRED", `${seg.name}: ${msg || "is not set"}`, { hint: `give ${seg.name} a value (--build-arg ${seg.name}=…)` });
       }
       return value ?? "";
     }
@@ -180,7 +189,7 @@ function expandRef(seg: Extract<Segment, { type: "ref" }>, lookup: Lookup): stri
       return trimSuffixPattern(word(), value ?? "", seg.modifier === "%%");
     case "/":
     case "//":
-      return replacePatternGo(value ?? "", word(), expandSegments(seg.replacement ?? [], lookup), seg.modifier === "//");
+      return replacePatternGo(value ?? "", word(), expandSegments(seg.replacement ?? [], lookup, maxBytes), seg.modifier === "//", maxBytes);
     default:
       throw new TemplateError("STRATA_TEMPLATE_BAD_REF", `unknown modifier in \${${seg.name}…}`);
   }

@@ -24,3 +24,5 @@ export { checkImage, validateImage, type ValidateOptions } from "./validate/vali
 export { TarFileIndex, type TarMember } from "./tar/tar-file-index.ts";
 export { TypeFlag } from "./tar/header.ts";
 export type { TarHeader } from "./tar/parser.ts";
+export * from "./layer-limits.ts";
+export { SparseExpander, oldGnuSparse, oldGnuExtension, paxSparse, type SparseSegment, type SparseInfo } from "./tar/sparse.ts";

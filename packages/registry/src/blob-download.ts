@@ -3,9 +3,9 @@ import { PassThrough } from "node:stream";
 import { StrataError } from "@strata/graph";
 import type { BlobStore, Descriptor } from "@strata/oci";
 import { registryError, RegistryErrorCode } from "./errors.ts";
-import { drain, header, isTransientNetworkError, type HttpResponse } from "./http.ts";
+import { drain, header, isTransientNetworkError, transferDeadlineMs, type HttpResponse } from "./http.ts";
 import { throttledProgress, type ProgressCallback } from "./progress.ts";
-import { abortError, isRetryableStatus, type RetryOptions } from "./retry.ts";
+import { abortError, isRetryableStatus, responseRetryAfterMs, type RetryOptions } from "./retry.ts";
 import { repositoryScope, responseError, type RegistryTransport } from "./transport.ts";
 
 export interface DownloadOptions {
@@ -15,7 +15,15 @@ export interface DownloadOptions {
 }
 
 /** Internal: a failure that a Range request (or a fresh attempt) may get past. */
-class Interrupted extends Error {}
+class Interrupted extends Error {
+  constructor(
+    message: string,
+    /** The server's `Retry-After`, ms, when it sent one. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * Streams one blob into `store`. The bytes flow straight into `store.put`, which hashes
@@ -84,7 +92,8 @@ async function downloadOnce(t: RegistryTransport, repo: string, desc: Descriptor
           }
           throw e;
         }
-        const delay = Math.round(Math.random() * Math.min(maxDelay, baseDelay * 2 ** attempt));
+        const asked = e instanceof Interrupted ? e.retryAfterMs : undefined;
+        const delay = asked ?? Math.round(Math.random() * Math.min(maxDelay, baseDelay * 2 ** attempt));
         opts.onProgress?.({ ...base, done: received, status: "retrying", reason: (e as Error).message });
         await new Promise((r) => setTimeout(r, delay));
       }
@@ -125,11 +134,12 @@ async function feed(
     path: `/v2/${repo}/blobs/${desc.digest}`,
     scopes: [repositoryScope(repo, ["pull"])],
     headers: from > 0 ? { range: `bytes=${from}-` } : {},
+    deadlineMs: transferDeadlineMs(desc.size - from),
     ...(signal ? { signal } : {}),
   });
   if (isRetryableStatus(res.status)) {
     drain(res);
-    throw new Interrupted(`registry answered ${res.status}`);
+    throw new Interrupted(`registry answered ${res.status}`, responseRetryAfterMs(res));
   }
   let skip = 0;
   if (res.status === 206) {
@@ -147,6 +157,16 @@ async function feed(
     return;
   } else {
     throw await responseError(res, `GET blob ${desc.digest} from ${t.registry}/${repo}`);
+  }
+  // A body whose announced length cannot end where the descriptor says is the wrong size:
+  // no retry can mend it (unlike a connection that drops half-way).
+  const length = header(res, "content-length");
+  if (length !== undefined && /^\d+$/.test(length)) {
+    const end = (res.status === 206 ? from - skip : 0) + Number(length);
+    if (end !== desc.size) {
+      res.body.destroy();
+      throw sizeMismatch(t, repo, desc, end);
+    }
   }
   let received = from;
   for await (const raw of res.body as AsyncIterable<Buffer>) {
@@ -173,6 +193,15 @@ async function feed(
     }
     onBytes(received);
   }
+  // A body that ended cleanly (every announced byte, or a chunked body's last chunk) is the
+  // whole blob the registry has: shorter than its descriptor is a size mismatch.
+  if (received < desc.size && res.body.complete) throw sizeMismatch(t, repo, desc, received);
   if (received < desc.size) throw new Interrupted(`connection closed after ${received} of ${desc.size} bytes`);
+}
+
+function sizeMismatch(t: RegistryTransport, repo: string, desc: Descriptor, size: number): StrataError {
+  return registryError(RegistryErrorCode.SizeMismatch, `blob ${desc.digest} from ${t.registry}/${repo} is ${size} bytes, not the ${desc.size} bytes its descriptor says`, {
+    hint: "the registry serves a different blob than the manifest describes; nothing was stored",
+  });
 }
 

@@ -1,9 +1,9 @@
 import { Readable, Transform } from "node:stream";
 import type { Descriptor } from "@strata/oci";
 import { registryError, RegistryErrorCode } from "./errors.ts";
-import { drain, header, type HttpResponse } from "./http.ts";
+import { drain, header, transferDeadlineMs, type HttpResponse } from "./http.ts";
 import { throttledProgress, type ProgressCallback } from "./progress.ts";
-import { isRetryableStatus, RetryableError, withRetry, type RetryOptions } from "./retry.ts";
+import { isRetryableStatus, responseRetryAfterMs, RetryableError, withRetry, type RetryOptions } from "./retry.ts";
 import { repositoryScope, responseError, type RegistryTransport } from "./transport.ts";
 
 /** Where `push` reads blobs from: any BlobStore fits. */
@@ -110,7 +110,7 @@ export async function uploadBlob(t: RegistryTransport, repo: string, desc: Descr
 
 async function failStatus(res: HttpResponse, what: string): Promise<never> {
   const err = await responseError(res, what);
-  if (isRetryableStatus(res.status)) throw new RetryableError(`${what}: ${res.status}`, err);
+  if (isRetryableStatus(res.status)) throw new RetryableError(`${what}: ${res.status}`, err, responseRetryAfterMs(res));
   throw err;
 }
 
@@ -147,6 +147,7 @@ async function putMonolithic(
       counted.on("close", () => src.destroy());
       return src.pipe(counted);
     },
+    deadlineMs: transferDeadlineMs(desc.size),
     ...(signal ? { signal } : {}),
   });
   if (res.status !== 201) await failStatus(res, what);
@@ -196,6 +197,7 @@ async function putChunked(
       scopes,
       headers: { "content-type": "application/octet-stream", "content-range": `${offset}-${offset + chunk.length - 1}` },
       body: () => chunk,
+      deadlineMs: transferDeadlineMs(chunk.length),
       ...sig,
     });
     if (res.status !== 202) await failStatus(res, what);

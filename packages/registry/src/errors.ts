@@ -37,6 +37,12 @@ export const RegistryErrorCode = Object.freeze({
   LoginFailed: "STRATA_REGISTRY_LOGIN_FAILED",
   /** The image source handed to `push` is inconsistent (missing blob, bad manifest). */
   PushSourceInvalid: "STRATA_PUSH_SOURCE_INVALID",
+  /** A request did not complete within its total deadline (STRATA_REGISTRY_DEADLINE). */
+  Timeout: "STRATA_REGISTRY_TIMEOUT",
+  /** A redirect to something other than an http(s) URL (`file:`, `data:`, …). */
+  BadRedirect: "STRATA_REGISTRY_BAD_REDIRECT",
+  /** A manifest lists a layer whose media type no known layer format has. */
+  UnknownMediaType: "STRATA_REGISTRY_UNKNOWN_MEDIA_TYPE",
   /** The operation was aborted through its AbortSignal. */
   Aborted: "STRATA_ABORTED",
 } as const);

@@ -1,7 +1,7 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 import https from "node:https";
 import { Readable } from "node:stream";
-import { StrataError } from "@strata/graph";
+import { limitFromEnv, StrataError } from "@strata/graph";
 import { registryError, RegistryErrorCode } from "./errors.ts";
 
 /**
@@ -25,6 +25,12 @@ export interface HttpRequest {
   readonly body?: () => Body | Promise<Body>;
   /** Milliseconds without socket activity before the request fails with ETIMEDOUT. */
   readonly timeoutMs?: number;
+  /**
+   * Milliseconds the whole exchange may take — every redirect hop, and reading the response
+   * body to its end — however steadily bytes trickle in. Default: requestDeadlineMs()
+   * (STRATA_REGISTRY_DEADLINE). Past it the request fails with STRATA_REGISTRY_TIMEOUT.
+   */
+  readonly deadlineMs?: number;
   readonly signal?: AbortSignal;
   /** Follow redirects (GET/HEAD only). Default true. */
   readonly followRedirects?: boolean;
@@ -40,6 +46,35 @@ export interface HttpResponse {
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 const MAX_REDIRECTS = 10;
+
+/** The default total deadline of one registry request: 5 minutes. */
+export const DEFAULT_DEADLINE_SECONDS = 300;
+/** The environment variable that sets it, in seconds. */
+export const DEADLINE_ENV = "STRATA_REGISTRY_DEADLINE";
+/**
+ * The slowest average rate a blob transfer may fall to before its deadline passes: a blob of
+ * N bytes gets the request deadline plus N / 64 KiB seconds (a 1 GiB layer: 4.5 h on top), so
+ * only a registry that stalls on purpose, or a link slower than a modem, hits it.
+ * STRATA_REGISTRY_MIN_RATE (bytes per second, `k`/`m` suffixes) changes it.
+ */
+export const DEFAULT_MIN_BLOB_BYTES_PER_SECOND = 64 * 1024;
+export const MIN_RATE_ENV = "STRATA_REGISTRY_MIN_RATE";
+
+/** The total deadline of one request, ms (STRATA_REGISTRY_DEADLINE seconds, default 300). */
+export function requestDeadlineMs(): number {
+  return limitFromEnv(DEADLINE_ENV, DEFAULT_DEADLINE_SECONDS, process.env) * 1000;
+}
+
+/** The deadline of a request whose body is `size` bytes (a blob): the request deadline plus the time at the minimum rate. */
+export function transferDeadlineMs(size: number): number {
+  return requestDeadlineMs() + Math.ceil((size / limitFromEnv(MIN_RATE_ENV, DEFAULT_MIN_BLOB_BYTES_PER_SECOND, process.env)) * 1000);
+}
+
+function deadlineError(url: URL, ms: number): StrataError {
+  return registryError(RegistryErrorCode.Timeout, `${url.host} did not complete the request for ${url.pathname} within ${Math.round(ms / 1000)} s`, {
+    hint: `the registry is too slow or stalls on purpose; set ${DEADLINE_ENV}=SECONDS to allow more time (default ${DEFAULT_DEADLINE_SECONDS}; blobs also get their size at ${MIN_RATE_ENV}, default 64k bytes/s)`,
+  });
+}
 
 /** Network error codes worth retrying: the connection failed, not the request. */
 const TRANSIENT_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EAI_AGAIN", "ECONNABORTED", "EHOSTUNREACH", "ENETUNREACH", "ERR_STREAM_PREMATURE_CLOSE"]);
@@ -69,8 +104,12 @@ function connectionError(e: Error, url: URL): Error {
   return registryError(RegistryErrorCode.Unreachable, `cannot reach ${url.host}: ${e.message}`, { cause: e, hint });
 }
 
-async function sendOnce(req: HttpRequest, url: URL): Promise<HttpResponse> {
+async function sendOnce(req: HttpRequest, url: URL, deadlineAt: number, deadlineMs: number): Promise<HttpResponse> {
   if (req.signal?.aborted) throw registryError(RegistryErrorCode.Aborted, "aborted", { cause: req.signal.reason });
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw registryError(RegistryErrorCode.BadRedirect, `refusing to fetch ${url.protocol} URL ${JSON.stringify(url.href)} (redirected from the registry)`, { hint: "a registry may only redirect to http(s) URLs" });
+  }
+  if (Date.now() >= deadlineAt) throw deadlineError(url, deadlineMs);
   const body = await req.body?.();
   return new Promise((resolve, reject) => {
     const mod = url.protocol === "https:" ? https : http;
@@ -89,7 +128,18 @@ async function sendOnce(req: HttpRequest, url: URL): Promise<HttpResponse> {
       r.destroy(registryError(RegistryErrorCode.Aborted, "aborted", { cause: req.signal?.reason }));
     };
     req.signal?.addEventListener("abort", onAbort, { once: true });
-    const cleanup = (): void => req.signal?.removeEventListener("abort", onAbort);
+    // The total deadline: the idle timeout below never fires while bytes trickle in.
+    const deadline = setTimeout(() => {
+      if (response?.complete) return;
+      const err = deadlineError(url, deadlineMs);
+      if (response) response.destroy(err);
+      r.destroy(err);
+    }, Math.max(0, deadlineAt - Date.now()));
+    deadline.unref();
+    const cleanup = (): void => {
+      clearTimeout(deadline);
+      req.signal?.removeEventListener("abort", onAbort);
+    };
     r.setTimeout(req.timeoutMs ?? DEFAULT_TIMEOUT_MS, () => {
       const err = Object.assign(new Error(`no data from ${url.host} for ${req.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`), { code: "ETIMEDOUT" });
       r.destroy(err);
@@ -128,8 +178,10 @@ async function sendOnce(req: HttpRequest, url: URL): Promise<HttpResponse> {
 export async function send(req: HttpRequest): Promise<HttpResponse> {
   let url = req.url;
   let headers = { ...req.headers };
+  const deadlineMs = req.deadlineMs ?? requestDeadlineMs();
+  const deadlineAt = Date.now() + deadlineMs;
   for (let hop = 0; ; hop++) {
-    const res = await sendOnce({ ...req, headers }, url);
+    const res = await sendOnce({ ...req, headers }, url, deadlineAt, deadlineMs);
     const follow = (req.followRedirects ?? true) && (req.method === "GET" || req.method === "HEAD");
     if (!follow || ![301, 302, 303, 307, 308].includes(res.status) || !res.headers.location) return res;
     res.body.resume();

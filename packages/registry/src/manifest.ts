@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { isDigest, type Digest } from "@strata/graph";
-import { MediaType, type Index, type Manifest } from "@strata/oci";
+import { layerCompression, MediaType, type Index, type Manifest } from "@strata/oci";
 import { registryError, RegistryErrorCode } from "./errors.ts";
 import { header, readAll, type HttpResponse } from "./http.ts";
 
@@ -48,9 +48,26 @@ export function parseManifest(raw: Uint8Array, contentType: string | undefined, 
       throw registryError(RegistryErrorCode.ManifestInvalid, `manifest ${digest} lacks a config descriptor or layers`);
     }
     for (const d of [json.config, ...json.layers]) checkDescriptor(d, digest);
+    checkLayerTypes(json.config as { mediaType: string }, json.layers as { mediaType: string; digest: string }[], digest);
     return { kind: "manifest", mediaType, digest, raw, parsed: json as unknown as Manifest };
   }
   throw registryError(RegistryErrorCode.ManifestInvalid, `manifest ${digest} has unsupported media type ${mediaType}`);
+}
+
+/**
+ * An image (its config is an image config) is only usable if every layer is a tar in a
+ * format we can read: an unknown layer media type is refused when the manifest arrives, not
+ * discovered by an extraction that guesses. Artifacts (other config types) are not images.
+ */
+function checkLayerTypes(config: { mediaType: string }, layers: readonly { mediaType: string; digest: string }[], where: Digest): void {
+  if (config.mediaType !== MediaType.OciConfig && config.mediaType !== MediaType.DockerConfig) return;
+  for (const l of layers) {
+    if (layerCompression(l.mediaType) === undefined) {
+      throw registryError(RegistryErrorCode.UnknownMediaType, `manifest ${where} has layer ${l.digest} of unknown media type ${JSON.stringify(l.mediaType)}`, {
+        hint: "layers must be OCI or Docker tar layers (uncompressed, gzip or zstd); re-push the image with standard tooling",
+      });
+    }
+  }
 }
 
 /**

@@ -1,6 +1,33 @@
-import { StrataError } from "@strata/graph";
+import { limitFromEnv, StrataError } from "@strata/graph";
 import { registryError, RegistryErrorCode } from "./errors.ts";
-import { isTransientNetworkError } from "./http.ts";
+import { header, isTransientNetworkError, type HttpResponse } from "./http.ts";
+
+/** The longest wait a `Retry-After` header can ask for: 60 s (STRATA_REGISTRY_RETRY_AFTER_MAX seconds). */
+export const DEFAULT_RETRY_AFTER_MAX_SECONDS = 60;
+export const RETRY_AFTER_MAX_ENV = "STRATA_REGISTRY_RETRY_AFTER_MAX";
+
+/**
+ * The wait a `Retry-After` header asks for, ms: delay-seconds (`120`) or an HTTP-date
+ * (`Wed, 21 Oct 2026 07:28:00 GMT`, relative to `now`), capped at the configured maximum so a
+ * registry cannot park a build for hours; undefined when the header is absent or unreadable.
+ */
+export function retryAfterMs(value: string | undefined, now = Date.now()): number | undefined {
+  if (value === undefined) return undefined;
+  const v = value.trim();
+  let ms: number;
+  if (/^\d+$/.test(v)) ms = Number(v) * 1000;
+  else {
+    const at = Date.parse(v);
+    if (!Number.isFinite(at) || !/[a-z]/i.test(v)) return undefined;
+    ms = Math.max(0, at - now);
+  }
+  return Math.min(ms, limitFromEnv(RETRY_AFTER_MAX_ENV, DEFAULT_RETRY_AFTER_MAX_SECONDS, process.env) * 1000);
+}
+
+/** The wait a response's `Retry-After` asks for (see retryAfterMs). */
+export function responseRetryAfterMs(res: HttpResponse): number | undefined {
+  return retryAfterMs(header(res, "retry-after"));
+}
 
 export interface RetryOptions {
   /** Attempts after the first. Default 4. */
@@ -21,6 +48,8 @@ export class RetryableError extends Error {
   constructor(
     message: string,
     readonly final: StrataError,
+    /** The server's `Retry-After`, ms: used instead of the backoff when set. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
@@ -59,7 +88,8 @@ export async function withRetry<T>(
         }
         throw e;
       }
-      const delay = Math.round(Math.random() * Math.min(max, base * 2 ** attempt));
+      const asked = e instanceof RetryableError ? e.retryAfterMs : undefined;
+      const delay = asked ?? Math.round(Math.random() * Math.min(max, base * 2 ** attempt));
       opts.onRetry?.(attempt + 1, e, delay);
       await new Promise((r) => setTimeout(r, delay));
     }

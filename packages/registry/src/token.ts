@@ -1,7 +1,7 @@
 import type { Credentials } from "./docker-config.ts";
 import { registryError, RegistryErrorCode } from "./errors.ts";
 import { drain, header, readAll, send, type HttpResponse } from "./http.ts";
-import { RetryableError, isRetryableStatus } from "./retry.ts";
+import { RetryableError, isRetryableStatus, responseRetryAfterMs } from "./retry.ts";
 
 /** A bearer token and when we stop trusting it. */
 export interface Token {
@@ -103,7 +103,7 @@ async function parseTokenResponse(req: TokenRequest, res: HttpResponse): Promise
       `token endpoint ${req.realm.origin}${req.realm.pathname} answered ${res.status}${text ? `: ${text.slice(0, 300).trim()}` : ""}`,
       { hint: req.credentials ? "the stored credentials were refused: run `strata login` again" : "this registry wants credentials: run `strata login <registry>`" },
     );
-    if (isRetryableStatus(res.status)) throw new RetryableError(`token endpoint ${res.status}`, err);
+    if (isRetryableStatus(res.status)) throw new RetryableError(`token endpoint ${res.status}`, err, responseRetryAfterMs(res));
     throw err;
   }
   let json: { token?: unknown; access_token?: unknown; expires_in?: unknown; refresh_token?: unknown };

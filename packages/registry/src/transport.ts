@@ -5,7 +5,7 @@ import { allowsPlainHttp, registryBaseUrl } from "./endpoint.ts";
 import { registryError, RegistryErrorCode } from "./errors.ts";
 import { drain, header, readAll, send, type Body, type HttpResponse } from "./http.ts";
 import { normalizeRegistry } from "./reference.ts";
-import { isRetryableStatus, RetryableError, withRetry, type RetryOptions } from "./retry.ts";
+import { isRetryableStatus, responseRetryAfterMs, RetryableError, withRetry, type RetryOptions } from "./retry.ts";
 import { fetchToken, type Token } from "./token.ts";
 
 export interface TransportOptions {
@@ -34,6 +34,8 @@ export interface TransportRequest {
   readonly body?: () => Body | Promise<Body>;
   readonly followRedirects?: boolean;
   readonly signal?: AbortSignal;
+  /** The total deadline of this request, ms (a blob's grows with its size: transferDeadlineMs). Default: requestDeadlineMs(). */
+  readonly deadlineMs?: number;
 }
 
 export const USER_AGENT = "strata/0.1";
@@ -81,7 +83,7 @@ export class RegistryTransport {
       if (res.status === 401) return pickChallenge(parseChallenges(res.headers["www-authenticate"]));
       if (res.status >= 200 && res.status < 300) return undefined;
       const err = registryError(RegistryErrorCode.Http, `${this.base.host} answered ${res.status} to GET /v2/: not an OCI distribution registry?`);
-      if (isRetryableStatus(res.status)) throw new RetryableError(`ping ${res.status}`, err);
+      if (isRetryableStatus(res.status)) throw new RetryableError(`ping ${res.status}`, err, responseRetryAfterMs(res));
       throw err;
     }, this.#opts.retry ?? {}).catch((e: unknown) => {
       this.#challenge = undefined; // let a later call try again
@@ -173,6 +175,7 @@ export class RegistryTransport {
         headers: { "user-agent": this.userAgent, ...r.headers, ...auth },
         ...(r.body ? { body: r.body } : {}),
         ...(r.followRedirects !== undefined ? { followRedirects: r.followRedirects } : {}),
+        ...(r.deadlineMs !== undefined ? { deadlineMs: r.deadlineMs } : {}),
         ...this.#common(r.signal),
       });
     const res = await go(await this.#authorization(challenge, r.scopes, false, r.signal));
@@ -197,7 +200,7 @@ export class RegistryTransport {
       const res = await this.request(r);
       if (isRetryableStatus(res.status)) {
         const err = await responseError(res, what);
-        throw new RetryableError(`${what}: ${res.status}`, err);
+        throw new RetryableError(`${what}: ${res.status}`, err, responseRetryAfterMs(res));
       }
       return res;
     }, { ...this.#opts.retry, ...(r.signal ? { signal: r.signal } : {}) });

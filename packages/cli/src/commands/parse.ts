@@ -28,7 +28,7 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
   const text = file === "-" ? await ctx.stdin() : existsSync(abs) ? readFileSync(abs) : undefined;
   if (text === undefined) throw new StrataError("STRATA_FILE_NOT_FOUND", `no such file: ${file}`);
   const { parseDockerfile, dumpAst, toJson, toGraphDiagnostic } = await import("@strata/dockerfile");
-  const result = parseDockerfile(text, { file: abs, lint: !args.options["no-lint"] });
+  const result = parseDockerfile(text, { file: abs, lint: !args.options["no-lint"], env: ctx.env });
   const source = typeof text === "string" ? text : text.toString("utf8");
   const sources = new Map([[abs, source]]);
   const errors = result.diagnostics.filter((d) => d.severity === "error").length;

@@ -81,7 +81,7 @@ export async function loadTarget(file: string, target: string | undefined, ctx: 
 async function loadDockerfile(file: string, abs: string, ctx: CliContext, contextDir: string = dirname(abs), namedContexts: readonly string[] = []): Promise<LoadedGraphs> {
   const [{ importDockerfile }, { findIgnoreFile }] = await Promise.all([import("@strata/dockerfile"), import("@strata/engine")]);
   const ignore = findIgnoreFile(contextDir, abs);
-  const imported = importDockerfile(readFileSync(abs), { file: abs, ...(ignore ? { ignore: ignore.patterns } : {}), namedContexts });
+  const imported = importDockerfile(readFileSync(abs), { file: abs, ...(ignore ? { ignore: ignore.patterns } : {}), namedContexts, env: ctx.env });
   for (const d of imported.diagnostics) if (d.severity !== "error") ctx.stderr(formatDiagnostic(d, ctx.color));
   const targets = new Map<string, LayerGraph>();
   for (const s of imported.stages) {

@@ -18,6 +18,8 @@ export interface ImportOptions {
    * `RUN --mount=from=NAME` read that directory rather than an image of that name, as BuildKit does.
    */
   readonly namedContexts?: readonly string[];
+  /** The environment bounds are read from (`STRATA_MAX_WORD_BYTES`); default: none, so the default bounds. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface ImportedDockerfile {
@@ -36,7 +38,7 @@ export interface ImportedDockerfile {
  */
 export function importDockerfile(text: string | Uint8Array, opts: ImportOptions = {}): ImportedDockerfile {
   const file = opts.file ?? "Dockerfile";
-  const { ast, diagnostics } = parseDockerfile(text, { file });
+  const { ast, diagnostics } = parseDockerfile(text, { file, ...(opts.env ? { env: opts.env } : {}) });
   const diags = diagnostics.map((d) => toGraphDiagnostic(d, file));
   const errors = diags.filter((d) => d.severity === "error");
   if (errors.length) {

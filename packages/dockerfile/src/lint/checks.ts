@@ -74,7 +74,7 @@ export function lintDockerfile(ast: DockerfileAst): DockerfileDiagnostic[] {
     if (from.stageName !== undefined) {
       if (from.stageName !== from.stageName.toLowerCase()) out.push(warn("StageNameCasing", `Stage name '${from.stageName}' should be lowercase`, from.span));
       const lowerName = from.stageName.toLowerCase();
-      if (stageNames.has(lowerName)) out.push(warn("DuplicateStageName", `Duplicate stage name '${lowerName}', stage names should be unique`, from.span));
+      // A duplicate stage name is an error (DF_DUPLICATE_STAGE_NAME, lint/validate.ts), as in BuildKit.
       stageNames.set(lowerName, stage.index);
       if (RESERVED_STAGE.has(lowerName)) out.push(warn("ReservedStageName", `Stage name should not use the same name as reserved stage '${lowerName}'`, from.span));
       const kwUpper = from.keyword === from.keyword.toUpperCase();

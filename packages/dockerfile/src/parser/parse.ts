@@ -3,6 +3,7 @@
  * broken, gives an AST (possibly empty) and diagnostics saying what BuildKit would reject.
  */
 import { lintDockerfile } from "../lint/checks.ts";
+import { validateDockerfile } from "../lint/validate.ts";
 import { isGoSpace } from "../shell/chars.ts";
 import { typeInstruction } from "./instructions.ts";
 import { checkWords } from "./word-check.ts";
@@ -24,6 +25,8 @@ export interface ParseOptions {
   readonly file?: string;
   /** Run the build checks (BuildKit's lint rules); default true. */
   readonly lint?: boolean;
+  /** The environment bounds are read from (`STRATA_MAX_WORD_BYTES`); default: none, so the default bounds. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 const DECODER = new TextDecoder("utf-8");
@@ -116,6 +119,8 @@ function parseUnsafe(text: string, opts: ParseOptions): ParseResult {
   };
   if (opts.lint !== false) diagnostics.push(...lintDockerfile(ast));
   applyCheckDirective(ast, diagnostics);
+  // After the check directive: these are errors the build would stop at, not advisory rules.
+  diagnostics.push(...validateDockerfile(ast, opts.env));
   diagnostics.sort((a, b) => a.span.start.line - b.span.start.line || a.span.start.column - b.span.start.column);
   return { ast, diagnostics };
 }

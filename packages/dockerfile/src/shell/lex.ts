@@ -9,6 +9,7 @@
  *   shared words buffer is reset by the nested scan), which we reproduce.
  */
 import { isGoSpace, nameEnd } from "./chars.ts";
+import { DEFAULT_MAX_WORD_BYTES, overWordLimit } from "@strata/graph";
 import { ShellError } from "./errors.ts";
 import { trimPrefixPattern, trimSuffixPattern, replacePatternGo } from "./pattern.ts";
 
@@ -25,6 +26,8 @@ export interface LexOptions {
   readonly rawEscapes?: boolean;
   /** Leave references to unset variables as written (SkipUnsetEnv). */
   readonly skipUnsetEnv?: boolean;
+  /** The bound on the expanded word, in bytes of UTF-8 (default: the graph's DEFAULT_MAX_WORD_BYTES, 1 MiB). */
+  readonly maxWordBytes?: number;
 }
 
 export interface ProcessResult {
@@ -36,6 +39,8 @@ export interface ProcessResult {
 }
 
 const EOF = -1;
+/** The characters isGoSpace accepts (unicode.IsSpace), for a fast scan of expanded values. */
+const GO_SPACE = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/;
 const EMPTY_SET: Set<string> = new Set();
 
 /** Expands one word (BuildKit's ProcessWord): quotes removed, variables substituted, no split. */
@@ -52,6 +57,10 @@ export function processShellWord(text: string, env: Env, opts: LexOptions = {}):
   const sw = new ShellWord(text, env, opts);
   try {
     const [result, words] = sw.processStopOn(EOF, sw.rawEscapes);
+    // One word at most doubles the longest value it reads: checking each result bounds a
+    // chain of ARGs reading each other long before it could exhaust memory.
+    const max = opts.maxWordBytes ?? DEFAULT_MAX_WORD_BYTES;
+    if (overWordLimit(result, max)) throw new ShellError("STRATA_WORD_TOO_LONG", `the word expands to more than ${max} bytes`);
     return { result, words, matched: sw.matched, unmatched: sw.unmatched };
   } catch (e) {
     if (e instanceof ShellError) throw new ShellError(e.code, `failed to process ${goQuoteLite(text)}: ${e.message}`);
@@ -81,6 +90,11 @@ class Words {
     this.inWord = true;
   }
   addString(str: string): void {
+    // A value without white space is one raw run: appending it char by char made long values quadratic-ish.
+    if (!GO_SPACE.test(str)) {
+      if (str.length) this.addRawString(str);
+      return;
+    }
     for (const ch of str) this.addChar(ch, ch.codePointAt(0)!);
   }
   addRawString(str: string): void {

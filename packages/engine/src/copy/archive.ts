@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { StrataError } from "@strata/graph";
+import { layerLimits, layerTooLarge } from "@strata/oci";
 import { checksumOk, readTar, type TarMember } from "./tar-reader.ts";
 
 export type ArchiveCompression = "none" | "gzip" | "bzip2" | "xz" | "zstd";
@@ -26,7 +27,17 @@ const TOOLS: Record<Exclude<ArchiveCompression, "none" | "gzip">, { cmd: string;
  * bytes). gzip goes through node:zlib; the others through the system `bzip2`, `xz` and
  * `zstd` commands, streamed. Stopping the iteration early ends the decoder.
  */
-export async function* decompressArchive(input: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
+export async function* decompressArchive(input: AsyncIterable<Uint8Array>, maxBytes: number = layerLimits().maxBytes): AsyncGenerator<Buffer> {
+  // The archive becomes (part of) a layer: the layer bound applies, as the bytes come out.
+  let total = 0;
+  for await (const chunk of decompressArchiveUnbounded(input)) {
+    total += chunk.length;
+    if (total > maxBytes) throw layerTooLarge(maxBytes);
+    yield chunk;
+  }
+}
+
+async function* decompressArchiveUnbounded(input: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
   const it = input[Symbol.asyncIterator]();
   const head: Buffer[] = [];
   let headLen = 0;

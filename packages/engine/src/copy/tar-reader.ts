@@ -1,4 +1,5 @@
 import { StrataError } from "@strata/graph";
+import { layerLimits, layerTooLarge, layerTooManyEntries, oldGnuExtension, oldGnuSparse, paxSparse, SparseExpander, type SparseInfo } from "@strata/oci";
 
 export type TarMemberType = "file" | "directory" | "symlink" | "link" | "char-device" | "block-device" | "fifo";
 
@@ -27,8 +28,12 @@ const BLOCK = 512;
  * archives from users: lengths are bounded, checksums verified, a truncated archive is an
  * error rather than a short file.
  */
-export async function* readTar(input: AsyncIterable<Uint8Array>): AsyncGenerator<{ header: TarMember; body: AsyncIterable<Buffer> }> {
+export async function* readTar(input: AsyncIterable<Uint8Array>, maxEntries: number = layerLimits().maxEntries): AsyncGenerator<{ header: TarMember; body: AsyncIterable<Buffer> }> {
   const r = new ByteReader(input);
+  let entries = 0;
+  // Sparse files' holes become bytes: their real sizes count against the byte bound too.
+  let sparseBytes = 0;
+  const maxBytes = layerLimits().maxBytes;
   let longName: string | undefined;
   let longLink: string | undefined;
   let pax: Record<string, string> = {};
@@ -53,6 +58,7 @@ export async function* readTar(input: AsyncIterable<Uint8Array>): AsyncGenerator
         else longLink = cstr(data, 0, data.length);
         continue;
       }
+      if (++entries > maxEntries) throw layerTooManyEntries(maxEntries);
       const ext = { ...globalPax, ...pax };
       const ustar = block.subarray(257, 263).toString("latin1") === "ustar\0";
       let name = cstr(block, 0, 100);
@@ -61,7 +67,20 @@ export async function* readTar(input: AsyncIterable<Uint8Array>): AsyncGenerator
         if (prefix !== "") name = `${prefix}/${name}`;
       }
       name = ext.path ?? longName ?? name;
-      const type = typeOf(flag, name);
+      let sparse: SparseInfo | undefined;
+      if (flag === "S") {
+        // Old GNU sparse: the map is in the header, and in extension blocks before the data.
+        const old = oldGnuSparse(block);
+        let extended = old.extended;
+        while (extended) {
+          const more = await r.exact(BLOCK);
+          if (more.length < BLOCK) throw corrupt("the archive ends inside a sparse map");
+          extended = oldGnuExtension(more, old.segments);
+        }
+        sparse = { realSize: old.realSize, segments: old.segments };
+      } else sparse = paxSparse(sparseRecords(ext), 0);
+      if (sparse?.name !== undefined) name = sparse.name;
+      const type = sparse ? "file" : typeOf(flag, name);
       const bodySize = ext.size !== undefined ? Number(ext.size) : size;
       if (!Number.isSafeInteger(bodySize) || bodySize < 0) throw corrupt(`bad size for ${JSON.stringify(name)}`);
       const header: TarMember = {
@@ -70,7 +89,7 @@ export async function* readTar(input: AsyncIterable<Uint8Array>): AsyncGenerator
         mode: num(block, 100, 8) & 0o7777,
         uid: ext.uid !== undefined ? Number(ext.uid) : num(block, 108, 8),
         gid: ext.gid !== undefined ? Number(ext.gid) : num(block, 116, 8),
-        size: type === "file" ? bodySize : 0,
+        size: sparse ? sparse.realSize : type === "file" ? bodySize : 0,
         mtime: Math.floor(ext.mtime !== undefined ? Number(ext.mtime) : num(block, 136, 12)),
         linkname: ext.linkpath ?? longLink ?? cstr(block, 157, 100),
         devmajor: type === "char-device" || type === "block-device" ? num(block, 329, 8) : 0,
@@ -81,13 +100,36 @@ export async function* readTar(input: AsyncIterable<Uint8Array>): AsyncGenerator
       pax = {};
       // Directories and links may carry a size in odd archives; their data is skipped.
       r.startBody(bodySize);
-      yield { header, body: r.body() };
+      if (sparse) {
+        sparseBytes += sparse.realSize;
+        if (sparseBytes > maxBytes) throw layerTooLarge(maxBytes);
+      }
+      yield { header, body: sparse ? expandSparse(r.body(), sparse) : r.body() };
       await r.skip(r.bodyLeft);
       await r.skip(pad(bodySize));
     }
   } finally {
     await r.close();
   }
+}
+
+/** The GNU.sparse.* pax records, as the shared sparse reader takes them. */
+function sparseRecords(ext: Readonly<Record<string, string>>): Record<string, Buffer> | undefined {
+  let out: Record<string, Buffer> | undefined;
+  for (const [k, v] of Object.entries(ext)) if (k.startsWith("GNU.sparse.")) (out ??= {})[k] = Buffer.from(v, "utf8");
+  return out;
+}
+
+/** A sparse member's content, as Docker reads it: its stored segments at their offsets, zeros elsewhere. */
+async function* expandSparse(stored: AsyncIterable<Buffer>, sparse: SparseInfo): AsyncGenerator<Buffer> {
+  const out: Buffer[] = [];
+  const x = new SparseExpander((c) => out.push(c), sparse.realSize, sparse.segments, 0);
+  for await (const chunk of stored) {
+    x.feed(chunk);
+    yield* out.splice(0);
+  }
+  x.finish();
+  yield* out.splice(0);
 }
 
 function typeOf(flag: string, name: string): TarMemberType {
@@ -170,7 +212,10 @@ function parsePax(data: Buffer): Record<string, string> {
     if (!Number.isSafeInteger(len) || len <= 0 || i + len > data.length) throw corrupt("a pax record is malformed");
     const rec = data.toString("utf8", sp + 1, i + len - 1);
     const eq = rec.indexOf("=");
-    if (eq > 0) out[rec.slice(0, eq)] = rec.slice(eq + 1);
+    const key = rec.slice(0, eq);
+    // PAX sparse 0.0 repeats offset/numbytes per segment: keep them all, in order, as 0.1's map.
+    if (key === "GNU.sparse.offset" || key === "GNU.sparse.numbytes") out["GNU.sparse.map"] = out["GNU.sparse.map"] === undefined ? rec.slice(eq + 1) : `${out["GNU.sparse.map"]},${rec.slice(eq + 1)}`;
+    else if (eq > 0) out[key] = rec.slice(eq + 1);
     i += len;
   }
   return out;

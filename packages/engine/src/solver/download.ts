@@ -37,6 +37,7 @@ export async function download(ctx: SolverContext, op: SourceOp, url: string, ch
   if (reuse && known.etag) headers["if-none-match"] = known.etag;
   if (reuse && known.lastModified) headers["if-modified-since"] = known.lastModified;
   const res = await request(url, headers, ctx.signal).catch((e: Error) => {
+    if (e instanceof StrataError) throw e.withLocation(loc);
     throw new StrataError("STRATA_DOWNLOAD_FAILED", `cannot download ${url}: ${e.message}`, { locations: [loc] });
   });
   let digest: Digest;
@@ -70,6 +71,10 @@ function done(ctx: SolverContext, digest: Digest, name: string): DownloadResult 
 }
 
 function request(url: string, headers: Record<string, string>, signal: AbortSignal, redirects = 5): Promise<IncomingMessage> {
+  // Only http(s): a redirect to file:, data: or anything else must never read the host.
+  if (!/^https?:/i.test(url)) {
+    return Promise.reject(new StrataError("STRATA_DOWNLOAD_BAD_REDIRECT", `refusing to fetch ${JSON.stringify(url)}: only http and https URLs are downloaded`, { hint: "the server redirected ADD to a non-HTTP URL" }));
+  }
   return new Promise((resolvePromise, reject) => {
     const get = url.startsWith("https:") ? httpsGet : httpGet;
     const req = get(url, { headers, signal }, (res) => {

@@ -1,4 +1,4 @@
-import { formatPlatform, ScopeState, type EvalContext, type ImageConfig, type Platform, type Scope } from "@strata/graph";
+import { DEFAULT_MAX_WORD_BYTES, formatPlatform, limitFromEnv, MAX_WORD_BYTES_ENV, ScopeState, type EvalContext, type ImageConfig, type Platform, type Scope } from "@strata/graph";
 import type { SolveOptions } from "./options.ts";
 
 /** The values BuildKit gives the predefined platform args. */
@@ -16,7 +16,7 @@ export function predefinedArgs(target: Platform, build: Platform): Record<string
 }
 
 export function evalContext(opts: Pick<SolveOptions, "buildArgs" | "platform" | "buildPlatform">): EvalContext {
-  return { buildArgs: opts.buildArgs, predefined: predefinedArgs(opts.platform, opts.buildPlatform) };
+  return { buildArgs: opts.buildArgs, predefined: predefinedArgs(opts.platform, opts.buildPlatform), maxWordBytes: limitFromEnv(MAX_WORD_BYTES_ENV, DEFAULT_MAX_WORD_BYTES, process.env) };
 }
 
 /** The state an op's templates expand in: the base image's Env and WorkingDir, then the op's scope. */

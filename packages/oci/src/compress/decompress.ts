@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { StrataError } from "@strata/graph";
+import { layerLimits, layerTooLarge } from "../layer-limits.ts";
 
 export type Compression = "none" | "gzip" | "zstd";
 
@@ -18,9 +19,20 @@ export type ByteSource = Readable | AsyncIterable<Uint8Array> | Iterable<Uint8Ar
 /**
  * The uncompressed bytes of `input`, whatever it is compressed with (detected from its
  * magic). gzip goes through node:zlib (multi-member streams included); zstd, which Node 20
- * lacks, through the `zstd` command when it is installed.
+ * lacks, through the `zstd` command when it is installed. At most `maxBytes` (default: the
+ * layer bound, STRATA_MAX_LAYER_BYTES) come out: past it, STRATA_LAYER_TOO_LARGE, thrown as
+ * the bound is crossed, never after inflating the rest.
  */
-export async function* decompressed(input: ByteSource): AsyncGenerator<Buffer> {
+export async function* decompressed(input: ByteSource, maxBytes: number = layerLimits().maxBytes): AsyncGenerator<Buffer> {
+  let total = 0;
+  for await (const chunk of decompressedUnbounded(input)) {
+    total += chunk.length;
+    if (total > maxBytes) throw layerTooLarge(maxBytes);
+    yield chunk;
+  }
+}
+
+async function* decompressedUnbounded(input: ByteSource): AsyncGenerator<Buffer> {
   const it: AsyncIterator<Uint8Array> | Iterator<Uint8Array> =
     Symbol.asyncIterator in input ? (input as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]() : (input as Iterable<Uint8Array>)[Symbol.iterator]();
   const head: Buffer[] = [];

@@ -22,6 +22,7 @@ export const TypeFlag = Object.freeze({
   PaxHeader: 0x78, // 'x'
   PaxGlobal: 0x67, // 'g'
   GnuLongName: 0x4c, // 'L'
+  GnuSparse: 0x53, // 'S' (old GNU sparse file)
   GnuLongLink: 0x4b, // 'K'
 } as const);
 

@@ -1,5 +1,7 @@
 import { StrataError } from "@strata/graph";
+import { layerLimits, layerTooLarge, layerTooManyEntries } from "../layer-limits.ts";
 import { BLOCK, padded, TypeFlag } from "./header.ts";
+import { oldGnuExtension, oldGnuSparse, paxSparse, SparseExpander, type SparseSegment } from "./sparse.ts";
 
 /** A decoded tar entry header (pax and GNU long names already applied). */
 export interface TarHeader {
@@ -38,7 +40,9 @@ const HEADER_ONLY = new Set<number>([TypeFlag.Hardlink, TypeFlag.Symlink, TypeFl
 
 type State =
   | { kind: "header" }
-  | { kind: "body"; left: number; pad: number }
+  | { kind: "body"; left: number; pad: number; sparse?: SparseExpander }
+  /** Old GNU sparse: extension blocks of the map follow the header. */
+  | { kind: "sparseExt"; header: TarHeader; segments: SparseSegment[]; stored: number }
   | { kind: "meta"; typeflag: number; size: number; parts: Buffer[]; got: number; pad: number }
   | { kind: "end" };
 
@@ -56,8 +60,25 @@ export class TarParser {
   private zeroBlocks = 0;
   /** Total bytes consumed, for error messages. */
   private offset = 0;
+  private headers = 0;
+  private readonly maxEntries: number;
+  /** The real sizes of sparse files: their holes become bytes on extraction, so they count against the byte bound. */
+  private sparseBytes = 0;
+  private readonly maxBytes: number;
 
-  constructor(private readonly handler: TarHandler) {}
+  /**
+   * `maxEntries`: entries before STRATA_LAYER_TOO_MANY_ENTRIES; `maxBytes`: the real size of
+   * sparse files before STRATA_LAYER_TOO_LARGE (their holes are not in the stream the
+   * decompressor counts). Defaults: the layer bounds (STRATA_MAX_LAYER_ENTRIES / _BYTES).
+   */
+  constructor(
+    private readonly handler: TarHandler,
+    opts: { readonly maxEntries?: number; readonly maxBytes?: number } = {},
+  ) {
+    const limits = opts.maxEntries === undefined || opts.maxBytes === undefined ? layerLimits() : undefined;
+    this.maxEntries = opts.maxEntries ?? limits!.maxEntries;
+    this.maxBytes = opts.maxBytes ?? limits!.maxBytes;
+  }
 
   get ended(): boolean {
     return this.state.kind === "end";
@@ -77,9 +98,13 @@ export class TarParser {
       if (st.kind === "body") {
         if (st.left > 0) {
           n = Math.min(st.left, chunk.length - at);
-          this.handler.data(chunk.subarray(at, at + n));
+          if (st.sparse) st.sparse.feed(chunk.subarray(at, at + n));
+          else this.handler.data(chunk.subarray(at, at + n));
           st.left -= n;
-          if (st.left === 0) this.handler.entryEnd();
+          if (st.left === 0) {
+            st.sparse?.finish();
+            this.handler.entryEnd();
+          }
         } else {
           n = Math.min(st.pad, chunk.length - at);
           st.pad -= n;
@@ -100,7 +125,8 @@ export class TarParser {
           this.pending = Buffer.from(chunk.subarray(at));
           return;
         }
-        this.onHeaderBlock(chunk.subarray(at, at + BLOCK));
+        if (st.kind === "sparseExt") this.onSparseExtension(st, chunk.subarray(at, at + BLOCK));
+        else this.onHeaderBlock(chunk.subarray(at, at + BLOCK));
         n = BLOCK;
       }
       at += n;
@@ -135,16 +161,47 @@ export class TarParser {
       if (size === 0) this.finishMeta(this.state);
       return;
     }
-    const h = decodeHeader(block, { pax: this.pax, longName: this.longName, longLink: this.longLink }, this.offset);
+    // Extended headers only prefix entries (and the byte bound covers a run of them): count entries.
+    if (++this.headers > this.maxEntries) throw layerTooManyEntries(this.maxEntries);
+    const old = typeflag === TypeFlag.GnuSparse ? oldGnuSparse(block) : undefined;
+    const sparse = old ? { realSize: old.realSize, segments: old.segments } : paxSparse(this.pax, this.offset);
+    const h0 = decodeHeader(block, { pax: this.pax, longName: this.longName, longLink: this.longLink }, this.offset, { sparse: sparse !== undefined });
     this.pax = undefined;
     this.longName = undefined;
     this.longLink = undefined;
+    if (sparse) {
+      // A regular file of its real size, as Docker (Go's archive/tar) extracts it.
+      this.sparseBytes += sparse.realSize;
+      if (this.sparseBytes > this.maxBytes) throw layerTooLarge(this.maxBytes);
+      const h: TarHeader = { ...h0, typeflag: TypeFlag.File, size: sparse.realSize, name: "name" in sparse && sparse.name !== undefined ? sparse.name : h0.name };
+      if (old?.extended) this.state = { kind: "sparseExt", header: h, segments: old.segments, stored: h0.size };
+      else this.startSparse(h, sparse.segments, h0.size);
+      return;
+    }
+    const h = h0;
     this.handler.entry(h);
     if (h.size === 0) {
       this.handler.entryEnd();
       this.state = { kind: "header" };
     } else {
       this.state = { kind: "body", left: h.size, pad: padded(h.size) - h.size };
+    }
+  }
+
+  private onSparseExtension(st: Extract<State, { kind: "sparseExt" }>, block: Buffer): void {
+    if (!oldGnuExtension(block, st.segments)) this.startSparse(st.header, st.segments, st.stored);
+  }
+
+  /** Starts a sparse entry whose `stored` bytes of data (segments, or PAX 1.0's map and segments) follow. */
+  private startSparse(h: TarHeader, segments: SparseSegment[] | undefined, stored: number): void {
+    this.handler.entry(h);
+    const sparse = new SparseExpander((c) => this.handler.data(c), h.size, segments, this.offset);
+    if (stored === 0) {
+      sparse.finish();
+      this.handler.entryEnd();
+      this.state = { kind: "header" };
+    } else {
+      this.state = { kind: "body", left: stored, pad: padded(stored) - stored, sparse };
     }
   }
 
@@ -165,8 +222,11 @@ export interface PendingExtensions {
   readonly longLink?: string | undefined;
 }
 
-/** Decodes an entry header block (checksum already verified), applying pax and GNU long names. */
-export function decodeHeader(block: Buffer, ext: PendingExtensions, offset: number): TarHeader {
+/**
+ * Decodes an entry header block (checksum already verified), applying pax and GNU long names.
+ * Sparse entries are refused unless `opts.sparse` says the caller expands them (TarParser does).
+ */
+export function decodeHeader(block: Buffer, ext: PendingExtensions, offset: number, opts: { readonly sparse?: boolean } = {}): TarHeader {
   const typeflag = block[156] === 0 ? TypeFlag.File : (block[156] as number);
   const sizeField = readNumber(block, 124, 12, offset);
   const pax = ext.pax;
@@ -196,11 +256,11 @@ export function decodeHeader(block: Buffer, ext: PendingExtensions, offset: numb
         case "gname": gname = v.toString("utf8"); break;
         default:
           if (k.startsWith("SCHILY.xattr.")) (xattrs ??= {})[k.slice("SCHILY.xattr.".length)] = v;
-          else if (k.startsWith("GNU.sparse.")) corrupt(`sparse files are not supported (${JSON.stringify(name)})`, offset);
+          else if (k.startsWith("GNU.sparse.") && !opts.sparse) corrupt(`sparse files are not supported here (${JSON.stringify(name)})`, offset);
       }
     }
   }
-  if (typeflag === 0x53 /* 'S' GNU sparse */) corrupt(`sparse files are not supported (${JSON.stringify(name)})`, offset);
+  if (typeflag === TypeFlag.GnuSparse && !opts.sparse) corrupt(`sparse files are not supported here (${JSON.stringify(name)})`, offset);
   // A trailing slash on an old-style regular file means a directory.
   const tf = typeflag === TypeFlag.File && name.endsWith("/") ? TypeFlag.Directory : typeflag;
   return {
@@ -284,7 +344,13 @@ export function parsePax(body: Buffer, offset: number): Record<string, Buffer> {
     if (!Number.isInteger(len) || len <= sp - at + 1 || at + len > body.length || body[at + len - 1] !== 0x0a) corrupt("malformed pax record", offset);
     const eq = body.indexOf(0x3d, sp + 1);
     if (eq < 0 || eq >= at + len - 1) corrupt("malformed pax record", offset);
-    out[body.toString("utf8", sp + 1, eq)] = Buffer.from(body.subarray(eq + 1, at + len - 1));
+    const key = body.toString("utf8", sp + 1, eq);
+    const value = Buffer.from(body.subarray(eq + 1, at + len - 1));
+    if (key === "GNU.sparse.offset" || key === "GNU.sparse.numbytes") {
+      // PAX sparse 0.0 repeats these two records per segment: keep every one, in order, as 0.1's map.
+      const map = out["GNU.sparse.map"];
+      out["GNU.sparse.map"] = map ? Buffer.concat([map, Buffer.from(","), value]) : value;
+    } else out[key] = value;
     at += len;
   }
   return out;

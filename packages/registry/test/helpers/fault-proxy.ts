@@ -7,7 +7,13 @@ import { createServer, request, type IncomingMessage, type Server, type ServerRe
  * through the proxy.
  */
 export type Fault =
-  | { readonly kind: "status"; readonly status: number }
+  | { readonly kind: "status"; readonly status: number; readonly headers?: Readonly<Record<string, string>> }
+  /** Forward the body one byte every `intervalMs` (a slow-loris registry: never idle, never done). */
+  | { readonly kind: "trickle"; readonly intervalMs: number }
+  /** Announce and send only the first `bytes` of the body, then end cleanly (a blob shorter than its descriptor). */
+  | { readonly kind: "truncate"; readonly bytes: number }
+  /** Send `bytes` more than the body (a blob longer than its descriptor); `announce`: say so in Content-Length. */
+  | { readonly kind: "extend"; readonly bytes: number; readonly announce: boolean }
   | { readonly kind: "drop-after"; readonly bytes: number }
   | { readonly kind: "corrupt"; readonly offset: number }
   /** Send `bytes` of the body, then go silent with the connection open (a hung server). */
@@ -70,7 +76,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     if (fault?.kind === "status") {
       req.resume();
       log.push({ ...entry, status: fault.status, fault: "status" });
-      res.writeHead(fault.status, { "content-type": "application/json" }).end(JSON.stringify({ errors: [{ code: "UNKNOWN", message: "injected fault" }] }));
+      res.writeHead(fault.status, { "content-type": "application/json", ...fault.headers }).end(JSON.stringify({ errors: [{ code: "UNKNOWN", message: "injected fault" }] }));
       return;
     }
     if (fault?.kind === "redirect") {
@@ -83,6 +89,10 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     if (fault?.kind === "ignore-range") delete headers.range;
     const up = request({ host: t.hostname, port: t.port, method: req.method, path: req.url, headers }, (ures) => {
       log.push({ ...entry, status: ures.statusCode ?? 0, ...(fault ? { fault: fault.kind } : {}) });
+      if (fault?.kind === "trickle" || fault?.kind === "truncate" || fault?.kind === "extend") {
+        reshape(fault, ures, res);
+        return;
+      }
       res.writeHead(ures.statusCode ?? 502, ures.headers);
       let sent = 0;
       ures.on("data", (chunk: Buffer) => {
@@ -118,6 +128,38 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     });
     up.on("error", () => res.socket?.destroy());
     req.pipe(up);
+  };
+
+  /** Faults that rewrite the whole body: read it from upstream first, then send the altered one. */
+  const reshape = (fault: Extract<Fault, { kind: "trickle" | "truncate" | "extend" }>, ures: IncomingMessage, res: ServerResponse): void => {
+    const chunks: Buffer[] = [];
+    ures.on("data", (c: Buffer) => chunks.push(c));
+    ures.on("end", () => {
+      const body = Buffer.concat(chunks);
+      const headers = { ...ures.headers };
+      if (fault.kind === "truncate") {
+        headers["content-length"] = String(Math.min(fault.bytes, body.length));
+        res.writeHead(ures.statusCode ?? 502, headers).end(body.subarray(0, fault.bytes));
+      } else if (fault.kind === "extend") {
+        const more = Buffer.concat([body, Buffer.alloc(fault.bytes, 0x41)]);
+        if (fault.announce) headers["content-length"] = String(more.length);
+        else delete headers["content-length"];
+        res.writeHead(ures.statusCode ?? 502, headers).end(more);
+      } else {
+        res.writeHead(ures.statusCode ?? 502, headers);
+        let i = 0;
+        const timer = setInterval(() => {
+          if (i >= body.length || res.destroyed) {
+            clearInterval(timer);
+            if (!res.destroyed) res.end();
+            return;
+          }
+          res.write(body.subarray(i, i + 1));
+          i++;
+        }, fault.intervalMs);
+        res.on("close", () => clearInterval(timer));
+      }
+    });
   };
 
   const server: Server = createServer(handle);
