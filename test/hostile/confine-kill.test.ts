@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { STRATA_BIN } from "../helpers/cli.ts";
 import { canRun, EXECUTORS, filesContaining, mountsUnder, processesWith, scratch, type ExecutorName, type Scratch } from "./confine-helpers.ts";
 
@@ -56,6 +56,7 @@ describe.skipIf(!canRun).each(EXECUTORS)("a killed build leaves nothing behind (
     s = await scratch();
     writeFileSync(join(s.context, "tok"), `${secret}\n`);
   });
+  afterAll(() => s?.cleanup());
 
   function start(token: string): { child: ChildProcess; output: () => string } {
     writeFileSync(

@@ -1,7 +1,6 @@
-import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { canRun, EXECUTORS, filesContaining, mountsUnder, scratch, shadowLines, type Scratch } from "./confine-helpers.ts";
 import { createServer } from "node:net";
 import tar from "tar-stream";
@@ -22,6 +21,7 @@ describe.skipIf(!canRun).each(EXECUTORS)("confinement of paths (--executor %s)",
     symlinkSync("../canary", join(s.context, "up"));
     writeFileSync(join(s.context, "tok"), "a-secret-for-the-target-test\n");
   });
+  afterAll(() => s?.cleanup());
 
   /** The canary's content reached nothing; the canary directory is as it was; /etc/shadow did not leak. */
   function assertContained(r: CliResult, before: string, extraOutputs: string[] = []): void {
@@ -99,7 +99,7 @@ describe.skipIf(!canRun).each(EXECUTORS)("confinement of paths (--executor %s)",
       expect(r.stderr).toContain(`error[${code}]`);
       assertContained(r, before);
     }
-    const out = join(mkdtempSync(join(tmpdir(), "strata-confine-out-")), "image.tar");
+    const out = join(s.root, "image.tar");
     const all = s.build("FROM base\nCOPY . /all/\nRUN cat /all/out/canary.txt /all/up/canary.txt; readlink /all/out; readlink /all/up\n", executor, ["-o", `type=oci,dest=${out}`]);
     expect(all.code, all.stderr).toBe(0);
     expect(all.stdout + all.stderr).toContain(s.canary.dir);

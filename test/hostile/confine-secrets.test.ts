@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { STRATA_BIN } from "../helpers/cli.ts";
 import { canRun, EXECUTORS, filesContaining, scratch, type Scratch } from "./confine-helpers.ts";
 
@@ -21,6 +21,7 @@ describe.skipIf(!canRun).each(EXECUTORS)("secrets stay off the disk (--executor 
     lines = [1, 2, 3].map((i) => `multi-line-secret-${i}-${Math.random().toString(36).slice(2)}`);
     writeFileSync(join(s.context, "key.pem"), `-----BEGIN KEY-----\n${lines.join("\n")}\n-----END KEY-----\n`);
   });
+  afterAll(() => s?.cleanup());
 
   const secretArgs = () => ["--secret", "id=key,src=key.pem", "--secret", `id=tok,env=CONFINE_TOKEN`];
   const allSecrets = () => [...lines, env];
