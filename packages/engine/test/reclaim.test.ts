@@ -18,7 +18,7 @@ function deadPid(): number {
 describe("reclaiming what killed builds left", () => {
   it("removes the memory and work directories of dead processes, never those of a live one", async () => {
     const dead = deadPid();
-    const live = spawn("/bin/sh", ["-c", "sleep 30"], { stdio: "ignore" });
+    const live = spawn("sleep", ["30"], { stdio: "ignore" });
     try {
       const base = memoryBase();
       const deadMem = join(base, `strata-secrets-${dead}-Ab12Cd`);
