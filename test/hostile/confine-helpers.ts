@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { busyboxLayout } from "../helpers/busybox.ts";
@@ -57,6 +57,8 @@ export interface Scratch {
   readonly home: string;
   readonly canary: Canary;
   build(dockerfile: string, executor: ExecutorName, extra?: readonly string[], env?: NodeJS.ProcessEnv): CliResult;
+  /** Removes the scratch directory (its store included) unless something is still mounted in it. */
+  cleanup(): void;
 }
 
 export async function scratch(): Promise<Scratch> {
@@ -71,6 +73,9 @@ export async function scratch(): Promise<Scratch> {
     context,
     home,
     canary,
+    cleanup() {
+      if (mountsUnder(root).length === 0) rmSync(root, { recursive: true, force: true });
+    },
     build(dockerfile, executor, extra = [], env = {}) {
       writeFileSync(join(context, "Dockerfile"), dockerfile);
       return strata(["build", "Dockerfile", "--image", "base=oci-layout:./busybox", "--progress", "plain", "--no-cache", "--executor", executor, ...extra], {

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { STRATA_BIN } from "../helpers/cli.ts";
 import { canRun, EXECUTORS, filesContaining, mountsUnder, processesWith, scratch, type ExecutorName, type Scratch } from "./confine-helpers.ts";
 
@@ -56,6 +56,7 @@ describe.skipIf(!canRun).each(EXECUTORS)("a killed build leaves nothing behind (
     s = await scratch();
     writeFileSync(join(s.context, "tok"), `${secret}\n`);
   });
+  afterAll(() => s?.cleanup());
 
   function start(token: string): { child: ChildProcess; output: () => string } {
     writeFileSync(
@@ -138,10 +139,11 @@ describe.skipIf(!canRun).each(EXECUTORS)("a killed build leaves nothing behind (
     b.child.kill("SIGKILL");
     await new Promise((r) => b.child.once("close", r));
     await new Promise((r) => setTimeout(r, 300));
-    // Left behind: the RUN overlay, the work directory and the secret directory of the dead build.
+    // Left behind in this store: the RUN overlay and the work directory of the dead build.
     expect(mountsUnder(s.home).length, b.output()).toBeGreaterThan(0);
     expect(readdirSync(join(s.home, "v1", "tmp")).some((n) => n.includes(`-${pid}-`))).toBe(true);
-    expect(readdirSync(MEMORY).some((n) => n.startsWith(`strata-secrets-${pid}-`))).toBe(true);
+    // (Its memory directories are machine-wide: a concurrent build on another store may already
+    // have reclaimed them, so only their absence afterwards is asserted.)
     if (executor === "runc") expect(runcContainers(s.home).length).toBe(1);
     nextBuildSucceeds();
     await assertNothingLeft(token);

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { STRATA_BIN } from "../helpers/cli.ts";
 import { canRun, EXECUTORS, filesContaining, scratch, type Scratch } from "./confine-helpers.ts";
 
@@ -21,6 +21,7 @@ describe.skipIf(!canRun).each(EXECUTORS)("secrets stay off the disk (--executor 
     lines = [1, 2, 3].map((i) => `multi-line-secret-${i}-${Math.random().toString(36).slice(2)}`);
     writeFileSync(join(s.context, "key.pem"), `-----BEGIN KEY-----\n${lines.join("\n")}\n-----END KEY-----\n`);
   });
+  afterAll(() => s?.cleanup());
 
   const secretArgs = () => ["--secret", "id=key,src=key.pem", "--secret", `id=tok,env=CONFINE_TOKEN`];
   const allSecrets = () => [...lines, env];
@@ -55,7 +56,7 @@ describe.skipIf(!canRun).each(EXECUTORS)("secrets stay off the disk (--executor 
   });
 
   test("while the step runs, the env secret is on no disk: not in the store, not in the bundle or script (they are in memory), and gone afterwards", async () => {
-    writeFileSync(join(s.context, "Dockerfile"), `FROM base\nRUN --mount=type=secret,id=tok,env=TOK --mount=type=secret,id=key sh -c 'echo running; sleep 2'\n`);
+    writeFileSync(join(s.context, "Dockerfile"), `FROM base\nRUN --mount=type=secret,id=tok,env=TOK --mount=type=secret,id=key sh -c 'echo "run-$((40+2))"; sleep 2'\n`);
     const child = spawn(process.execPath, [STRATA_BIN, "build", "Dockerfile", "--image", "base=oci-layout:./busybox", "--progress", "plain", "--no-cache", "--executor", executor, ...secretArgs()], {
       cwd: s.context,
       env: { ...process.env, NO_COLOR: "1", STRATA_HOME: s.home, CONFINE_TOKEN: env },
@@ -65,8 +66,8 @@ describe.skipIf(!canRun).each(EXECUTORS)("secrets stay off the disk (--executor 
     child.stderr.on("data", (b: Buffer) => (out += b.toString()));
     const exited = new Promise<number>((res) => child.on("close", (c) => res(c ?? -1)));
     const deadline = Date.now() + 30_000;
-    while (!out.includes("running") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(out).toContain("running");
+    while (!out.includes("run-42") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(out).toContain("run-42");
     // On disk (the store) nothing; in memory the bundle or script and the secret file, private to root.
     expect(filesContaining(s.home, env)).toEqual([]);
     expect(filesContaining(s.home, lines[0]!)).toEqual([]);
