@@ -74,7 +74,10 @@ export async function loadImageModule(file: string, opts: { cacheDir: string }):
   // Global args are a per-module table: a module evaluated earlier in this process (tests,
   // `strata import`'s check) must not leak its declarations into this one.
   (globalThis as unknown as Record<symbol, Map<string, unknown> | undefined>)[Symbol.for("strata.globalArgs")]?.clear();
-  const { value: targets, reads } = await trackFsReads(dirname(abs), () => withCwd(dirname(abs), () => evaluate(out)));
+  const { findIgnoreFile } = await import("@strata/engine");
+  const { value: targets, reads } = await trackFsReads(dirname(abs), () =>
+    withContextIgnore((path) => findIgnoreFile(resolve(dirname(abs), path))?.patterns, () => withCwd(dirname(abs), () => evaluate(out))),
+  );
   const inputs = new Set(Object.keys(result.metafile.inputs).map((p) => resolve(dirname(abs), p.replace(/^[a-z-]+:/, ""))));
   for (const r of reads) if (!r.startsWith(opts.cacheDir)) inputs.add(r);
   return { file: abs, targets, inputs: [...inputs] };
@@ -100,6 +103,20 @@ async function evaluate(bundle: string): Promise<Map<string, Image>> {
     if (isImage(v)) targets.set(name, v);
   }
   return targets;
+}
+
+const CONTEXT_IGNORE = Symbol.for("strata.contextIgnore");
+
+/** Runs `fn` with `context(path)` reading the `.dockerignore` of that directory (see @strata/core's sources.ts). */
+async function withContextIgnore<T>(reader: (path: string) => readonly string[] | undefined, fn: () => Promise<T>): Promise<T> {
+  const g = globalThis as Record<symbol, unknown>;
+  const previous = g[CONTEXT_IGNORE];
+  g[CONTEXT_IGNORE] = reader;
+  try {
+    return await fn();
+  } finally {
+    g[CONTEXT_IGNORE] = previous;
+  }
 }
 
 /** Runs `fn` with the working directory set to `dir` (where the module's relative reads resolve). */
