@@ -17,6 +17,22 @@ const out = mkdtempSync(join(tmpdir(), "strata-check-packages-"));
 const bin = (name) => join(root, "node_modules", ".bin", name);
 const run = (cmd, args, cwd) => spawnSync(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
 let failed = 0;
+// One version for every public package, and the CLI's VERSION (what `strata init` writes) agrees.
+const versions = new Map();
+for (const dir of dirs) {
+  try {
+    const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+    if (!pkg.private) versions.set(pkg.name, pkg.version);
+  } catch {
+    // not a package
+  }
+}
+const cliVersion = /VERSION = "([^"]+)"/.exec(readFileSync(join(root, "packages/cli/src/version.ts"), "utf8"))?.[1];
+const distinct = new Set([...versions.values(), cliVersion]);
+if (distinct.size !== 1) {
+  console.error(`✗ versions differ: ${[...versions].map(([n, v]) => `${n}@${v}`).join(", ")}, packages/cli/src/version.ts ${cliVersion}`);
+  failed++;
+} else console.log(`✓ one version: ${cliVersion}`);
 try {
   for (const dir of dirs) {
     let pkg;

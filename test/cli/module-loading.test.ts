@@ -79,3 +79,15 @@ describe("image modules run as their author expects", () => {
     expect(r.stderr).toContain("Found 1 error in 2 files.");
   });
 });
+
+describe("errors from a fragment", () => {
+  test("name the user's call site, not a line inside @strata/images", () => {
+    const dir = scratchProject({
+      "app.image.ts": 'import { from } from "@strata/core";\nimport { nodeRuntime } from "@strata/images";\n\nexport default from("node:22")\n  .with(nodeRuntime({ port: 3000, healthPath: "/h", healthInterval: "soon" as never }));\n',
+    });
+    const r = graph("app.image.ts", dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("--> app.image.ts:5:");
+    expect(r.stderr).not.toContain("images/src/node.ts");
+  });
+});

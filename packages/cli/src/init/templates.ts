@@ -101,8 +101,9 @@ export default from("busybox:1.37")
 
 /** What the build context leaves out (the image module itself is not part of the app). */
 export function dockerignore(kind: ProjectKind): string {
-  const common = [".git", "*.image.ts", ".dockerignore", "Dockerfile*", "README.md"];
-  const extra = kind.kind === "node" ? ["node_modules", "npm-debug.log*", "coverage"] : kind.kind === "python" ? ["__pycache__", "*.pyc", ".venv", "venv"] : kind.kind === "go" ? ["bin"] : [];
+  // node_modules in every kind: the project installs @strata/cli and @strata/core there.
+  const common = ["node_modules", ".git", "*.image.ts", ".dockerignore", "Dockerfile*", "README.md"];
+  const extra = kind.kind === "node" ? ["npm-debug.log*", "coverage"] : kind.kind === "python" ? ["__pycache__", "*.pyc", ".venv", "venv"] : kind.kind === "go" ? ["bin"] : [];
   return `${[...extra, ...common].join("\n")}\n`;
 }
 

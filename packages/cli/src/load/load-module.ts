@@ -2,8 +2,9 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { StrataError } from "@strata/graph";
+import { isStrataError, StrataError } from "@strata/graph";
 import { isImage, type Image } from "@strata/core";
+import { parseFirstUserFrame } from "../ui/stack.ts";
 import { trackFsReads } from "./fs-reads.ts";
 import { moduleMetaPlugin, MODULE_META_DEFINE } from "./module-meta.ts";
 import { fallbackNodePaths } from "./fallback-node-paths.ts";
@@ -161,9 +162,15 @@ function bundleError(e: unknown, file: string, abs: string): StrataError {
   });
 }
 
-/** Errors thrown by the user's module are about the user's code: report them at its frame. */
+/**
+ * Errors thrown by the user's module are about the user's code: report them at its frame. A
+ * coded error raised inside a fragment or builder without a location of its own gets the first
+ * frame in the user's code (the call of the fragment), not a line inside the package.
+ */
 function markUserError(e: unknown): unknown {
-  if (e instanceof Error && e.name !== "StrataError") Object.assign(e, { strataUserError: true });
+  // The module's StrataError class is its own copy of @strata/graph's: recognise it by name.
+  if (isStrataError(e)) return e.locations.length ? e : e.withLocation(parseFirstUserFrame(e.stack ?? ""));
+  if (e instanceof Error) Object.assign(e, { strataUserError: true });
   return e;
 }
 
