@@ -45,7 +45,7 @@ if (process.env.CI === "true" && missing.length) {
   });
 }
 
-describe.skipIf(missing.length > 0)("the published packages, used from a project outside the repository with plain npm", () => {
+describe.skipIf(missing.length > 0)("the published packages, used from a project outside the repository with plain npm", { timeout: 300_000 }, () => {
   let registry: Registry;
   let work: string;
   let version: string;
@@ -80,7 +80,9 @@ describe.skipIf(missing.length > 0)("the published packages, used from a project
     for (const v of ["v1", "v2"]) {
       const dir = join(work, `acme-${v}`);
       cpSync(join(FIXTURES, v), dir, { recursive: true });
-      ok(sh("npm", ["publish", "--registry", `${registry.url}/`], dir, env));
+      const r = sh("npm", ["publish", "--registry", `${registry.url}/`], dir, env);
+      // A registry that outlives one run (.ci/run's) already has the fixture: same bytes, fine.
+      if (r.code !== 0 && !/EPUBLISHCONFLICT|cannot publish over|already present/i.test(r.out)) ok(r);
     }
     consumer = join(work, "consumer");
     cpSync(join(FIXTURES, "..", "consumer"), consumer, { recursive: true });

@@ -56,7 +56,7 @@ export function context(path = ".", options: ContextOptions = {}): Directory {
   if (path.startsWith("/")) {
     throw new TypeError(`context(${JSON.stringify(path)}): use a path relative to the image file, so the graph does not depend on the checkout location`);
   }
-  const exclude = [...(options.dockerignore === false ? [] : (contextIgnore(path) ?? [])), ...(options.exclude ?? [])];
+  const exclude = contextExclude(options.dockerignore === false ? [] : (contextIgnore(path) ?? []), options.exclude ?? []);
   const source: Source = {
     type: "local",
     name: options.name ?? "context",
@@ -85,6 +85,17 @@ export function context(path = ".", options: ContextOptions = {}): Directory {
 function contextIgnore(path: string): readonly string[] | undefined {
   const reader = (globalThis as Record<symbol, unknown>)[Symbol.for("strata.contextIgnore")];
   return typeof reader === "function" ? (reader as (p: string) => readonly string[] | undefined)(path) : undefined;
+}
+
+/**
+ * The `.dockerignore` patterns, then the explicit ones. Patterns apply in order (the last match
+ * wins), so an explicit list that already starts with the whole `.dockerignore` list (what
+ * `strata import` writes) means the same alone and is kept as it is: the graph of an imported
+ * module stays the Dockerfile's.
+ */
+function contextExclude(ignored: readonly string[], explicit: readonly string[]): string[] {
+  const startsWithIgnored = ignored.length <= explicit.length && ignored.every((p, i) => explicit[i] === p);
+  return startsWithIgnored ? [...explicit] : [...ignored, ...explicit];
 }
 
 /** The default build context, shared so that `copy("a", …)` and `copy(context().files("a"), …)` give one op. */
