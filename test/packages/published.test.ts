@@ -142,6 +142,14 @@ describe.skipIf(missing.length > 0)("the published packages, used from a project
     ok(sh("npm", ["i", "-D", "@acme/images@1.0.0"], consumer, env));
   });
 
+  test("a global strata in a bare directory (no node_modules) loads its own @strata/core", () => {
+    const dir = join(work, "bare");
+    cpSync(join(FIXTURES, "..", "bare"), dir, { recursive: true });
+    const bin = join(consumer, "node_modules", "@strata", "cli", "bin", "strata.js");
+    const r = ok(sh("node", [bin, "graph", "app.image.ts", "--format", "json"], dir, env));
+    expect(r).toContain('"createdBy": "LABEL where=bare"');
+  });
+
   test("(4) strata init in an empty directory, then npm install and build: it runs", async () => {
     const dir = join(work, "empty-project");
     const bin = join(consumer, "node_modules", "@strata", "cli", "bin", "strata.js");
