@@ -51,6 +51,7 @@ export interface PackageJson {
   [key: string]: unknown;
 }
 
+/** The project's package.json, if there is one; invalid JSON is a coded error, not a crash. */
 export function readPackageJson(dir: string): PackageJson | undefined {
   const p = join(dir, "package.json");
   if (!existsSync(p)) return undefined;

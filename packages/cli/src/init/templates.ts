@@ -130,6 +130,7 @@ export function tsconfig(): string {
   )}\n`;
 }
 
+/** Marks the README block, so a second `strata init` does not add it again. */
 export const README_MARKER = "<!-- strata:image -->";
 
 /** The block `strata init` adds to README.md. */
