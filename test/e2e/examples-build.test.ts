@@ -28,7 +28,8 @@ describe.skipIf(missing.length > 0)("examples build as a newcomer copies them", 
     const dir = join(work, "node-service");
     cpSync(join(REPO, "examples/node-service"), dir, { recursive: true, filter: (s) => !s.endsWith("node_modules") });
     mkdirSync(join(dir, "node_modules", "@strata"), { recursive: true });
-    for (const [name, path] of [["core", "packages/core"], ["graph", "packages/graph"], ["images", "images"]]) symlinkSync(join(REPO, path), join(dir, "node_modules", "@strata", name!));
+    const links: ReadonlyArray<readonly [string, string]> = [["core", "packages/core"], ["graph", "packages/graph"], ["images", "images"]];
+    for (const [name, path] of links) symlinkSync(join(REPO, path), join(dir, "node_modules", "@strata", name));
     const base = await nodeBaseLayout(work);
     const r = strata(["build", "service.image.ts", "-t", tag, "--load", "--progress", "plain", "--image", `node:22-slim=oci-layout:${base}`], { cwd: dir });
     expect(r.stderr).toContain("RUN npm ci --omit=dev");
