@@ -4,7 +4,10 @@
 import { context, from } from "@strata/core";
 import { nodeDeps, nodeRuntime, ociLabels } from "@strata/images";
 
-const src = context(".", { exclude: ["node_modules", ".git", "*.image.ts"] });
+// The app lives in app/ with its own package.json and package-lock.json (what `npm ci` installs);
+// this directory's package.json only gives the image module its @strata packages. app/.dockerignore
+// keeps node_modules out of the context.
+const src = context("app");
 
 // package.json + package-lock.json, then `npm ci` with a persistent npm cache: editing the
 // source does not reinstall dependencies.

@@ -35,7 +35,9 @@ export function goBuild(options: GoBuildOptions): Image {
   let stage = from(`golang:${options.version}`).workdir("/src");
   for (const a of options.args ?? []) stage = stage.arg(a);
   return stage
-    .copy(src.files("go.mod", "go.sum"), "./")
+    // go.sum as a wildcard: a module without dependencies has none (an unmatched wildcard beside
+    // go.mod is not an error).
+    .copy(src.files("go.mod", "go.su[m]"), "./")
     .run("go mod download", { mounts: caches })
     .copy(src, ".")
     .env("CGO_ENABLED", options.cgo ? "1" : "0")

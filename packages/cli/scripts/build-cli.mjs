@@ -1,7 +1,14 @@
 // Bundles the CLI so `strata` starts fast: no TypeScript at run time, each command a lazily
 // loaded chunk (code splitting), heavy dependencies (esbuild, ts-morph) external and imported
 // only by the commands that need them. Runs on `pnpm install` (prepare), `pnpm build`,
-// `pnpm test` and `pnpm bench`.
+// `pnpm test`, `pnpm bench`, and as the published package's `prepack`.
+//
+// What @strata/cli ships: bin/ and this dist/. The other @strata packages are bundled in (they
+// are devDependencies); its runtime dependencies are esbuild (loading image modules), ts-morph
+// (`strata check`, `strata import`; it carries TypeScript and its lib .d.ts files), @types/node
+// (Node's types for `strata check` in projects without them) and @strata/core (what a module
+// resolves when its own project has none, e.g. a global `strata` in a bare directory; a
+// project's own copy always wins, so npm dedupes to one).
 import { build } from "esbuild";
 import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";

@@ -1,7 +1,11 @@
 import type { SourceLocation } from "@strata/graph";
 
-/** Frames inside the builder library itself are skipped: a location names the user's call. */
-const LIBRARY_FRAME = /[\\/](?:packages[\\/]core[\\/]src|@strata[\\/]core[\\/](?:src|dist))[\\/]|^node:|\(node:|[\\/]node_modules[\\/](?!@strata[\\/]images)/;
+/**
+ * Frames inside the builder library, image packages (anything under node_modules, @strata/images
+ * in this workspace too) and Node itself are skipped: a location names the user's call, so an
+ * error raised inside a fragment points at the line that called the fragment.
+ */
+const LIBRARY_FRAME = /[\\/](?:packages[\\/]core[\\/]src|@strata[\\/]core[\\/](?:src|dist))[\\/]|[\\/]images[\\/]src[\\/](?![^\\/]*\.image\.ts)|^node:|\(node:|[\\/]node_modules[\\/]/;
 
 /**
  * Captures the caller's position cheaply: V8 records the frames now but formats the stack

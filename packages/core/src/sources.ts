@@ -29,8 +29,14 @@ function copyFrom(origin: CopyFrom["origin"], paths: readonly string[], label: s
 export interface ContextOptions {
   /** Only these paths (globs) are read from the directory. */
   readonly include?: readonly string[];
-  /** These paths (globs, `.dockerignore` syntax) are never read. */
+  /** These paths (globs, `.dockerignore` syntax) are never read, in addition to what the directory's `.dockerignore` lists. */
   readonly exclude?: readonly string[];
+  /**
+   * Apply the `.dockerignore` in the directory (as `docker build` does for its context), read
+   * when the module is loaded; explicit `exclude` patterns add to it. Default true; `false`
+   * reads the directory as it is.
+   */
+  readonly dockerignore?: boolean;
   /** The context's name; a build can point each name elsewhere (`--context name=dir`). Default `context`. */
   readonly name?: string;
 }
@@ -52,12 +58,13 @@ export function context(path = ".", options: ContextOptions = {}): Directory {
   if (path.startsWith("/")) {
     throw new TypeError(`context(${JSON.stringify(path)}): use a path relative to the image file, so the graph does not depend on the checkout location`);
   }
+  const exclude = contextExclude(options.dockerignore === false ? [] : (contextIgnore(path) ?? []), options.exclude ?? []);
   const source: Source = {
     type: "local",
     name: options.name ?? "context",
     ...(path !== "." ? { path } : {}),
     ...(options.include?.length ? { include: [...options.include] } : {}),
-    ...(options.exclude?.length ? { exclude: [...options.exclude] } : {}),
+    ...(exclude.length ? { exclude } : {}),
   };
   const op = SourceOp.create(source, { location: captureCallsite() });
   const base = copyFrom({ op }, ["."], source.name);
@@ -70,6 +77,27 @@ export function context(path = ".", options: ContextOptions = {}): Directory {
     },
     path: (p: string) => copyFrom({ op }, [p], source.name),
   });
+}
+
+/**
+ * The `.dockerignore` patterns of a directory relative to the image module. The builders do no
+ * I/O (they also run where there is no filesystem); the loader that evaluates a module installs
+ * this reader for the duration of the evaluation.
+ */
+function contextIgnore(path: string): readonly string[] | undefined {
+  const reader = (globalThis as Record<symbol, unknown>)[Symbol.for("strata.contextIgnore")];
+  return typeof reader === "function" ? (reader as (p: string) => readonly string[] | undefined)(path) : undefined;
+}
+
+/**
+ * The `.dockerignore` patterns, then the explicit ones. Patterns apply in order (the last match
+ * wins), so an explicit list that already starts with the whole `.dockerignore` list (what
+ * `strata import` writes) means the same alone and is kept as it is: the graph of an imported
+ * module stays the Dockerfile's.
+ */
+function contextExclude(ignored: readonly string[], explicit: readonly string[]): string[] {
+  const startsWithIgnored = ignored.length <= explicit.length && ignored.every((p, i) => explicit[i] === p);
+  return startsWithIgnored ? [...explicit] : [...ignored, ...explicit];
 }
 
 /** The default build context, shared so that `copy("a", …)` and `copy(context().files("a"), …)` give one op. */

@@ -1,4 +1,5 @@
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import type { Diagnostic, SourceLocation } from "@strata/graph";
 import type { CommandSpec, ParsedArgs } from "../argv.ts";
@@ -8,27 +9,29 @@ import { formatDiagnostic } from "../ui/report-error.ts";
 export const spec: CommandSpec = {
   name: "check",
   summary: "Type-check image modules with the TypeScript compiler.",
-  usage: "strata check [FILE...]",
+  usage: "strata check [FILE|DIR...]",
   description:
-    "Checks each .image.ts module (default: every *.image.ts below the current directory) with the\n" +
-    "nearest tsconfig.json (strict defaults when there is none) and prints each problem with its\n" +
-    "file:line:col and a code frame. Misuse of an image package (a wrong option type) is caught here,\n" +
+    "Checks each .image.ts module (a DIR: every *.image.ts below it; default: below the current\n" +
+    "directory) with the nearest tsconfig.json (strict defaults when there is none) and prints each\n" +
+    "problem with its file:line:col and a code frame. Node's types come with strata (no @types/node\n" +
+    "needed in the project). Misuse of an image package (a wrong option type) is caught here,\n" +
     "before anything is built. Exit status 1 when there are errors.",
   positionals: { min: 0, max: Number.POSITIVE_INFINITY },
   options: [],
-  examples: ["strata check", "strata check examples/node-service/service.image.ts"],
+  examples: ["strata check", "strata check examples/node-service/service.image.ts", "strata check images/"],
 };
 
 export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
-  const files = args.positionals.length ? args.positionals.map((f) => resolve(ctx.cwd, f)) : findImageModules(ctx.cwd);
-  if (!files.length) {
-    ctx.stderr("strata check: no *.image.ts files found\n");
-    return 0;
-  }
-  const missing = files.find((f) => !existsSync(f));
+  const given = args.positionals.length ? args.positionals.map((f) => resolve(ctx.cwd, f)) : [ctx.cwd];
+  const missing = given.find((f) => !existsSync(f));
   if (missing) {
     const { StrataError } = await import("@strata/graph");
     throw new StrataError("STRATA_FILE_NOT_FOUND", `no such file: ${missing}`);
+  }
+  const files = given.flatMap((f) => (statSync(f).isDirectory() ? findImageModules(f) : [f]));
+  if (!files.length) {
+    ctx.stderr("strata check: no *.image.ts files found\n");
+    return 0;
   }
   const diagnostics = await typeCheck(files);
   const sources = new Map<string, string>();
@@ -58,6 +61,7 @@ export async function typeCheck(files: readonly string[]): Promise<CheckedDiagno
     : new Project({
         compilerOptions: {
           ...overrides,
+          ...nodeTypeRoots(dirname(files[0]!), undefined),
           strict: true,
           target: ts.ScriptTarget.ES2022,
           module: ts.ModuleKind.ESNext,
@@ -66,6 +70,10 @@ export async function typeCheck(files: readonly string[]): Promise<CheckedDiagno
           types: ["node"],
         },
       });
+  if (tsconfig) {
+    const roots = nodeTypeRoots(dirname(tsconfig), project.compilerOptions.get().typeRoots);
+    if (roots.typeRoots) project.compilerOptions.set(roots);
+  }
   const sourceFiles = files.map((f) => project.addSourceFileAtPath(f));
   const program = project.getProgram().compilerObject;
   const out: CheckedDiagnostic[] = [];
@@ -88,6 +96,32 @@ export async function typeCheck(files: readonly string[]): Promise<CheckedDiagno
     });
   }
   return out;
+}
+
+/**
+ * Type roots that let `types: ["node"]` (and Node globals in a module) resolve without the
+ * project installing `@types/node`: the project's own roots (given, or TypeScript's default of
+ * every ancestor's `node_modules/@types`) come first, then the `@types` directory of the CLI's
+ * own `@types/node` dependency. Nothing changes when the CLI has none (the workspace's is found
+ * the default way).
+ */
+function nodeTypeRoots(dir: string, given: readonly string[] | undefined): { typeRoots?: string[] } {
+  let ours: string;
+  try {
+    ours = dirname(dirname(createRequire(import.meta.url).resolve("@types/node/package.json")));
+  } catch {
+    return {};
+  }
+  const roots = given ? [...given] : [];
+  if (!given) {
+    for (let d = dir; ; d = dirname(d)) {
+      const p = join(d, "node_modules", "@types");
+      if (existsSync(p)) roots.push(p);
+      if (dirname(d) === d) break;
+    }
+  }
+  if (!roots.includes(ours)) roots.push(ours);
+  return { typeRoots: roots };
 }
 
 function findUp(dir: string, name: string): string | undefined {

@@ -20,6 +20,7 @@ export const COMMANDS: ReadonlyArray<{ readonly name: string; readonly summary: 
   { name: "rmi", summary: "remove images from the store (names, then content nothing else uses)", load: () => import("./rmi.ts") },
   { name: "cache", summary: "show (du) or free (prune) the space Strata's store uses", load: () => import("./cache.ts") },
   { name: "graph", summary: "print the layer graph of an image module or Dockerfile (json, mermaid, dot)", load: () => import("./graph.ts") },
+  { name: "init", summary: "scaffold an image module for a project (Node, Go, Python or minimal): app.image.ts, tsconfig, scripts", load: () => import("./init.ts") },
   { name: "check", summary: "type-check image modules with the TypeScript compiler", load: () => import("./check.ts") },
   { name: "dockerfile", summary: "write a target as a Dockerfile (or normalise a Dockerfile)", load: () => import("./dockerfile.ts") },
   { name: "import", summary: "convert a Dockerfile into a typed .image.ts module (verified: same graph digests)", load: () => import("./import.ts") },

@@ -7,7 +7,9 @@ import { VERSION } from "../version.ts";
 
 /**
  * Evaluated graphs of image modules, keyed by the module's path and validated by the size and
- * mtime of every file esbuild read to bundle it. A hit skips esbuild and module evaluation
+ * mtime of every file esbuild read to bundle it and every path the module touched through
+ * `node:fs` while it ran (a path that did not exist is recorded as absent, size -1, and must
+ * still be absent). A hit skips esbuild and module evaluation
  * entirely (what makes a no-op `strata build` cost little more than Node's start-up). Image
  * modules must be deterministic functions of their source files for this to hold, which the
  * builders guarantee (they do no I/O; build args stay symbolic).
@@ -20,7 +22,7 @@ interface CacheFile {
 }
 
 /** Entries written by another build of strata are misses (its graph encoding or builders may differ). */
-const FORMAT = `eval-v1/${VERSION}/${cliBuildStamp()}`;
+const FORMAT = `eval-v2/${VERSION}/${cliBuildStamp()}`;
 
 function cliBuildStamp(): string {
   try {
@@ -43,12 +45,10 @@ export function readEvalCache(cacheDir: string, file: string): Map<string, Layer
   }
   if (data.version !== FORMAT || data.file !== file) return undefined;
   for (const input of data.inputs) {
-    try {
-      const st = statSync(input.path);
-      if (st.size !== input.size || st.mtimeMs !== input.mtimeMs) return undefined;
-    } catch {
-      return undefined;
-    }
+    const st = statSync(input.path, { throwIfNoEntry: false });
+    if (!st) {
+      if (input.size !== -1) return undefined;
+    } else if (st.size !== input.size || st.mtimeMs !== input.mtimeMs) return undefined;
   }
   try {
     return new Map(Object.entries(data.targets).map(([name, g]) => [name, graphFromJson(g)]));
@@ -63,8 +63,8 @@ export function writeEvalCache(cacheDir: string, file: string, inputs: readonly 
       version: FORMAT,
       file,
       inputs: inputs.map((path) => {
-        const st = statSync(path);
-        return { path, size: st.size, mtimeMs: st.mtimeMs };
+        const st = statSync(path, { throwIfNoEntry: false });
+        return st ? { path, size: st.size, mtimeMs: st.mtimeMs } : { path, size: -1, mtimeMs: -1 };
       }),
       targets: Object.fromEntries([...targets].map(([name, g]) => [name, graphToJson(g)])),
     };

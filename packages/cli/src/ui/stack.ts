@@ -1,8 +1,8 @@
 import type { SourceLocation } from "@strata/graph";
 
 const FRAME = /^\s*at (?:.*? \()?(.+?):(\d+):(\d+)\)?\s*$/;
-/** Frames of Strata itself and of Node are not the user's. */
-const NOT_USER = /[\\/](?:packages[\\/](?:core|graph|cli)[\\/]src|@strata[\\/](?:core|graph|cli)[\\/])|[\\/]cli[\\/]dist[\\/]|^node:|\(node:|node_modules/;
+/** Frames of Strata itself, of image packages (@strata/images here too) and of Node are not the user's. */
+const NOT_USER = /[\\/](?:packages[\\/](?:core|graph|cli)[\\/]src|@strata[\\/](?:core|graph|cli)[\\/])|[\\/]cli[\\/]dist[\\/]|[\\/]images[\\/]src[\\/](?![^\\/]*\.image\.ts)|^node:|\(node:|node_modules/;
 
 /** The first stack frame in the user's own code (through source maps when enabled). */
 export function parseFirstUserFrame(stack: string): SourceLocation | undefined {
