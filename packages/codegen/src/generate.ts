@@ -93,9 +93,10 @@ export function generateImageModule(text: string | Uint8Array, opts: GenerateOpt
     });
   }
 
+  const declared = ast.globalArgs.flatMap((ins) => ins.args.map((a) => ({ name: a.name, default: a.default !== undefined ? tpl(wctx, a.default, ins.span, `ARG ${a.name}`) : undefined })));
   for (const stage of ast.stages) {
     const n = stageNames[stage.index]!;
-    const code = stageCode(ctx, stage, { listConst });
+    const code = stageCode(ctx, stage, { listConst, declared });
     const isDefault = stage.index === targetIndex;
     if (n.constName !== undefined) {
       items.push({ kind: "const", name: n.constName, exported: n.exportName === n.constName, comments: code.comments, head: code.head, calls: code.calls, trailing: code.trailing, blankBefore: true });

@@ -2,6 +2,8 @@ export { arg, declareArg, defineArgs, isArg, BUILDARCH, BUILDOS, BUILDPLATFORM, 
 export type { Arg, ArgValue } from "./arg.ts";
 export { from, scratch, ociLayout, ociArchive, dockerArchive, dockerDaemon } from "./from.ts";
 export type { ImageSource } from "./from.ts";
+export { stageFor } from "./stage-for.ts";
+export type { StageForOptions } from "./stage-for.ts";
 export { isImage, imageState, createImage, named } from "./image.ts";
 export type { Image, CopySource, ImageState } from "./image.ts";
 export { context, http, git, isCopyFrom } from "./sources.ts";

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { StrataError, type LayerGraph } from "@strata/graph";
+import { createGraph, hasSelect, resolveSelects, StrataError, type LayerGraph } from "@strata/graph";
 import type { OciImage } from "@strata/oci";
 import { imageConfig, storeImage } from "./image/assemble.ts";
 import { Solver } from "./solver/solver.ts";
@@ -20,9 +20,17 @@ export interface BuildResult {
  * write config and manifest (validated), and tag it. Outputs (layouts, archives, docker load,
  * push) read the result from the store.
  */
-export async function buildImage(store: Store, graph: LayerGraph, opts: SolveOptions & { readonly tags?: readonly string[] }): Promise<BuildResult> {
+export async function buildImage(store: Store, target: LayerGraph, opts: SolveOptions & { readonly tags?: readonly string[] }): Promise<BuildResult> {
   const release = holdBuildLock(store);
   const solver = new Solver(store, opts);
+  let graph = target;
+  try {
+    // A stage chosen by a build arg (`FROM base-$TARGETOS`) becomes the stage this build's args name.
+    if (hasSelect(target.image)) graph = createGraph(resolveSelects(target.image, solver.evalCtx));
+  } catch (e) {
+    release();
+    throw e;
+  }
   solver.explain?.begin(graph);
   opts.progress({ type: "build-start", at: solver.now(), target: opts.explain?.target ?? graph.digest, steps: graph.nodes.size });
   let image: OciImage;

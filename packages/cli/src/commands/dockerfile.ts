@@ -37,7 +37,15 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
     syntax: ((args.options.syntax as string | undefined) ?? "latest") as "latest" | "dockerfile-1.4" | "docker-20.10",
   });
   // The invariant, checked on every export: the Dockerfile imports back to the same graph.
-  const back = pickStage(importDockerfile(result.dockerfile, { file: "(exported Dockerfile)", ...(result.dockerignore ? { ignore: result.dockerignore.trim().split("\n") } : {}) }), undefined).image.toGraph();
+  const back = pickStage(
+    importDockerfile(result.dockerfile, {
+      file: "(exported Dockerfile)",
+      ...(result.dockerignore ? { ignore: result.dockerignore.trim().split("\n") } : {}),
+      ...(result.contextPath !== undefined ? { contextPath: result.contextPath } : {}),
+      daemonImages: result.daemonImages,
+    }),
+    undefined,
+  ).image.toGraph();
   if (back.digest !== graph.digest) {
     throw new StrataError("STRATA_EXPORT_MISMATCH", "the exported Dockerfile would build a different image", {
       hint: "this is a bug in strata's exporter; please report it with the input file",
@@ -52,6 +60,8 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
     ctx.stdout(result.dockerfile);
     if (result.dockerignore) ctx.stderr(`note: the build context needs this .dockerignore:\n${result.dockerignore.replace(/^/gm, "  ")}`);
   }
+  for (const name of result.daemonImages) ctx.stderr(`note: ${name} is an image of the local Docker daemon (docker build finds it there)\n`);
+  if (result.contextPath !== undefined) ctx.stderr(`note: build with ${result.contextPath} (beside the module) as the build context\n`);
   for (const [name, path] of Object.entries(result.contexts)) ctx.stderr(`note: build with --build-context ${name}=${path}\n`);
   return 0;
 }

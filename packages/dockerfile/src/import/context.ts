@@ -11,5 +11,9 @@ export interface ImportContext {
   readonly stagesByIndex: Image[];
   /** The build context every COPY/ADD/bind mount reads (carries the .dockerignore filter). */
   readonly contextExclude: readonly string[] | undefined;
+  /** The build context's directory relative to the image file (undefined: the file's own). */
+  readonly contextPath?: string | undefined;
+  /** Image names that are the local Docker daemon's (`dockerDaemon(name)`). */
+  readonly daemonImages: ReadonlySet<string>;
   loc(span: Span): SourceLocation;
 }

@@ -1,5 +1,6 @@
 import { isStrataError, StrataError, type Diagnostic } from "@strata/graph";
-import { atLocation, declareArg, from, named, scratch, type Image } from "@strata/core";
+import { atLocation, declareArg, dockerDaemon, from, named, scratch, stageFor, type Image } from "@strata/core";
+import { stageCandidates } from "./stage-candidates.ts";
 import { parseDockerfile } from "../parser/parse.ts";
 import { toGraphDiagnostic, toLocation } from "../parser/diagnostics.ts";
 import type { DockerfileAst, Stage } from "../parser/types.ts";
@@ -12,6 +13,13 @@ export interface ImportOptions {
   readonly file?: string;
   /** Patterns from the `.dockerignore` that applies (the build context excludes them). */
   readonly ignore?: readonly string[];
+  /**
+   * The build context's directory relative to the image file, when it is not the file's own
+   * (a Dockerfile exported from `context("app", { exclude })` is built with `app` as its context).
+   */
+  readonly contextPath?: string;
+  /** FROM and `--from` names that are images of the local Docker daemon (`dockerDaemon(name)`), not of a registry. */
+  readonly daemonImages?: readonly string[];
 }
 
 export interface ImportedDockerfile {
@@ -50,6 +58,8 @@ export function importDockerfile(text: string | Uint8Array, opts: ImportOptions 
     stagesByName: new Map(),
     stagesByIndex: [],
     contextExclude: opts.ignore,
+    contextPath: opts.contextPath,
+    daemonImages: new Set(opts.daemonImages ?? []),
     loc: (span) => toLocation(span, file),
   };
   // Global ARGs: what FROM lines read; a stage's `ARG X` (no default) takes X's global default.
@@ -83,7 +93,11 @@ function convertStage(stage: Stage, ctx: ImportContext, argValues: ReturnType<ty
     if (parent) return from(parent);
     if (ref === "scratch") return scratch({ args: argValues });
     const platform = f.platform !== undefined ? tpl(ctx, f.platform, f.span, "FROM --platform") : undefined;
-    return from(ref, { args: argValues, ...(platform !== undefined ? { platform: platform as never } : {}) });
+    const image = from(ctx.daemonImages.has(ref) ? dockerDaemon(ref) : ref, { args: argValues, ...(platform !== undefined ? { platform: platform as never } : {}) });
+    // BuildKit expands the FROM value first: a value naming an earlier stage is that stage.
+    const candidates = stageCandidates(ref, ctx.stagesByName, argValues);
+    if (!candidates.length) return image;
+    return stageFor(ref, Object.fromEntries(candidates), { otherwise: image, args: argValues });
   });
   for (const ins of stage.instructions) {
     try {

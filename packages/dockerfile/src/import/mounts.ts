@@ -1,5 +1,5 @@
 import { StrataError } from "@strata/graph";
-import { bind, cache, context, from, secret, ssh, tmpfs, type CopyFrom, type Image, type RunMount } from "@strata/core";
+import { bind, cache, context, dockerDaemon, from, secret, ssh, tmpfs, type CopyFrom, type Image, type RunMount } from "@strata/core";
 import type { ParsedMount, Span } from "../parser/types.ts";
 import type { ImportContext } from "./context.ts";
 import { tpl } from "./words.ts";
@@ -14,7 +14,8 @@ export function resolveFrom(ctx: ImportContext, name: string, span: Span): { sta
     if (!byIndex) throw new StrataError("STRATA_IMPORT_BAD_FROM", `--from=${name}: there is no stage ${name} before this instruction`, { locations: [ctx.loc(span)] });
     return { stage: byIndex };
   }
-  return { image: from(tpl(ctx, name, span, "--from"), { args: [] }) };
+  const ref = tpl(ctx, name, span, "--from");
+  return { image: from(ctx.daemonImages.has(ref) ? dockerDaemon(ref) : ref, { args: [] }) };
 }
 
 /** Paths inside a `--from` source (stage or image), or inside the build context when there is none. */
@@ -26,7 +27,8 @@ export function fromPaths(ctx: ImportContext, fromName: string | undefined, sour
 }
 
 export function buildContext(ctx: ImportContext) {
-  return ctx.contextExclude?.length ? context(".", { exclude: ctx.contextExclude }) : context();
+  const dir = ctx.contextPath ?? ".";
+  return ctx.contextExclude?.length ? context(dir, { exclude: ctx.contextExclude }) : context(dir);
 }
 
 /** `RUN --mount=…` → the typed mount the builders take. */
