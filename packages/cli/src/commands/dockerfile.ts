@@ -4,6 +4,7 @@ import type { CommandSpec, ParsedArgs } from "../argv.ts";
 import type { CliContext } from "../context.ts";
 import { loadTarget } from "../load/load-target.ts";
 import { writeOutput } from "../ui/write-output.ts";
+import { keptComments } from "./dockerfile-normalize.ts";
 
 export const spec: CommandSpec = {
   name: "dockerfile",
@@ -14,7 +15,8 @@ export const spec: CommandSpec = {
     "and must give the same graph digest, or nothing is written. What a Dockerfile cannot express\n" +
     "(withoutEnv(), a merge, per-copy context filters that differ) is an error naming the call site.\n" +
     "When the context needs a .dockerignore, -o OUT also writes OUT.dockerignore (stdout: a note).\n" +
-    "--syntax docker-20.10 avoids what Docker 20.10's built-in frontend lacks (heredocs, --link, …).",
+    "--syntax docker-20.10 avoids what Docker 20.10's built-in frontend lacks (heredocs, --link, …).\n" +
+    "Normalising a Dockerfile (no --target) keeps every stage under its name and every comment.",
   positionals: { min: 1, max: 1 },
   options: [
     { name: "target", type: "string", placeholder: "NAME", description: "the export or stage to write (default: the default export / last stage)" },
@@ -30,23 +32,36 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
   const { exportDockerfile, importDockerfile, pickStage } = await import("@strata/dockerfile");
   const graph = loaded.graph;
   const stageNames = namesByDigest(loaded.all.targets, graph);
+  // Normalising a whole Dockerfile (no --target) keeps every stage, every target name and every comment.
+  const whole = loaded.all.dockerfile && args.options.target === undefined ? loaded.all.dockerfile : undefined;
+  const kept = whole ? keptComments(whole.imported, whole.text) : undefined;
   const result = exportDockerfile(graph, {
     ...(loaded.all.kind === "image-module" && loaded.name !== "default" ? { targetName: loaded.name } : {}),
     ...(loaded.all.kind === "dockerfile" && !/^\d+$/.test(loaded.name) ? { targetName: loaded.name } : {}),
     stageNames,
     syntax: ((args.options.syntax as string | undefined) ?? "latest") as "latest" | "dockerfile-1.4" | "docker-20.10",
+    ...(whole && kept
+      ? {
+          stages: whole.imported.stages.map((s, i) => ({ graph: s.image.toGraph(), name: s.name, comments: kept.stages[i] ?? [] })),
+          comments: kept.byLine,
+          escapeToken: whole.imported.ast.escapeToken,
+          globalArgComments: kept.globalArgs,
+          trailingComments: kept.trailing,
+        }
+      : {}),
   });
   // The invariant, checked on every export: the Dockerfile imports back to the same graph.
-  const back = pickStage(
-    importDockerfile(result.dockerfile, {
-      file: "(exported Dockerfile)",
-      ...(result.dockerignore ? { ignore: result.dockerignore.trim().split("\n") } : {}),
-      ...(result.contextPath !== undefined ? { contextPath: result.contextPath } : {}),
-      daemonImages: result.daemonImages,
-    }),
-    undefined,
-  ).image.toGraph();
-  if (back.digest !== graph.digest) {
+  const dockerfile = kept?.header.length ? `${kept.header.join("\n")}\n${result.dockerfile}` : result.dockerfile;
+  const reimported = importDockerfile(dockerfile, {
+    file: "(exported Dockerfile)",
+    ...(result.dockerignore ? { ignore: result.dockerignore.trim().split("\n") } : {}),
+    ...(result.contextPath !== undefined ? { contextPath: result.contextPath } : {}),
+    daemonImages: result.daemonImages,
+  });
+  const back = pickStage(reimported, undefined).image.toGraph();
+  // Every named stage of a normalised Dockerfile is still that target.
+  const lost = (whole?.imported.stages ?? []).filter((s) => s.name !== undefined && reimported.stages.find((b) => b.name === s.name)?.image.digest !== s.image.digest);
+  if (back.digest !== graph.digest || lost.length) {
     throw new StrataError("STRATA_EXPORT_MISMATCH", "the exported Dockerfile would build a different image", {
       hint: "this is a bug in strata's exporter; please report it with the input file",
     });
@@ -54,10 +69,10 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
   const out = args.options.output as string | undefined;
   if (out) {
     const path = resolve(ctx.cwd, out);
-    writeOutput(path, result.dockerfile);
+    writeOutput(path, dockerfile);
     if (result.dockerignore) writeOutput(`${path}.dockerignore`, result.dockerignore);
   } else {
-    ctx.stdout(result.dockerfile);
+    ctx.stdout(dockerfile);
     if (result.dockerignore) ctx.stderr(`note: the build context needs this .dockerignore:\n${result.dockerignore.replace(/^/gm, "  ")}`);
   }
   for (const name of result.daemonImages) ctx.stderr(`note: ${name} is an image of the local Docker daemon (docker build finds it there)\n`);

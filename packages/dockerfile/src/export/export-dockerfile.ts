@@ -44,6 +44,16 @@ export interface ExportOptions {
    * unknown. Image fidelity needs it to write a multi-line script in exec form.
    */
   readonly baseShell?: (source: SourceOp) => readonly string[] | undefined;
+  /**
+   * Stages to write besides the target's, in this order, keeping their names (normalising a
+   * whole Dockerfile: every target stays a target). Each stage's `comments` go before its FROM.
+   */
+  readonly stages?: ReadonlyArray<{ readonly graph: LayerGraph; readonly name?: string | undefined; readonly comments?: readonly string[] }>;
+  /** Comment lines (`# …`) to write before the instruction a step came from, by that instruction's source line. */
+  readonly comments?: ReadonlyMap<number, readonly string[]>;
+  /** Comment lines before the global ARG of a name, and after the last instruction. */
+  readonly globalArgComments?: ReadonlyMap<string, readonly string[]>;
+  readonly trailingComments?: readonly string[];
 }
 
 /** A file the build context must hold for the Dockerfile (image fidelity: inline content without heredocs). */
@@ -97,7 +107,9 @@ export const INLINE_CONTEXT_DIR = ".strata-inline";
 export function exportDockerfile(graph: LayerGraph, opts: ExportOptions = {}): ExportResult {
   const esc = opts.escapeToken ?? "\\";
   const features = syntaxFeatures(opts.syntax ?? "latest");
-  const plans = planStages(graph, { targetName: opts.targetName, stageNames: opts.stageNames });
+  const plans = planStages(graph, { targetName: opts.targetName, stageNames: opts.stageNames, also: opts.stages });
+  const fromComments = new Map<string, readonly string[]>();
+  for (const t of opts.stages ?? []) if (t.comments?.length) fromComments.set(t.name ?? t.graph.digest, t.comments);
   const contexts = new Map<string, { path: string; include?: readonly string[] | undefined; exclude?: readonly string[] | undefined }>();
   const daemonImages = new Set<string>();
 
@@ -164,12 +176,30 @@ export function exportDockerfile(graph: LayerGraph, opts: ExportOptions = {}): E
   const stepLines: { line: number; step: Step }[] = [];
   if (esc === "`") lines.push("# escape=`", "");
   const globals = globalArgs(plans, esc);
-  if (globals.length) lines.push(...globals, "");
+  const usedGlobalComments = new Set<string>();
+  for (const g of globals) {
+    const name = /^ARG ([^=]*)/.exec(g)![1]!;
+    usedGlobalComments.add(name);
+    lines.push(...(opts.globalArgComments?.get(name) ?? []), g);
+  }
+  if (globals.length) lines.push("");
+  // Comments of global args no FROM line reads (so not written) still stay, before the first stage.
+  for (const [name, c] of opts.globalArgComments ?? []) if (!usedGlobalComments.has(name)) lines.push(...c);
+  const commented = new Set<number>();
+  const commentsOf = (step: Step): readonly string[] => {
+    const line = opts.comments?.size ? resolveLocation(step.meta)?.line : undefined;
+    if (line === undefined || commented.has(line)) return [];
+    commented.add(line);
+    return opts.comments!.get(line) ?? [];
+  };
   for (const plan of plans) {
     current = plan;
+    const before = fromComments.get(plan.name ?? plan.id);
+    if (before) lines.push(...before);
     lines.push(fromLine(plan, esc, opts.localImageName));
     for (const step of plan.steps) {
       try {
+        lines.push(...commentsOf(step));
         const text = emitStep(step, ctx);
         stepLines.push({ line: lineCount(lines) + 1, step });
         lines.push(text);
@@ -180,6 +210,7 @@ export function exportDockerfile(graph: LayerGraph, opts: ExportOptions = {}): E
     }
     lines.push("");
   }
+  if (opts.trailingComments?.length) lines.push(...opts.trailingComments);
   const dockerfile = `${lines.join("\n").trimEnd()}\n`;
   let dockerignore = ignoreFile(contexts.get("context"));
   const contextPath = contexts.get("context")?.path;

@@ -31,7 +31,10 @@ export interface StagePlan {
  * `from(image)` parents, become stages (dependencies first, the target last), each starting
  * from its parent stage or from the image source at the bottom of its filesystem chain.
  */
-export function planStages(graph: LayerGraph, opts: { targetName?: string | undefined; stageNames?: ReadonlyMap<string, string> | undefined }): StagePlan[] {
+export function planStages(
+  graph: LayerGraph,
+  opts: { targetName?: string | undefined; stageNames?: ReadonlyMap<string, string> | undefined; also?: ReadonlyArray<{ readonly graph: LayerGraph; readonly name?: string | undefined }> | undefined },
+): StagePlan[] {
   const byId = new Map<Digest, StagePlan>();
   const plans: StagePlan[] = [];
   const plan = (def: ImageDefinition): StagePlan => {
@@ -56,6 +59,16 @@ export function planStages(graph: LayerGraph, opts: { targetName?: string | unde
     return p;
   };
   const fallbacks = selectFallbacks(graph);
+  for (const t of opts.also ?? []) for (const d of selectFallbacks(t.graph)) fallbacks.add(d);
+  // Whole-file export: every stage in its order, each after what it reads; one image under two names gets an alias stage.
+  for (const t of opts.also ?? []) {
+    for (const def of referencedImages(t.graph)) if (!fallbacks.has(imageDigest(def))) plan(def);
+    const before = byId.get(t.graph.digest);
+    const p = plan(t.graph.image);
+    if (t.name === undefined) continue;
+    if (before && before.name !== undefined && before.name !== t.name) pushAlias(plans, p, t.name);
+    else p.name = t.name;
+  }
   for (const def of [...referencedImages(graph), graph.image]) if (!fallbacks.has(imageDigest(def)) || def === graph.image) plan(def);
   // The target is the last stage, even when an identical stage was planned earlier.
   const target = byId.get(graph.digest)!;
@@ -63,7 +76,9 @@ export function planStages(graph: LayerGraph, opts: { targetName?: string | unde
     plans.splice(plans.indexOf(target), 1);
     plans.push(target);
   }
-  const reserved = nameSelectedStages(plans, byId);
+  // Names a whole-file export keeps as written.
+  const fixed = new Set<string>((opts.also ?? []).flatMap((t) => (t.name !== undefined ? [t.name] : [])));
+  const reserved = nameSelectedStages(plans, byId, fixed);
   nameStages(plans, byId, opts.targetName, reserved);
   return plans;
 }
@@ -95,14 +110,15 @@ function selectFallbacks(graph: LayerGraph): Set<Digest> {
  * The stages a select picks from must carry exactly the names the key expands to. One image
  * under two names (two identical stages) gets an alias stage (`FROM a AS b`).
  */
-function nameSelectedStages(plans: StagePlan[], byId: Map<Digest, StagePlan>): Set<string> {
-  const reserved = new Set<string>();
+function nameSelectedStages(plans: StagePlan[], byId: Map<Digest, StagePlan>, fixed: ReadonlySet<string>): Set<string> {
+  const reserved = new Set<string>(fixed);
   for (const p of [...plans]) {
     if (!("select" in p.base)) continue;
     const op = p.base.select;
     op.names.forEach((name, i) => {
-      const target = byId.get(imageDigest(op.meta!.images![i]!))!;
-      if (reserved.has(name) && target.name === name) return;
+      const id = imageDigest(op.meta!.images![i]!);
+      if (plans.some((q) => q.id === id && q.name === name)) return void reserved.add(name);
+      const target = byId.get(id)!;
       if (target.name === undefined || !reserved.has(target.name)) {
         target.name = name;
       } else {
@@ -116,6 +132,10 @@ function nameSelectedStages(plans: StagePlan[], byId: Map<Digest, StagePlan>): S
 }
 
 /** The stage planned for an image definition. */
+function pushAlias(plans: StagePlan[], target: StagePlan, name: string): void {
+  plans.push({ def: target.def, id: target.id, name, base: { stage: target }, steps: [] });
+}
+
 /** The FROM --platform of a select's fallback image (the FROM line carries it for both readings). */
 export function selectPlatform(op: SelectOp): string | undefined {
   if (!op.fallback) return undefined;
