@@ -4,7 +4,6 @@ import type { CommandSpec, ParsedArgs } from "../argv.ts";
 import type { CliContext } from "../context.ts";
 import { loadTarget } from "../load/load-target.ts";
 import { writeOutput } from "../ui/write-output.ts";
-import { keptComments } from "./dockerfile-normalize.ts";
 
 export const spec: CommandSpec = {
   name: "dockerfile",
@@ -29,29 +28,22 @@ export const spec: CommandSpec = {
 export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
   const file = args.positionals[0]!;
   const loaded = await loadTarget(file, args.options.target as string | undefined, ctx);
-  const { exportDockerfile, importDockerfile, pickStage } = await import("@strata/dockerfile");
+  const { exportDockerfile, importDockerfile, normalizeDockerfile, pickStage } = await import("@strata/dockerfile");
   const graph = loaded.graph;
   const stageNames = namesByDigest(loaded.all.targets, graph);
   // Normalising a whole Dockerfile (no --target) keeps every stage, every target name and every comment.
   const whole = loaded.all.dockerfile && args.options.target === undefined ? loaded.all.dockerfile : undefined;
-  const kept = whole ? keptComments(whole.imported, whole.text) : undefined;
-  const result = exportDockerfile(graph, {
-    ...(loaded.all.kind === "image-module" && loaded.name !== "default" ? { targetName: loaded.name } : {}),
-    ...(loaded.all.kind === "dockerfile" && !/^\d+$/.test(loaded.name) ? { targetName: loaded.name } : {}),
-    stageNames,
-    syntax: ((args.options.syntax as string | undefined) ?? "latest") as "latest" | "dockerfile-1.4" | "docker-20.10",
-    ...(whole && kept
-      ? {
-          stages: whole.imported.stages.map((s, i) => ({ graph: s.image.toGraph(), name: s.name, comments: kept.stages[i] ?? [] })),
-          comments: kept.byLine,
-          escapeToken: whole.imported.ast.escapeToken,
-          globalArgComments: kept.globalArgs,
-          trailingComments: kept.trailing,
-        }
-      : {}),
-  });
+  const syntax = ((args.options.syntax as string | undefined) ?? "latest") as "latest" | "dockerfile-1.4" | "docker-20.10";
+  const result = whole
+    ? normalizeDockerfile(whole.imported, whole.text, { stageNames, syntax })
+    : exportDockerfile(graph, {
+        ...(loaded.all.kind === "image-module" && loaded.name !== "default" ? { targetName: loaded.name } : {}),
+        ...(loaded.all.kind === "dockerfile" && !/^\d+$/.test(loaded.name) ? { targetName: loaded.name } : {}),
+        stageNames,
+        syntax,
+      });
   // The invariant, checked on every export: the Dockerfile imports back to the same graph.
-  const dockerfile = kept?.header.length ? `${kept.header.join("\n")}\n${result.dockerfile}` : result.dockerfile;
+  const dockerfile = result.dockerfile;
   const reimported = importDockerfile(dockerfile, {
     file: "(exported Dockerfile)",
     ...(result.dockerignore ? { ignore: result.dockerignore.trim().split("\n") } : {}),

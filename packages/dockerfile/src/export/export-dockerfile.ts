@@ -194,8 +194,12 @@ export function exportDockerfile(graph: LayerGraph, opts: ExportOptions = {}): E
   };
   for (const plan of plans) {
     current = plan;
-    const before = fromComments.get(plan.name ?? plan.id);
-    if (before) lines.push(...before);
+    // A stage's comments, and those of an unnamed stage that is this one again (`FROM base` at the end).
+    for (const key of [plan.name, plan.id]) {
+      const before = key !== undefined ? fromComments.get(key) : undefined;
+      if (before) lines.push(...before);
+      if (key !== undefined) fromComments.delete(key);
+    }
     lines.push(fromLine(plan, esc, opts.localImageName));
     for (const step of plan.steps) {
       try {

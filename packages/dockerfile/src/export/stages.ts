@@ -65,14 +65,20 @@ export function planStages(
     for (const def of referencedImages(t.graph)) if (!fallbacks.has(imageDigest(def))) plan(def);
     const before = byId.get(t.graph.digest);
     const p = plan(t.graph.image);
-    if (t.name === undefined) continue;
-    if (before && before.name !== undefined && before.name !== t.name) pushAlias(plans, p, t.name);
+    const isLast = t === opts.also![opts.also!.length - 1];
+    if (t.name === undefined) {
+      // The last stage is the default target: it stays last even when it is an earlier stage again (`FROM binaries`).
+      if (isLast && plans[plans.length - 1] !== p) pushAlias(plans, p, undefined);
+      continue;
+    }
+    if ((before && before.name !== undefined && before.name !== t.name) || (isLast && plans[plans.length - 1] !== p)) pushAlias(plans, p, t.name);
     else p.name = t.name;
   }
   for (const def of [...referencedImages(graph), graph.image]) if (!fallbacks.has(imageDigest(def)) || def === graph.image) plan(def);
   // The target is the last stage, even when an identical stage was planned earlier.
   const target = byId.get(graph.digest)!;
-  if (plans[plans.length - 1] !== target) {
+  // (A whole-file export keeps the file's order: the last stage is last already, maybe as an alias.)
+  if (!opts.also?.length && plans[plans.length - 1] !== target) {
     plans.splice(plans.indexOf(target), 1);
     plans.push(target);
   }
@@ -132,7 +138,7 @@ function nameSelectedStages(plans: StagePlan[], byId: Map<Digest, StagePlan>, fi
 }
 
 /** The stage planned for an image definition. */
-function pushAlias(plans: StagePlan[], target: StagePlan, name: string): void {
+function pushAlias(plans: StagePlan[], target: StagePlan, name: string | undefined): void {
   plans.push({ def: target.def, id: target.id, name, base: { stage: target }, steps: [] });
 }
 

@@ -1,4 +1,5 @@
-import type { DockerfileAst, ImportedDockerfile, Instruction } from "@strata/dockerfile";
+import type { ImportedDockerfile } from "../import/import-dockerfile.ts";
+import type { DockerfileAst, Instruction } from "../parser/types.ts";
 
 /** What `exportDockerfile` needs to keep a Dockerfile's comments and directives when normalising it. */
 export interface KeptComments {
