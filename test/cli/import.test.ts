@@ -66,7 +66,7 @@ describe("strata import", () => {
     const a = strata(["import", "Dockerfile"], { cwd: dir });
     expect(a.code).toBe(0);
     expect(a.stderr).toBe("");
-    expect(a.stdout).toMatch(/^import \{ arg, cache, from, type PlatformString, scratch, TARGETARCH \} from "@strata\/core";\n/);
+    expect(a.stdout).toMatch(/^import \{ arg, BUILDPLATFORM, cache, from, scratch, TARGETARCH \} from "@strata\/core";\n/);
     const b = strata(["import", "-"], { cwd: dir, input: DOCKERFILE });
     expect(b.code).toBe(0);
     expect(b.stdout).toBe(a.stdout);

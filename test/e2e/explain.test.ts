@@ -28,15 +28,15 @@ describe.skipIf(missing({ root: isRoot }))("--explain says why each step is rebu
 
     appendFileSync(join(dir, "src/b.txt"), "more\n");
     const edited = build();
-    expect(edited.stderr).toMatch(/COPY \. \/app.*\n.*rebuilding: file changed: b\.txt\n/);
+    expect(edited.stderr).toMatch(/COPY src \/app.*\n.*rebuilding: file changed: src\/b\.txt\n/);
     expect(edited.stderr).toContain("rebuilding: its input root filesystem changed (an earlier step was rebuilt)");
 
     writeFileSync(join(dir, "src/c.txt"), "c\n");
-    expect(build().stderr).toContain("rebuilding: file added: c.txt");
+    expect(build().stderr).toContain("rebuilding: file added: src/c.txt");
 
     const arg = build("--build-arg", "VERSION=2");
     expect(arg.stderr).toContain("VERSION=1 → VERSION=2");
-    expect(arg.stderr).toMatch(/#\d+ COPY \. \/app CACHED/);
+    expect(arg.stderr).toMatch(/#\d+ COPY src \/app CACHED/);
 
     writeFileSync(join(dir, "app.image.ts"), module("ls -la /app > /listing"));
     const cmd = build("--build-arg", "VERSION=2");

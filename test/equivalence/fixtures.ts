@@ -22,7 +22,7 @@ export interface Fixture {
   readonly existing?: string;
 }
 
-const IMPORTS = `import { bind, cache, context, dockerDaemon, file, from, ociLayout, scratch, script, secret, sh, tmpfs, arg } from "@strata/core";\nconst base = from(ociLayout("../busybox"));\n`;
+const IMPORTS = `import { bind, cache, context, dockerDaemon, file, from, ociLayout, scratch, script, secret, sh, stageFor, tmpfs, arg, TARGETOS } from "@strata/core";\nconst base = from(ociLayout("../busybox"));\n`;
 
 const TEXT = { "a.txt": "alpha\n", "b.txt": "bravo\n", "src/one.txt": "one\n", "src/two.txt": "two\n", "src/skip.md": "# no\n" };
 
@@ -259,6 +259,25 @@ export default base.copy(b.path("/w"), "/w").env("FINAL", "1");`,
     what: "COPY of names with spaces, non-ASCII, and over 100 bytes",
     files: { "with space.txt": "s\n", "ünïcödé.txt": "u\n", [`${"long-name-".repeat(12)}.txt`]: "l\n" },
     module: `export default base.copy("with space.txt", "/odd/with space.txt").copy("ünïcödé.txt", "/odd/").copy("${"long-name-".repeat(12)}.txt", "/odd/deep/${"dir-".repeat(30)}/");`,
+  },
+  {
+    name: "stage-for",
+    what: "stageFor(TARGETOS, …): only the picked stage is built; its files, ENV and USER carry over",
+    module: `const linux = base.env("OS", "linux").user("app").run("echo linux > /tmp/os");
+const windows = base.run("echo windows > /tmp/os && false");
+export default stageFor(TARGETOS, { linux, windows }).run("cat /tmp/os > /tmp/picked && echo $OS > /tmp/env && id -u > /tmp/uid");`,
+  },
+  {
+    name: "context-subdir",
+    what: "context(\"src\"): a subdirectory of the build context, whole and one file",
+    files: TEXT,
+    module: `export default base.copy(context("src"), "/s/").copy(context("src").path("one.txt"), "/one").copy(context("./src/").files("*.txt"), "/globbed/");`,
+  },
+  {
+    name: "context-subdir-filtered",
+    what: "context(\"src\", { exclude }): a filtered subdirectory is the build's context",
+    files: TEXT,
+    module: `export default base.copy(context("src", { exclude: ["*.md"] }), "/w/");`,
   },
   { name: "docker-daemon-base", what: "dockerDaemon(…) base image (already in the daemon)", files: TEXT, module: `export default from(dockerDaemon("strata-eq/busybox:1")).copy("a.txt", "/a").run("cat /a > /b");` },
 ];

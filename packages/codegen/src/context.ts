@@ -15,6 +15,16 @@ export interface GenContext extends WordContext {
   /** Stages converted so far, by lower-cased name and by index (as the importer resolves `--from`). */
   readonly stagesByName: Map<string, StageRef>;
   readonly stagesByIndex: StageRef[];
+  /** Mount lists used by several RUN steps (by their flags' text): written once as a const. */
+  readonly sharedMounts?: SharedMounts;
+}
+
+export interface SharedMounts {
+  /** Flag text of a RUN's mounts → how many RUN steps use exactly that list. */
+  readonly uses: ReadonlyMap<string, number>;
+  /** The consts made so far (flag text → name and list), in order of first use. */
+  readonly made: Map<string, { readonly name: string; readonly list: ts.Expression }>;
+  take(wanted: string): string;
 }
 
 export interface StageRef {

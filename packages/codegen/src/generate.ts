@@ -8,6 +8,7 @@ import { arr, id, obj, str } from "./literals.ts";
 import { printModule, type ModuleItem } from "./module.ts";
 import { camelCase, isPlainIdentifier, NameTable, nameFromImage, type CoreName } from "./names.ts";
 import { stageCode } from "./stage.ts";
+import { mountsKey } from "./instructions.ts";
 import { tpl, type WordContext } from "./words.ts";
 
 export interface GenerateOptions {
@@ -61,7 +62,13 @@ export function generateImageModule(text: string | Uint8Array, opts: GenerateOpt
   const stageNames = allocateStageNames(ast, wctx, names, targetIndex, referenced);
 
   const imports = new Set<CoreName>();
-  const ctx: GenContext = { ...wctx, lines, imports, globalConsts: globals.consts, contextConst, stagesByName: new Map(), stagesByIndex: [] };
+  const uses = new Map<string, number>();
+  for (const s of ast.stages) for (const ins of s.instructions) if (ins.kind === "RUN") {
+    const key = mountsKey(ins);
+    if (key !== undefined) uses.set(key, (uses.get(key) ?? 0) + 1);
+  }
+  const sharedMounts = { uses, made: new Map(), take: (w: string) => names.take(w) };
+  const ctx: GenContext = { ...wctx, lines, imports, globalConsts: globals.consts, contextConst, stagesByName: new Map(), stagesByIndex: [], sharedMounts };
   const items: ModuleItem[] = [];
   const aliases: Array<{ name: string; alias: string }> = [];
   let defaultExport: ModuleItem | undefined;
@@ -76,7 +83,7 @@ export function generateImageModule(text: string | Uint8Array, opts: GenerateOpt
       name: listConst,
       exported: false,
       comments: [" Every FROM sees the global args in declaration order (one is declared twice, so they are passed explicitly)."],
-      head: arr(globals.list.map((a) => id(a.constName))),
+      head: arr(globals.list.map((a) => id(a.constName)), globals.list.reduce((n, a) => n + a.constName.length + 2, 0) > 100),
       blankBefore: true,
     });
   }
@@ -93,9 +100,11 @@ export function generateImageModule(text: string | Uint8Array, opts: GenerateOpt
     });
   }
 
+  const declared = ast.globalArgs.flatMap((ins) => ins.args.map((a) => ({ name: a.name, default: a.default !== undefined ? tpl(wctx, a.default, ins.span, `ARG ${a.name}`) : undefined })));
+  const sharedIndex = items.length;
   for (const stage of ast.stages) {
     const n = stageNames[stage.index]!;
-    const code = stageCode(ctx, stage, { listConst });
+    const code = stageCode(ctx, stage, { listConst, declared });
     const isDefault = stage.index === targetIndex;
     if (n.constName !== undefined) {
       items.push({ kind: "const", name: n.constName, exported: n.exportName === n.constName, comments: code.comments, head: code.head, calls: code.calls, trailing: code.trailing, blankBefore: true });
@@ -109,6 +118,17 @@ export function generateImageModule(text: string | Uint8Array, opts: GenerateOpt
     if (stage.name) ctx.stagesByName.set(stage.name, ref);
     ctx.stagesByIndex.push(ref);
   }
+  // Shared mount lists come before the stages (they read no stage).
+  const shared = [...sharedMounts.made.values()].map((m, i): ModuleItem => ({
+    kind: "const",
+    name: m.name,
+    exported: false,
+    comments: i === 0 ? [" Mounts several RUN steps share."] : [],
+    head: m.list,
+    blankBefore: i === 0,
+  }));
+  items.splice(sharedIndex, 0, ...shared);
+  if (contextIndex >= sharedIndex) contextIndex += shared.length;
   // `export default build;` closes the module when the default stage has a const (it may be referenced, or named).
   if (defaultExport) items.push(defaultExport);
   // The context const is declared only when something reads the build context through it.

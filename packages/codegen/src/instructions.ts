@@ -1,9 +1,13 @@
 import { StrataError, templateRefs } from "@strata/graph";
 import { heredocTemplate, heredocText, type CommandForm, type Instruction } from "@strata/dockerfile";
-import type { ts } from "ts-morph";
+import { ts } from "ts-morph";
+import { refExpr } from "./global-args.ts";
 import { core, coreCall, spanLocation, type GenContext } from "./context.ts";
 import { shellText } from "./continuation.ts";
-import { arr, bool, castSha256, id, num, obj, options, print, str } from "./literals.ts";
+import { commentText } from "./comments.ts";
+import { arr, bool, castSha256, id, interpolate, num, obj, options, print, str } from "./literals.ts";
+
+const SyntaxKind = ts.SyntaxKind;
 import { mountExpr } from "./mounts.ts";
 import { tstr, userText } from "./template-text.ts";
 import { PLATFORM_ARGS, type CoreName } from "./names.ts";
@@ -31,15 +35,20 @@ const link = (method: string, args: ReadonlyArray<ts.Expression | undefined>, co
 export function instructionCalls(ctx: GenContext, ins: Instruction): ChainCall[] {
   const t = (raw: string, what: string) => tpl(ctx, raw, ins.span, what);
   switch (ins.kind) {
-    case "ARG":
-      return ins.args.map((a) => (a.default !== undefined ? link("arg", [str(a.name), tstr(t(a.default, `ARG ${a.name}`))]) : link("arg", [argRef(ctx, a.name)])));
+    case "ARG": {
+      const values = new ValueTexts(ctx, ins.raw);
+      const calls = ins.args.map((a) => (a.default !== undefined ? link("arg", [str(a.name), argDefault(ctx, values, t(a.default, `ARG ${a.name}`))]) : link("arg", [argRef(ctx, a.name)])));
+      return withComments(calls, values.rest());
+    }
     case "ENV": {
+      const values = new ValueTexts(ctx, ins.raw);
       const vars = dedupe(ins.pairs.map((p) => [p.key, t(p.value, `ENV ${p.key}`)] as const));
-      return [keyValues("env", vars, false)];
+      return withComments([keyValues("env", vars, false, (v) => values.of(v))], values.rest());
     }
     case "LABEL": {
+      const values = new ValueTexts(ctx, ins.raw);
       const labels = dedupe(ins.pairs.map((p) => [t(p.key, "LABEL key"), t(p.value, `LABEL ${p.key}`)] as const));
-      return [keyValues("label", labels, true)];
+      return withComments([keyValues("label", labels, true, (v) => values.of(v))], values.rest());
     }
     case "RUN":
       return [run(ctx, ins)];
@@ -103,6 +112,80 @@ function argRef(ctx: GenContext, name: string): ts.Expression {
   return str(name);
 }
 
+/**
+ * Values of an ARG or ENV written over continuation lines stay over those lines (a template
+ * literal, the Dockerfile's comments inside it as `//` lines between its pieces); the
+ * instruction's other comment lines go above its call, so none is lost.
+ */
+class ValueTexts {
+  readonly #all: string[];
+  readonly #placed: string[] = [];
+  constructor(
+    private readonly ctx: GenContext,
+    private readonly raw: string,
+  ) {
+    this.#all = [];
+    const lines = raw.split("\n").slice(1);
+    for (const l of lines) if (/^\s*#/.test(l)) this.#all.push(l.trim().slice(1));
+  }
+  of(template: string): ts.Expression {
+    const text = userText(template);
+    if (!this.#all.length && !this.raw.includes("\n")) return str(text);
+    const s = shellText(text, this.raw, this.ctx.escapeToken, { inside: true });
+    this.#placed.push(...(s.placed ?? []));
+    return s.expression;
+  }
+  /** The comments no value carries, in order. */
+  rest(): string[] {
+    const placed = [...this.#placed];
+    return this.#all.filter((c) => {
+      const i = placed.indexOf(c);
+      if (i < 0) return true;
+      placed.splice(i, 1);
+      return false;
+    });
+  }
+}
+
+/**
+ * The same mount list on several RUN steps (a Go or npm cache set repeated per step) is one
+ * const, declared before the stages. Only lists that read no stage (cache, secret, tmpfs,
+ * ssh and context binds), so the const can come first.
+ */
+function sharedList(ctx: GenContext, ins: Extract<Instruction, { kind: "RUN" }>, list: ts.Expression): ts.Expression {
+  const shared = ctx.sharedMounts;
+  const key = mountsKey(ins);
+  if (!shared || key === undefined || (shared.uses.get(key) ?? 0) < 2) return list;
+  let made = shared.made.get(key);
+  if (!made) {
+    made = { name: shared.take(ins.mounts.every((m) => m.type === "cache") ? "cacheMounts" : "runMounts"), list };
+    shared.made.set(key, made);
+  }
+  return id(made.name);
+}
+
+/** A RUN's mount list as text, when it can be shared (it reads no stage or image). */
+export function mountsKey(ins: Extract<Instruction, { kind: "RUN" }>): string | undefined {
+  if (!ins.mounts.length || ins.mounts.some((m) => m.from !== undefined)) return undefined;
+  // Two or more mounts: a single short mount reads better inline.
+  if (ins.mounts.length < 2) return undefined;
+  return ins.mounts.map((m) => m.raw).join("\u0000");
+}
+
+/** `ARG X=$Y` where Y is a global arg: `` `${Y}` `` through its const (the same template), else the text. */
+function argDefault(ctx: GenContext, values: ValueTexts, template: string): ts.Expression {
+  const e = refExpr(template, ctx.globalConsts);
+  if (e.kind === SyntaxKind.Identifier) return interpolate(["", ""], [e]);
+  if (e.kind === SyntaxKind.TemplateExpression) return e;
+  return values.of(template);
+}
+
+function withComments(calls: ChainCall[], comments: readonly string[]): ChainCall[] {
+  if (!comments.length || !calls.length) return calls;
+  const [first, ...more] = calls;
+  return [{ ...first!, comments: [...comments.map(commentText), ...first!.comments] }, ...more];
+}
+
 /** `Object.fromEntries` semantics: a repeated key keeps its first position and takes its last value. */
 function dedupe(pairs: ReadonlyArray<readonly [string, string]>): Array<readonly [string, string]> {
   const m = new Map<string, string>();
@@ -111,11 +194,11 @@ function dedupe(pairs: ReadonlyArray<readonly [string, string]>): Array<readonly
 }
 
 /** `env("K", "v")` for one pair, `env({ … })` for several (one per line from three on). */
-function keyValues(method: "env" | "label", pairs: ReadonlyArray<readonly [string, string]>, keysAreTemplates: boolean): ChainCall {
+function keyValues(method: "env" | "label", pairs: ReadonlyArray<readonly [string, string]>, keysAreTemplates: boolean, valueExpr: (template: string) => ts.Expression = tstr): ChainCall {
   // The builder reads label keys as templates, env names as they are.
   const key = (k: string) => (keysAreTemplates ? userText(k) : k);
-  if (pairs.length === 1) return link(method, [str(key(pairs[0]![0])), tstr(pairs[0]![1])]);
-  const props = pairs.map(([k, v]) => [key(k), tstr(v)] as const);
+  if (pairs.length === 1) return link(method, [str(key(pairs[0]![0])), valueExpr(pairs[0]![1])]);
+  const props = pairs.map(([k, v]) => [key(k), valueExpr(v)] as const);
   const single = obj(props);
   const multi = pairs.length > 2 || print(single).length > 80;
   return link(method, [multi ? obj(props, true) : single]);
@@ -123,7 +206,8 @@ function keyValues(method: "env" | "label", pairs: ReadonlyArray<readonly [strin
 
 function stringArray(items: readonly string[]): ts.Expression {
   const single = arr(items.map(str));
-  return print(single).length > 90 ? arr(items.map(str), true) : single;
+  // One line while it reads as one (a short CMD stays `cmd(["nginx", "-g", "daemon off;"])`).
+  return print(single).length > 110 ? arr(items.map(str), true) : single;
 }
 
 /** Exec form → an array; shell form → `sh("…")` (multi-line commands keep their line breaks). */
@@ -141,8 +225,9 @@ function command(ctx: GenContext, c: CommandForm, raw: string): { expression: ts
 function run(ctx: GenContext, ins: Extract<Instruction, { kind: "RUN" }>): ChainCall {
   const mounts = ins.mounts.map((m) => mountExpr(ctx, m, ins.span));
   const mountList = arr(mounts);
+  const list = mounts.length > 1 && print(mountList).length > 70 ? arr(mounts, true) : mountList;
   const opts = options([
-    ["mounts", mounts.length ? (mounts.length > 1 && print(mountList).length > 70 ? arr(mounts, true) : mountList) : undefined],
+    ["mounts", mounts.length ? sharedList(ctx, ins, list) : undefined],
     ["network", ins.network ? str(ins.network) : undefined],
     ["security", ins.security ? str(ins.security) : undefined],
   ]);

@@ -27,9 +27,30 @@ export function id(name: string): ts.Identifier {
  * line breaks when it has some, else double quotes (single quotes when that saves escapes).
  */
 export function str(value: string): ts.Expression {
+  const raw = rawString(value);
+  if (raw) return raw;
   if (value.includes("\n") && !value.includes("\r")) return templateLiteral(value, escapeTemplate(value));
   const single = value.includes('"') && !value.includes("'");
   return f.createStringLiteral(value, single);
+}
+
+/**
+ * `` String.raw`…` `` for a value with several backslashes (`sed 's/\\//-/g'`, `\( -type d`): it
+ * reads as the Dockerfile does instead of doubling each one. Only where the raw text is the
+ * value exactly: no backtick, no `${`, no carriage return or other control character, and
+ * no backslash at the end (it would escape the closing backtick).
+ */
+function rawString(value: string): ts.Expression | undefined {
+  const backslashes = value.split("\\").length - 1;
+  if (backslashes < 2 || /[`\r]|\$\{|\\$/.test(value) || /[\x00-\x08\x0b-\x1f\x7f]/.test(value)) return undefined;
+  let literal: ts.NoSubstitutionTemplateLiteral;
+  try {
+    // The factory cooks the raw text itself; a raw text with no cooked value (`\u` not followed by hex) is refused.
+    literal = f.createNoSubstitutionTemplateLiteral(undefined as unknown as string, value);
+  } catch {
+    return undefined;
+  }
+  return f.createTaggedTemplateExpression(f.createPropertyAccessExpression(f.createIdentifier("String"), "raw"), undefined, literal);
 }
 
 /** A template literal with the given raw text; the compiler checks that `raw` cooks to `value`. */

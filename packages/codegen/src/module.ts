@@ -105,10 +105,13 @@ function statements(plan: ModulePlan): Array<StatementStructures | WriterFunctio
     }
   }
   if (plan.aliases.length) {
-    out.push({
-      kind: StructureKind.ExportDeclaration,
-      leadingTrivia: (w) => w.blankLineIfLastNot(),
-      namedExports: plan.aliases.map((a) => ({ name: a.name, alias: print(ts.factory.createStringLiteral(a.alias)) })),
+    const names = plan.aliases.map((a) => `${a.name} as ${print(ts.factory.createStringLiteral(a.alias))}`);
+    const one = `export { ${names.join(", ")} };`;
+    // Many stage names would make one very long line: one per line from then on.
+    out.push((w) => {
+      w.blankLineIfLastNot();
+      w.write(one.length <= 100 ? one : `export {\n${names.map((n) => `  ${n},`).join("\n")}\n};`);
+      w.newLine();
     });
   }
   if (plan.trailingComments.length) {

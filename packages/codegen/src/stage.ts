@@ -1,4 +1,5 @@
-import type { Stage } from "@strata/dockerfile";
+import { stageCandidates, type Stage } from "@strata/dockerfile";
+import { templateRefs } from "@strata/graph";
 import type { ts } from "ts-morph";
 import type { CommentLine } from "./comments.ts";
 import { commentLines } from "./comments.ts";
@@ -6,6 +7,7 @@ import { coreCall, type GenContext } from "./context.ts";
 import { refExpr } from "./global-args.ts";
 import { instructionCalls, type ChainCall } from "./instructions.ts";
 import { id, obj, options } from "./literals.ts";
+import { PLATFORM_ARGS } from "./names.ts";
 import { platformExpr } from "./typed-values.ts";
 import { tpl } from "./words.ts";
 
@@ -22,6 +24,8 @@ export interface StageCode {
 export interface StageArgs {
   /** In explicit mode, the const holding the global args list every source is given. */
   readonly listConst: string | undefined;
+  /** The global args with their default templates (what decides which stages a FROM value can name). */
+  readonly declared: ReadonlyArray<{ readonly name: string; readonly default: string | undefined }>;
 }
 
 export function stageCode(ctx: GenContext, stage: Stage, globals: StageArgs): StageCode {
@@ -56,5 +60,23 @@ function stageHead(ctx: GenContext, stage: Stage, globals: StageArgs): ts.Expres
     ["platform", platform !== undefined ? platformExpr(ctx, platform) : undefined],
     ["args", args],
   ]);
-  return coreCall(ctx, "from", opts ? [refExpr(ref, ctx.globalConsts), opts] : [refExpr(ref, ctx.globalConsts)]);
+  // A value that can name an earlier stage picks that stage when the build runs (as the importer reads it).
+  const candidates = stageCandidates(ref, ctx.stagesByName, globals.declared);
+  const refArg = candidates.length ? keyExpr(ctx, ref) : refExpr(ref, ctx.globalConsts);
+  const image = coreCall(ctx, "from", opts ? [refArg, opts] : [refArg]);
+  if (!candidates.length) return image;
+  const stages = obj(candidates.map(([name, s]) => [name, id(s.constName)] as const), candidates.length > 2);
+  return coreCall(ctx, "stageFor", [keyExpr(ctx, ref), stages, obj([["otherwise", image], ...(args ? [["args", args] as const] : [])], true)]);
+}
+
+/** The key of a stage select: global args through their consts, platform args through @strata/core's. */
+function keyExpr(ctx: GenContext, ref: string): ts.Expression {
+  const consts = new Map(ctx.globalConsts);
+  for (const name of templateRefs(ref)) {
+    if (!consts.has(name) && PLATFORM_ARGS.has(name)) {
+      ctx.imports.add(name as "TARGETOS");
+      consts.set(name, name);
+    }
+  }
+  return refExpr(ref, consts);
 }

@@ -1,7 +1,8 @@
 import type { ts } from "ts-morph";
 import { formatDuration } from "@strata/graph";
 import { core, type GenContext } from "./context.ts";
-import { cast, num, obj, octal, str } from "./literals.ts";
+import { cast, id, num, obj, octal, str } from "./literals.ts";
+import { PLATFORM_ARGS, type CoreName } from "./names.ts";
 import { tstr } from "./template-text.ts";
 
 /**
@@ -62,6 +63,11 @@ const KNOWN_ARCH = new Set(["amd64", "arm64", "arm64/v8", "arm", "arm/v5", "arm/
 export function platformExpr(ctx: GenContext, platform: string): ts.Expression {
   const slash = platform.indexOf("/");
   if (slash > 0 && KNOWN_OS.has(platform.slice(0, slash)) && KNOWN_ARCH.has(platform.slice(slash + 1))) return str(platform);
+  // `$BUILDPLATFORM` is the Arg itself (a platform may be an Arg<string>): no cast needed.
+  const whole = /^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))$/.exec(platform);
+  const name = whole ? (whole[1] ?? whole[2])! : undefined;
+  if (name !== undefined && ctx.globalConsts.has(name)) return id(ctx.globalConsts.get(name)!);
+  if (name !== undefined && PLATFORM_ARGS.has(name)) return core(ctx, name as CoreName);
   core(ctx, "PlatformString");
   return cast(tstr(platform), "PlatformString");
 }

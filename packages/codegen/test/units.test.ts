@@ -17,11 +17,20 @@ describe("continuation lines become template-literal line continuations", () => 
   const script = "set -eux; \tapt-get update; \tapt-get install -y curl";
 
   test("the literal keeps the line breaks and has exactly the joined value", () => {
-    const s = shellText(script, raw, "\\");
+    const plain = "RUN set -eux; \\\n\tapt-get update; \\   \n\n\tapt-get install -y curl";
+    const s = shellText(script, plain, "\\");
     const code = print(s.expression);
     expect(code).toBe("`set -eux; \\\n\tapt-get update; \\\n\tapt-get install -y curl`");
     expect(valueOf(code)).toBe(script);
-    expect(s.innerComments).toEqual([" a comment"]);
+    expect(s.innerComments).toEqual([]);
+  });
+
+  test("a comment inside the continuation stays where it stood, as a // line between the pieces", () => {
+    const s = shellText(script, raw, "\\");
+    const code = print(s.expression);
+    expect(code).toBe("`set -eux; \\\n\tapt-get update; ` + \n// a comment\n\"\\tapt-get install -y curl\"");
+    expect(valueOf(code)).toBe(script);
+    expect(s.innerComments).toEqual([]);
   });
 
   test("backticks, ${ and backslashes in the command are escaped", () => {

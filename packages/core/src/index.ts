@@ -2,8 +2,10 @@ export { arg, declareArg, defineArgs, isArg, BUILDARCH, BUILDOS, BUILDPLATFORM, 
 export type { Arg, ArgValue } from "./arg.ts";
 export { from, scratch, ociLayout, ociArchive, dockerArchive, dockerDaemon } from "./from.ts";
 export type { ImageSource } from "./from.ts";
+export { stageFor } from "./stage-for.ts";
 export { isImage } from "./image.ts";
 export type { Image, CopySource } from "./image.ts";
+export type { StageForOptions } from "./stage-for.ts";
 export { context, http, git, isCopyFrom } from "./sources.ts";
 export type { Directory, CopyFrom, ContextOptions, HttpOptions, GitOptions } from "./sources.ts";
 export { file, script } from "./inline-file.ts";

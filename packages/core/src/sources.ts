@@ -66,16 +66,21 @@ export function context(path = ".", options: ContextOptions = {}): Directory {
     ...(options.include?.length ? { include: [...options.include] } : {}),
     ...(exclude.length ? { exclude } : {}),
   };
-  const op = SourceOp.create(source, { location: captureCallsite() });
-  const base = copyFrom({ op }, ["."], source.name);
+  // An unfiltered subdirectory of the build context is the build context read under that
+  // prefix (`context("app").path("f")` is `COPY app/f`): one graph for one meaning, which a
+  // Dockerfile can say. Filters or a name make a context of its own.
+  const sub = source.name === "context" && source.path !== undefined && !source.include && !source.exclude ? subdirPrefix(source.path) : undefined;
+  const op = sub !== undefined ? defaultContextOp() : SourceOp.create(source, { location: captureCallsite() });
+  const under = (paths: readonly string[]) => (sub === undefined ? paths : paths.map((p) => underPrefix(sub, p, path)));
+  const base = copyFrom({ op }, under(["."]), source.name);
   return Object.freeze({
     ...base,
     [DIRECTORY]: true as const,
     files: (...paths: string[]) => {
       if (!paths.length) throw new TypeError("files() needs at least one path");
-      return copyFrom({ op }, paths, source.name);
+      return copyFrom({ op }, under(paths), source.name);
     },
-    path: (p: string) => copyFrom({ op }, [p], source.name),
+    path: (p: string) => copyFrom({ op }, under([p]), source.name),
   });
 }
 
@@ -100,11 +105,32 @@ function contextExclude(ignored: readonly string[], explicit: readonly string[])
   return startsWithIgnored ? [...explicit] : [...ignored, ...explicit];
 }
 
+/** `./app/` → `app`; undefined for the context itself or a path that leaves it (kept as its own context, which refuses it). */
+function subdirPrefix(path: string): string | undefined {
+  const parts = path.split("/").filter((p) => p !== "" && p !== ".");
+  if (!parts.length || parts.includes("..") || parts.some((p) => /[*?[\$]/.test(p))) return undefined;
+  return parts.join("/");
+}
+
+/** A path inside a subdirectory context as a path of the build context; `..` may not leave the subdirectory. */
+function underPrefix(prefix: string, p: string, dir: string): string {
+  const parts = p.split("/").filter((x) => x !== "" && x !== ".");
+  let depth = 0;
+  for (const x of parts) {
+    depth += x === ".." ? -1 : 1;
+    if (depth < 0) throw new TypeError(`context(${JSON.stringify(dir)}): ${JSON.stringify(p)} leaves the directory`);
+  }
+  return parts.length ? `${prefix}/${parts.join("/")}` : prefix;
+}
+
 /** The default build context, shared so that `copy("a", …)` and `copy(context().files("a"), …)` give one op. */
-let defaultContextOp: Op | undefined;
+let sharedContextOp: Op | undefined;
+function defaultContextOp(): Op {
+  sharedContextOp ??= SourceOp.create({ type: "local", name: "context" });
+  return sharedContextOp;
+}
 export function defaultContextFiles(paths: readonly string[]): CopyFrom {
-  defaultContextOp ??= SourceOp.create({ type: "local", name: "context" });
-  return copyFrom({ op: defaultContextOp }, paths, "context");
+  return copyFrom({ op: defaultContextOp() }, paths, "context");
 }
 
 /**

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { StrataError, type LayerGraph } from "@strata/graph";
+import { createGraph, hasSelect, resolveSelects, StrataError, type LayerGraph } from "@strata/graph";
 import type { OciImage } from "@strata/oci";
 import { imageConfig, storeImage } from "./image/assemble.ts";
 import { recordProvenance } from "./image/provenance.ts";
@@ -26,14 +26,14 @@ export interface BuildResult {
  */
 export async function buildImage(
   store: Store,
-  graph: LayerGraph,
+  target: LayerGraph,
   opts: SolveOptions & {
     readonly tags?: readonly string[];
     /** `--label K=V`: set in the config over the image's own labels, as docker build does. */
     readonly labels?: Readonly<Record<string, string>>;
   },
 ): Promise<BuildResult> {
-  checkGraphEntitlements(graph, opts.allow ?? []);
+  checkGraphEntitlements(target, opts.allow ?? []);
   // Shared with the CLI's hold (re-entrant): prune never runs between the solve and the tags.
   const release = await acquireBuildLock(store, { signal: opts.signal });
   // What builds killed earlier left running, mounted or in memory goes first.
@@ -41,6 +41,15 @@ export async function buildImage(
   // And what this build leaves if it is killed goes the moment it dies.
   const watchdog = startBuildWatchdog(store);
   const solver = new Solver(store, opts);
+  let graph = target;
+  try {
+    // A stage chosen by a build arg (`FROM base-$TARGETOS`) becomes the stage this build's args name.
+    if (hasSelect(target.image)) graph = createGraph(resolveSelects(target.image, solver.evalCtx));
+  } catch (e) {
+    release();
+    watchdog.stop();
+    throw e;
+  }
   solver.explain?.begin(graph);
   opts.progress({ type: "build-start", at: solver.now(), target: opts.explain?.target ?? graph.digest, steps: graph.nodes.size });
   let image: OciImage;

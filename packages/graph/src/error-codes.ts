@@ -37,6 +37,7 @@ export const ERROR_CODES = {
   STRATA_BAD_SIGNAL: "a stop signal (STOPSIGNAL, stopSignal()) is not a known signal name or a number 1-64",
   STRATA_BAD_PLATFORM: "a platform is not os/arch[/variant] with a known os and architecture",
   STRATA_WORD_TOO_LONG: "an expanded word is larger than the bound (STRATA_MAX_WORD_BYTES, default 1 MiB)",
+  STRATA_STAGE_SELECT: "a stage chosen by a build arg (FROM base-$ARG, stageFor()) names no stage, and there is no fallback",
   STRATA_FROM_PLATFORM: "from(anotherImage, { platform }) was used: a stage's platform belongs to its own base",
 
   // ── Dockerfile import and export ──────────────────────────────────────────────────────

@@ -11,6 +11,8 @@ export * from "./ops/exec-op.ts";
 export * from "./ops/file-op.ts";
 export * from "./ops/merge-op.ts";
 export * from "./ops/op.ts";
+export * from "./ops/select-op.ts";
+export * from "./resolve-select.ts";
 export * from "./ops/source-op.ts";
 export * from "./platform.ts";
 export * from "./render/describe.ts";

@@ -14,7 +14,8 @@ export const spec: CommandSpec = {
     "and must give the same graph digest, or nothing is written. What a Dockerfile cannot express\n" +
     "(withoutEnv(), a merge, per-copy context filters that differ) is an error naming the call site.\n" +
     "When the context needs a .dockerignore, -o OUT also writes OUT.dockerignore (stdout: a note).\n" +
-    "--syntax docker-20.10 avoids what Docker 20.10's built-in frontend lacks (heredocs, --link, …).",
+    "--syntax docker-20.10 avoids what Docker 20.10's built-in frontend lacks (heredocs, --link, …).\n" +
+    "Normalising a Dockerfile (no --target) keeps every stage under its name and every comment.",
   positionals: { min: 1, max: 1 },
   options: [
     { name: "target", type: "string", placeholder: "NAME", description: "the export or stage to write (default: the default export / last stage)" },
@@ -27,18 +28,32 @@ export const spec: CommandSpec = {
 export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
   const file = args.positionals[0]!;
   const loaded = await loadTarget(file, args.options.target as string | undefined, ctx);
-  const { exportDockerfile, importDockerfile, pickStage } = await import("@strata/dockerfile");
+  const { exportDockerfile, importDockerfile, normalizeDockerfile, pickStage } = await import("@strata/dockerfile");
   const graph = loaded.graph;
   const stageNames = namesByDigest(loaded.all.targets, graph);
-  const result = exportDockerfile(graph, {
-    ...(loaded.all.kind === "image-module" && loaded.name !== "default" ? { targetName: loaded.name } : {}),
-    ...(loaded.all.kind === "dockerfile" && !/^\d+$/.test(loaded.name) ? { targetName: loaded.name } : {}),
-    stageNames,
-    syntax: ((args.options.syntax as string | undefined) ?? "latest") as "latest" | "dockerfile-1.4" | "docker-20.10",
-  });
+  // Normalising a whole Dockerfile (no --target) keeps every stage, every target name and every comment.
+  const whole = loaded.all.dockerfile && args.options.target === undefined ? loaded.all.dockerfile : undefined;
+  const syntax = ((args.options.syntax as string | undefined) ?? "latest") as "latest" | "dockerfile-1.4" | "docker-20.10";
+  const result = whole
+    ? normalizeDockerfile(whole.imported, whole.text, { stageNames, syntax })
+    : exportDockerfile(graph, {
+        ...(loaded.all.kind === "image-module" && loaded.name !== "default" ? { targetName: loaded.name } : {}),
+        ...(loaded.all.kind === "dockerfile" && !/^\d+$/.test(loaded.name) ? { targetName: loaded.name } : {}),
+        stageNames,
+        syntax,
+      });
   // The invariant, checked on every export: the Dockerfile imports back to the same graph.
-  const back = pickStage(importDockerfile(result.dockerfile, { file: "(exported Dockerfile)", ...(result.dockerignore ? { ignore: result.dockerignore.trim().split("\n") } : {}) }), undefined).image.toGraph();
-  if (back.digest !== graph.digest) {
+  const dockerfile = result.dockerfile;
+  const reimported = importDockerfile(dockerfile, {
+    file: "(exported Dockerfile)",
+    ...(result.dockerignore ? { ignore: result.dockerignore.trim().split("\n") } : {}),
+    ...(result.contextPath !== undefined ? { contextPath: result.contextPath } : {}),
+    daemonImages: result.daemonImages,
+  });
+  const back = pickStage(reimported, undefined).image.toGraph();
+  // Every named stage of a normalised Dockerfile is still that target.
+  const lost = (whole?.imported.stages ?? []).filter((s) => s.name !== undefined && reimported.stages.find((b) => b.name === s.name)?.image.digest !== s.image.digest);
+  if (back.digest !== graph.digest || lost.length) {
     throw new StrataError("STRATA_EXPORT_MISMATCH", "the exported Dockerfile would build a different image", {
       hint: "this is a bug in strata's exporter; please report it with the input file",
     });
@@ -46,12 +61,14 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
   const out = args.options.output as string | undefined;
   if (out) {
     const path = resolve(ctx.cwd, out);
-    writeOutput(path, result.dockerfile);
+    writeOutput(path, dockerfile);
     if (result.dockerignore) writeOutput(`${path}.dockerignore`, result.dockerignore);
   } else {
-    ctx.stdout(result.dockerfile);
+    ctx.stdout(dockerfile);
     if (result.dockerignore) ctx.stderr(`note: the build context needs this .dockerignore:\n${result.dockerignore.replace(/^/gm, "  ")}`);
   }
+  for (const name of result.daemonImages) ctx.stderr(`note: ${name} is an image of the local Docker daemon (docker build finds it there)\n`);
+  if (result.contextPath !== undefined) ctx.stderr(`note: build with ${result.contextPath} (beside the module) as the build context\n`);
   for (const [name, path] of Object.entries(result.contexts)) ctx.stderr(`note: build with --build-context ${name}=${path}\n`);
   return 0;
 }

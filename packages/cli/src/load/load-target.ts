@@ -19,6 +19,8 @@ export interface LoadedGraphs {
   /** Target name → graph (`default` for a module's default export). */
   readonly targets: ReadonlyMap<string, LayerGraph>;
   readonly defaultTarget: string | undefined;
+  /** For a Dockerfile: its text and the importer's result (stages, AST with comments). */
+  readonly dockerfile?: { readonly text: string; readonly imported: import("@strata/dockerfile").ImportedDockerfile };
 }
 
 /** Loads FILE (image module or Dockerfile) into the graphs of all its targets. */
@@ -81,7 +83,8 @@ export async function loadTarget(file: string, target: string | undefined, ctx: 
 async function loadDockerfile(file: string, abs: string, ctx: CliContext, contextDir: string = dirname(abs), namedContexts: readonly string[] = []): Promise<LoadedGraphs> {
   const [{ importDockerfile }, { findIgnoreFile }] = await Promise.all([import("@strata/dockerfile"), import("@strata/engine")]);
   const ignore = findIgnoreFile(contextDir, abs);
-  const imported = importDockerfile(readFileSync(abs), { file: abs, ...(ignore ? { ignore: ignore.patterns } : {}), namedContexts, env: ctx.env });
+  const bytes = readFileSync(abs);
+  const imported = importDockerfile(bytes, { file: abs, ...(ignore ? { ignore: ignore.patterns } : {}), namedContexts, env: ctx.env });
   for (const d of imported.diagnostics) if (d.severity !== "error") ctx.stderr(formatDiagnostic(d, ctx.color));
   const targets = new Map<string, LayerGraph>();
   for (const s of imported.stages) {
@@ -89,5 +92,5 @@ async function loadDockerfile(file: string, abs: string, ctx: CliContext, contex
     targets.set(s.name ?? String(s.index), g);
   }
   const last = imported.stages[imported.stages.length - 1]!;
-  return { file: abs, kind: "dockerfile", targets, defaultTarget: last.name ?? String(last.index) };
+  return { file: abs, kind: "dockerfile", targets, defaultTarget: last.name ?? String(last.index), dockerfile: { text: bytes.toString("utf8"), imported } };
 }

@@ -13,7 +13,7 @@ import {
 } from "@strata/graph";
 import { parseDockerfile } from "../parser/parse.ts";
 import { emitStep, type EmitContext } from "./emit-steps.ts";
-import { planStages, stageOf, type StagePlan } from "./stages.ts";
+import { planStages, selectPlatform, stageOf, type StagePlan } from "./stages.ts";
 import { syntaxFeatures, type DockerfileSyntax } from "./syntax.ts";
 import { word } from "./words.ts";
 
@@ -44,6 +44,16 @@ export interface ExportOptions {
    * unknown. Image fidelity needs it to write a multi-line script in exec form.
    */
   readonly baseShell?: (source: SourceOp) => readonly string[] | undefined;
+  /**
+   * Stages to write besides the target's, in this order, keeping their names (normalising a
+   * whole Dockerfile: every target stays a target). Each stage's `comments` go before its FROM.
+   */
+  readonly stages?: ReadonlyArray<{ readonly graph: LayerGraph; readonly name?: string | undefined; readonly comments?: readonly string[] }>;
+  /** Comment lines (`# …`) to write before the instruction a step came from, by that instruction's source line. */
+  readonly comments?: ReadonlyMap<number, readonly string[]>;
+  /** Comment lines before the global ARG of a name, and after the last instruction. */
+  readonly globalArgComments?: ReadonlyMap<string, readonly string[]>;
+  readonly trailingComments?: readonly string[];
 }
 
 /** A file the build context must hold for the Dockerfile (image fidelity: inline content without heredocs). */
@@ -63,6 +73,13 @@ export interface ExportResult {
   readonly dockerignore?: string;
   /** Named build contexts other than the default (`--build-context name=path`). */
   readonly contexts: Readonly<Record<string, string>>;
+  /**
+   * The default build context's directory when it is not the module's own (`context("app",
+   * { exclude })`): build the Dockerfile with that directory as its context.
+   */
+  readonly contextPath?: string;
+  /** Images the Dockerfile names that are `dockerDaemon(…)` images (`docker build` finds them in the daemon). */
+  readonly daemonImages: readonly string[];
   /** The name of each stage, the target's last (undefined when unnamed). */
   readonly stages: readonly (string | undefined)[];
   /** Files to add to the default build context (only with `fidelity: "image"`; empty otherwise). */
@@ -90,8 +107,11 @@ export const INLINE_CONTEXT_DIR = ".strata-inline";
 export function exportDockerfile(graph: LayerGraph, opts: ExportOptions = {}): ExportResult {
   const esc = opts.escapeToken ?? "\\";
   const features = syntaxFeatures(opts.syntax ?? "latest");
-  const plans = planStages(graph, { targetName: opts.targetName, stageNames: opts.stageNames });
+  const plans = planStages(graph, { targetName: opts.targetName, stageNames: opts.stageNames, also: opts.stages });
+  const fromComments = new Map<string, readonly string[]>();
+  for (const t of opts.stages ?? []) if (t.comments?.length) fromComments.set(t.name ?? t.graph.digest, t.comments);
   const contexts = new Map<string, { path: string; include?: readonly string[] | undefined; exclude?: readonly string[] | undefined }>();
+  const daemonImages = new Set<string>();
 
   const useContext = (op: Op) => {
     if (op.kind !== "SourceOp" || op.source.type !== "local") return;
@@ -123,6 +143,7 @@ export function exportDockerfile(graph: LayerGraph, opts: ExportOptions = {}): E
       if (s.type === "image") {
         const local = opts.localImageName?.(input);
         if (local !== undefined) return local;
+        if (s.transport === "docker-daemon") return (daemonImages.add(s.ref), s.ref);
       }
       if (s.type === "scratch") return "scratch";
     }
@@ -155,12 +176,34 @@ export function exportDockerfile(graph: LayerGraph, opts: ExportOptions = {}): E
   const stepLines: { line: number; step: Step }[] = [];
   if (esc === "`") lines.push("# escape=`", "");
   const globals = globalArgs(plans, esc);
-  if (globals.length) lines.push(...globals, "");
+  const usedGlobalComments = new Set<string>();
+  for (const g of globals) {
+    const name = /^ARG ([^=]*)/.exec(g)![1]!;
+    usedGlobalComments.add(name);
+    lines.push(...(opts.globalArgComments?.get(name) ?? []), g);
+  }
+  if (globals.length) lines.push("");
+  // Comments of global args no FROM line reads (so not written) still stay, before the first stage.
+  for (const [name, c] of opts.globalArgComments ?? []) if (!usedGlobalComments.has(name)) lines.push(...c);
+  const commented = new Set<number>();
+  const commentsOf = (step: Step): readonly string[] => {
+    const line = opts.comments?.size ? resolveLocation(step.meta)?.line : undefined;
+    if (line === undefined || commented.has(line)) return [];
+    commented.add(line);
+    return opts.comments!.get(line) ?? [];
+  };
   for (const plan of plans) {
     current = plan;
+    // A stage's comments, and those of an unnamed stage that is this one again (`FROM base` at the end).
+    for (const key of [plan.name, plan.id]) {
+      const before = key !== undefined ? fromComments.get(key) : undefined;
+      if (before) lines.push(...before);
+      if (key !== undefined) fromComments.delete(key);
+    }
     lines.push(fromLine(plan, esc, opts.localImageName));
     for (const step of plan.steps) {
       try {
+        lines.push(...commentsOf(step));
         const text = emitStep(step, ctx);
         stepLines.push({ line: lineCount(lines) + 1, step });
         lines.push(text);
@@ -171,14 +214,18 @@ export function exportDockerfile(graph: LayerGraph, opts: ExportOptions = {}): E
     }
     lines.push("");
   }
+  if (opts.trailingComments?.length) lines.push(...opts.trailingComments);
   const dockerfile = `${lines.join("\n").trimEnd()}\n`;
   let dockerignore = ignoreFile(contexts.get("context"));
+  const contextPath = contexts.get("context")?.path;
   // Inline content must reach the build even when the context is filtered.
   if (dockerignore !== undefined && contextFiles.size) dockerignore += `!${INLINE_CONTEXT_DIR}\n`;
   return {
     dockerfile,
     ...(dockerignore !== undefined ? { dockerignore } : {}),
     contexts: Object.fromEntries([...contexts].filter(([name]) => name !== "context").map(([name, c]) => [name, c.path])),
+    ...(contextPath !== undefined && contextPath !== "." ? { contextPath } : {}),
+    daemonImages: [...new Set([...daemonImages, ...plans.flatMap((p) => ("source" in p.base && p.base.source.source.type === "image" && p.base.source.source.transport === "docker-daemon" && !opts.localImageName ? [p.base.source.source.ref] : []))])],
     stages: plans.map((p) => p.name),
     contextFiles: [...contextFiles.values()],
     numberedSteps: plans.map((p) => p.steps.filter((s) => NUMBERED.has(s.instruction))),
@@ -201,11 +248,18 @@ const NUMBERED = new Set(["RUN", "COPY", "ADD", "WORKDIR"]);
 function fromLine(plan: StagePlan, esc: string, localImageName: ExportOptions["localImageName"]): string {
   const as = plan.name ? ` AS ${plan.name}` : "";
   if ("stage" in plan.base) return `FROM ${plan.base.stage.name}${as}`;
+  // BuildKit expands the value and, when it names a stage, starts from that stage.
+  if ("select" in plan.base) {
+    const platform = selectPlatform(plan.base.select);
+    return `FROM ${platform !== undefined ? `--platform=${word(platform, esc, "FROM --platform")} ` : ""}${word(plan.base.select.key, esc, "FROM")}${as}`;
+  }
   const s = plan.base.source.source;
   if (s.type === "scratch") return `FROM scratch${as}`;
   if (s.type !== "image") throw new StrataError("STRATA_EXPORT_INTERNAL", "a stage starts from a non-image source");
   const local = s.transport ? localImageName?.(plan.base.source) : undefined;
   if (local !== undefined) return `FROM ${s.platform !== undefined ? `--platform=${word(s.platform, esc, "FROM --platform")} ` : ""}${local}${as}`;
+  // `docker build` reads a FROM name from the daemon's images first: the same image.
+  if (s.transport === "docker-daemon") return `FROM ${s.platform !== undefined ? `--platform=${word(s.platform, esc, "FROM --platform")} ` : ""}${word(s.ref, esc, "FROM")}${as}`;
   if (s.transport) {
     throw new StrataError("STRATA_EXPORT_UNSUPPORTED", `${s.transport}(…) images have no Dockerfile FROM`, {
       locations: [resolveLocation(plan.base.source.meta)],
@@ -226,6 +280,12 @@ function globalArgs(plans: readonly StagePlan[], esc: string): string[] {
   for (const p of plans) {
     if ("source" in p.base && p.base.source.source.type === "image") {
       sequences.push((p.base.source.source.scope ?? []).flatMap((e) => ("arg" in e ? [{ name: e.arg, default: "default" in e ? e.default : undefined }] : [])));
+    }
+    if ("select" in p.base) {
+      const op = p.base.select;
+      const fb = op.fallback ? op.meta?.images?.[op.inputs.length - 1]?.rootfs : undefined;
+      const scope = fb?.kind === "SourceOp" && fb.source.type === "image" ? (fb.source.scope ?? []) : (op.scope ?? []);
+      sequences.push(scope.flatMap((e) => ("arg" in e ? [{ name: e.arg, default: "default" in e ? e.default : undefined }] : [])));
     }
     for (const step of p.steps) {
       const globals = (step.scope ?? []).flatMap((e) => ("globalArg" in e ? [{ name: e.globalArg, default: e.default }] : []));

@@ -13,5 +13,9 @@ export interface ImportContext {
   readonly contextExclude: readonly string[] | undefined;
   /** Named build contexts: a `--from=` naming one reads that directory (a stage of the same name wins). */
   readonly namedContexts: ReadonlySet<string>;
+  /** The build context's directory relative to the image file (undefined: the file's own). */
+  readonly contextPath?: string | undefined;
+  /** Image names that are the local Docker daemon's (`dockerDaemon(name)`). */
+  readonly daemonImages: ReadonlySet<string>;
   loc(span: Span): SourceLocation;
 }

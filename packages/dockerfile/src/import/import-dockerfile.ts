@@ -1,6 +1,7 @@
 import { isStrataError, StrataError, type Diagnostic } from "@strata/graph";
-import { declareArg, from, scratch, type Image } from "@strata/core";
+import { declareArg, dockerDaemon, from, scratch, stageFor, type Image } from "@strata/core";
 import { atLocation, named } from "@strata/core/internal";
+import { stageCandidates } from "./stage-candidates.ts";
 import { parseDockerfile } from "../parser/parse.ts";
 import { toGraphDiagnostic, toLocation } from "../parser/diagnostics.ts";
 import type { DockerfileAst, Stage } from "../parser/types.ts";
@@ -20,6 +21,13 @@ export interface ImportOptions {
   readonly namedContexts?: readonly string[];
   /** The environment bounds are read from (`STRATA_MAX_WORD_BYTES`); default: none, so the default bounds. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * The build context's directory relative to the image file, when it is not the file's own
+   * (a Dockerfile exported from `context("app", { exclude })` is built with `app` as its context).
+   */
+  readonly contextPath?: string;
+  /** FROM and `--from` names that are images of the local Docker daemon (`dockerDaemon(name)`), not of a registry. */
+  readonly daemonImages?: readonly string[];
 }
 
 export interface ImportedDockerfile {
@@ -59,6 +67,8 @@ export function importDockerfile(text: string | Uint8Array, opts: ImportOptions 
     stagesByIndex: [],
     contextExclude: opts.ignore,
     namedContexts: new Set(opts.namedContexts ?? []),
+    contextPath: opts.contextPath,
+    daemonImages: new Set(opts.daemonImages ?? []),
     loc: (span) => toLocation(span, file),
   };
   // Global ARGs: what FROM lines read; a stage's `ARG X` (no default) takes X's global default.
@@ -92,7 +102,11 @@ function convertStage(stage: Stage, ctx: ImportContext, argValues: ReturnType<ty
     if (parent) return from(parent);
     if (ref === "scratch") return scratch({ args: argValues });
     const platform = f.platform !== undefined ? tpl(ctx, f.platform, f.span, "FROM --platform") : undefined;
-    return from(ref, { args: argValues, ...(platform !== undefined ? { platform: platform as never } : {}) });
+    const image = from(ctx.daemonImages.has(ref) ? dockerDaemon(ref) : ref, { args: argValues, ...(platform !== undefined ? { platform: platform as never } : {}) });
+    // BuildKit expands the FROM value first: a value naming an earlier stage is that stage.
+    const candidates = stageCandidates(ref, ctx.stagesByName, argValues);
+    if (!candidates.length) return image;
+    return stageFor(ref, Object.fromEntries(candidates), { otherwise: image, args: argValues });
   });
   for (const ins of stage.instructions) {
     try {

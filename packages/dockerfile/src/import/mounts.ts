@@ -1,5 +1,5 @@
 import { StrataError } from "@strata/graph";
-import { bind, cache, context, from, secret, ssh, tmpfs, type CopyFrom, type Directory, type Image, type RunMount } from "@strata/core";
+import { bind, cache, context, dockerDaemon, from, secret, ssh, tmpfs, type CopyFrom, type Directory, type Image, type RunMount } from "@strata/core";
 import type { ParsedMount, Span } from "../parser/types.ts";
 import type { ImportContext } from "./context.ts";
 import { tpl } from "./words.ts";
@@ -15,7 +15,8 @@ export function resolveFrom(ctx: ImportContext, name: string, span: Span): { sta
     return { stage: byIndex };
   }
   if (ctx.namedContexts.has(name)) return { dir: context(".", { name }) };
-  return { image: from(tpl(ctx, name, span, "--from"), { args: [] }) };
+  const ref = tpl(ctx, name, span, "--from");
+  return { image: from(ctx.daemonImages.has(ref) ? dockerDaemon(ref) : ref, { args: [] }) };
 }
 
 /** Paths inside a `--from` source (stage or image), or inside the build context when there is none. */
@@ -33,7 +34,8 @@ export function contextRelative(path: string): string {
 }
 
 export function buildContext(ctx: ImportContext) {
-  return ctx.contextExclude?.length ? context(".", { exclude: ctx.contextExclude }) : context();
+  const dir = ctx.contextPath ?? ".";
+  return ctx.contextExclude?.length ? context(dir, { exclude: ctx.contextExclude }) : context(dir);
 }
 
 /** `RUN --mount=…` → the typed mount the builders take. */

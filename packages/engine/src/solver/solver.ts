@@ -121,6 +121,8 @@ export class Solver implements SolverContext {
         const key = cacheKey("merge", { op: opDigest(o), inputs: inputs.map((i) => i.key) });
         return { kind: "fs", key, layers: inputs.flatMap((i) => i.layers), base: inputs[0]!.base } satisfies FsState;
       },
+      // buildImage resolves every stage chosen by a build arg before solving (resolveSelects).
+      SelectOp: (o) => Promise.reject(new StrataError("STRATA_BUILD_INTERNAL", `${describeOp(o)} reached the solver unresolved`, { locations: [resolveLocation(o.meta)] })),
     });
   }
 

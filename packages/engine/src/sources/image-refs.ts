@@ -1,4 +1,4 @@
-import { parsePlatform, resolveLocation, ScopeState, type ImageTransport, type LayerGraph, type Platform, type SourceLocation } from "@strata/graph";
+import { createGraph, hasSelect, parsePlatform, resolveLocation, resolveSelects, ScopeState, type ImageTransport, type LayerGraph, type Platform, type SourceLocation } from "@strata/graph";
 import { evalContext } from "../solver/expand.ts";
 import type { SolveOptions } from "../solver/options.ts";
 
@@ -14,10 +14,13 @@ export interface ImageReference {
  * Every image source in a graph (each `from(…)`/`FROM`), with its reference and platform
  * expanded exactly as `solveSource` does: the global args in scope, their defaults unless
  * `buildArgs` sets them, and the predefined platform args. `scratch` is not an image.
+ * A stage chosen by a build arg counts only when this build picks it.
  */
-export function imageReferences(graph: LayerGraph, opts: Pick<SolveOptions, "buildArgs" | "platform" | "buildPlatform">): ImageReference[] {
+export function imageReferences(target: LayerGraph, opts: Pick<SolveOptions, "buildArgs" | "platform" | "buildPlatform">): ImageReference[] {
   const ctx = evalContext(opts);
   const out: ImageReference[] = [];
+  // Only the stages this build's args pick (`FROM base-$TARGETOS`): the others are never pulled.
+  const graph = hasSelect(target.image) ? createGraph(resolveSelects(target.image, ctx)) : target;
   for (const op of graph.nodes.values()) {
     if (op.kind !== "SourceOp" || op.source.type !== "image") continue;
     const s = op.source;

@@ -3,9 +3,10 @@ import { sha256Digest, type Digest } from "../digest.ts";
 import type { ExecOp } from "./exec-op.ts";
 import type { FileOp } from "./file-op.ts";
 import type { MergeOp } from "./merge-op.ts";
+import type { SelectOp } from "./select-op.ts";
 import type { SourceOp } from "./source-op.ts";
 
-export type Op = SourceOp | ExecOp | FileOp | MergeOp;
+export type Op = SourceOp | ExecOp | FileOp | MergeOp | SelectOp;
 export type OpKind = Op["kind"];
 
 /**

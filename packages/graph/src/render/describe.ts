@@ -25,6 +25,7 @@ export function describeOp(op: Op): string {
     ExecOp: (o) => `RUN ${commandText(o.command)}`,
     FileOp: (o) => o.actions.map(describeAction).join("; "),
     MergeOp: (o) => `merge of ${o.inputs.length}`,
+    SelectOp: (o) => `stage ${o.key} (one of ${o.names.join(", ")}${o.fallback ? ", else an image" : ""})`,
   });
 }
 

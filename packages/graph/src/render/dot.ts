@@ -2,7 +2,7 @@ import type { LayerGraph } from "../layer-graph.ts";
 import { opDigest } from "../ops/op.ts";
 import { describeOp, shortLabel } from "./describe.ts";
 
-const SHAPES: Record<string, string> = { SourceOp: "cylinder", ExecOp: "box", FileOp: "note", MergeOp: "invtriangle" };
+const SHAPES: Record<string, string> = { SourceOp: "cylinder", ExecOp: "box", FileOp: "note", MergeOp: "invtriangle", SelectOp: "diamond" };
 
 /** Graphviz DOT: nodes named by digest, labelled with a short description. */
 export function renderDot(graph: LayerGraph): string {
