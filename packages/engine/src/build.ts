@@ -8,6 +8,9 @@ import { Store } from "./store/store.ts";
 import { writeJsonAtomic } from "./store/atomic.ts";
 import { holdBuildLock } from "./store/locks.ts";
 
+/** Solves after a shared cache's bad blob, at most (each retry knows one more bad blob). */
+const MAX_CACHE_RETRIES = 16;
+
 export interface BuildResult {
   readonly image: OciImage;
   /** Steps served from the cache, and built. */
@@ -22,20 +25,32 @@ export interface BuildResult {
  */
 export async function buildImage(store: Store, graph: LayerGraph, opts: SolveOptions & { readonly tags?: readonly string[] }): Promise<BuildResult> {
   const release = holdBuildLock(store);
-  const solver = new Solver(store, opts);
-  solver.explain?.begin(graph);
-  opts.progress({ type: "build-start", at: solver.now(), target: opts.explain?.target ?? graph.digest, steps: graph.nodes.size });
+  let solver: Solver;
   let image: OciImage;
   try {
-    const root = await solver.fs(graph.image.rootfs, "the image's root filesystem");
-    const config = imageConfig(graph, root, solver.evalCtx, { platform: opts.platform, sourceDateEpoch: opts.sourceDateEpoch, emptyOps: solver.emptyOps });
-    image = await storeImage(store, root, config);
-  } catch (e) {
-    throw e instanceof Error ? e : new StrataError("STRATA_BUILD_FAILED", String(e));
+    for (let attempt = 0; ; attempt++) {
+      solver = new Solver(store, opts);
+      solver.explain?.begin(graph);
+      if (attempt === 0) opts.progress({ type: "build-start", at: solver.now(), target: opts.explain?.target ?? graph.digest, steps: graph.nodes.size });
+      try {
+        const root = await solver.fs(graph.image.rootfs, "the image's root filesystem");
+        // Layers a shared cache served are fetched only now, and only the image's own.
+        for (const l of root.layers) await solver.layers.ensure(l.diffId);
+        const config = imageConfig(graph, root, solver.evalCtx, { platform: opts.platform, sourceDateEpoch: opts.sourceDateEpoch, emptyOps: solver.emptyOps });
+        image = await storeImage(store, root, config);
+        break;
+      } catch (e) {
+        // A shared cache's blob was missing or corrupt: it is now known bad, so solving again
+        // runs the steps that need it (everything else is a hit, locally or remotely).
+        if (e instanceof StrataError && e.code === "STRATA_CACHE_BLOB_INVALID" && opts.cacheShare?.remote && attempt < MAX_CACHE_RETRIES && !opts.signal.aborted) continue;
+        throw e instanceof Error ? e : new StrataError("STRATA_BUILD_FAILED", String(e));
+      } finally {
+        solver.explain?.save();
+        // Remember the content digests computed this time, so the next build reads no unchanged file.
+        for (const c of solver.contexts.values()) await c.then((r) => r.snapshot.saveStatCache()).catch(() => {});
+      }
+    }
   } finally {
-    solver.explain?.save();
-    // Remember the content digests computed this time, so the next build reads no unchanged file.
-    for (const c of solver.contexts.values()) await c.then((r) => r.snapshot.saveStatCache()).catch(() => {});
     release();
   }
   for (const tag of opts.tags ?? []) writeJsonAtomic(store.refPath(tag), { manifest: image.manifestDigest, host: hostname() });

@@ -78,6 +78,8 @@ export class Solver implements SolverContext {
     readonly opts: SolveOptions,
   ) {
     this.layers = new LayerStore(store, opts.sourceDateEpoch);
+    const remote = opts.cacheShare?.remote;
+    if (remote) this.layers.fetchMissing = (diffId) => remote.fetchLayer(diffId);
     this.evalCtx = evalContext(opts);
     this.runs = new Limiter(Math.max(1, opts.parallelism || cpus().length));
     this.explain = opts.explain ? new ExplainRecorder(store, opts.explain.target) : undefined;
@@ -162,6 +164,22 @@ export class Solver implements SolverContext {
         if (rec.added === false) this.emptyOps.add(op);
         this.opts.progress({ type: "step-cached", at: this.now(), id, name });
         this.explain?.hit(op, key);
+        this.opts.cacheShare?.collect?.record(op, key, rec);
+        return { kind: "fs", key, layers: rec.layers, base: base ?? (rec.base ? await this.loadBase(rec.base) : undefined) };
+      }
+      const remote = this.opts.cacheShare?.remote;
+      // A shared cache's record: only the key manifest is read now; its layers are fetched
+      // (and verified) when a step reads them or the image needs them (LayerStore.ensure).
+      const hit = remote ? await remote.lookup(key) : undefined;
+      if (hit && (await allAvailable(this.layers, hit.record.layers, remote!))) {
+        const rec = hit.record;
+        this.store.putCache(key, rec);
+        this.stats.cached++;
+        if (rec.added === false) this.emptyOps.add(op);
+        this.opts.progress({ type: "step-cached", at: this.now(), id, name });
+        this.explain?.hit(op, key);
+        if (this.opts.explain) this.opts.progress({ type: "explain", at: this.now(), id, name, reasons: [`from the shared cache ${hit.source}`] });
+        this.opts.cacheShare?.collect?.record(op, key, rec);
         return { kind: "fs", key, layers: rec.layers, base: base ?? (rec.base ? await this.loadBase(rec.base) : undefined) };
       }
     }
@@ -174,6 +192,7 @@ export class Solver implements SolverContext {
       const out = await compute();
       const rec: CacheRecord = { layers: out.layers, added: out.added, ...(out.base ? { base: out.base } : {}) };
       this.store.putCache(key, rec);
+      this.opts.cacheShare?.collect?.record(op, key, rec);
       if (!out.added) this.emptyOps.add(op);
       this.stats.built++;
       const top = out.added ? out.layers[out.layers.length - 1] : undefined;
@@ -193,6 +212,12 @@ export class Solver implements SolverContext {
     const configFile = JSON.parse(bytes.toString("utf8")) as ImageConfigFile;
     return { ...(b.manifestDigest ? { manifestDigest: b.manifestDigest } : {}), configFile, config: configFile.config ?? {} };
   }
+}
+
+/** Every layer is in the store, or can be fetched from the shared cache that named it. */
+async function allAvailable(layers: LayerStore, refs: readonly LayerRef[], remote: NonNullable<NonNullable<SolveOptions["cacheShare"]>["remote"]>): Promise<boolean> {
+  for (const l of refs) if (!remote.canFetch(l.diffId) && !(await layers.has(l))) return false;
+  return true;
 }
 
 async function allPresent(layers: LayerStore, refs: readonly LayerRef[]): Promise<boolean> {
