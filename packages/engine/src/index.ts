@@ -24,3 +24,4 @@ export { runImage, type RunImageOptions } from "./run/run-image.ts";
 export { findImage, listRefs } from "./store/refs.ts";
 export { pruneStore, type PruneResult } from "./store/prune.ts";
 export { adoptBaseLayerBlobs, recordBaseLayers } from "./sources/base-layer-blobs.ts";
+export * from "./cache-share/index.ts";

@@ -13,3 +13,4 @@ export { MirroredRegistry, parseMirrors } from "./sources/registry-mirrors.ts";
 export { BaseImageResolver } from "./sources/base-images.ts";
 export { withCompression } from "./outputs/compress.ts";
 export { adoptBaseLayerBlobs } from "./sources/base-layer-blobs.ts";
+export * from "./cache-share/index.ts";

@@ -35,6 +35,8 @@ export const spec: CommandSpec = {
     { name: "output", short: "o", type: "list", placeholder: "SPEC", description: "also write the image: type=oci|oci-layout|docker,dest=PATH[,compression=gzip|uncompressed], or push it: type=registry,name=REF" },
     { name: "load", type: "boolean", description: "load the image into the Docker daemon (docker load)" },
     { name: "no-cache", type: "boolean", description: "run every step again" },
+    { name: "cache-from", type: "list", placeholder: "SPEC", description: "use a shared cache, in the order given: type=registry,ref=REF | type=local,src=DIR" },
+    { name: "cache-to", type: "list", placeholder: "SPEC", description: "export the cache: type=registry,ref=REF | type=local,dest=DIR [,mode=min|max][,compression=gzip|uncompressed][,cache-mount-max=512m]" },
     { name: "progress", type: "string", values: ["auto", "tty", "plain", "json", "quiet"], description: "how to show progress (default auto)" },
     { name: "explain", type: "boolean", description: "for every cache miss, say what changed since the last build" },
     { name: "secret", type: "list", placeholder: "id=ID,src=FILE|env=VAR", description: "a secret for RUN --mount=type=secret" },
@@ -95,7 +97,10 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
       ctx,
       render,
     );
+    const { setupCacheShare } = await import("./build-cache.ts");
+    const caches = await setupCacheShare(list("cache-from"), list("cache-to"), store, ctx, { insecure: list("insecure-registry"), signal: abort.signal });
     const result = await buildImage(store, loaded.graph, {
+      ...(caches.share ? { cacheShare: caches.share } : {}),
       moduleDir,
       ...(contexts.main ? { contextDir: contexts.main } : {}),
       contexts: contexts.named,
@@ -130,6 +135,7 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
       const { pushImage } = await import("./build-push.ts");
       await pushImage(store, result.image, [...(o.push ? tags : []), ...pushOutputs.names], { insecure: list("insecure-registry") }, ctx);
     }
+    await caches.exportAll(loaded.graph.image.rootfs, [...(o.push ? tags : []), ...pushOutputs.names]);
     const size = result.image.layers.reduce((n, l) => n + l.descriptor.size, 0);
     const secs = ((performance.now() - started) / 1000).toFixed(2);
     ctx.stderr(`built ${result.image.manifestDigest} (${formatPlatform(platform)}, ${result.image.layers.length} layers, ${formatBytes(size)}) in ${secs}s: ${result.built} steps run, ${result.cached} cached\n`);
