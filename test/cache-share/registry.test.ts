@@ -1,0 +1,92 @@
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { Registry } from "@strata/registry";
+import { startRegistry, type TestRegistry } from "@strata/registry/test-helpers";
+import { DIGEST, newHome, run } from "../registry/helpers.ts";
+import { buildArgs, cacheProject, corrupt, counts, DOCKERFILE, registryBlobPath } from "./helpers.ts";
+
+/** The cache artifact at `ref`: its manifest and the cache manifest it carries. */
+async function artifact(registry: TestRegistry, ref: string) {
+  const client = new Registry({ insecure: [registry.host] });
+  const m = await client.manifest(ref);
+  const parsed = m.parsed as unknown as { artifactType: string; config: { digest: string; mediaType: string }; layers: Array<{ digest: string; size: number; mediaType: string }> };
+  const config = JSON.parse(readFileSync(registryBlobPath(registry.dir, parsed.config.digest), "utf8")) as {
+    strataCache: number;
+    records: Record<string, { layers: Array<{ diffId: string }> }>;
+    layers: Record<string, { digest: string; size: number }>;
+    mounts: Record<string, { digest: string }>;
+  };
+  return { parsed, config };
+}
+
+describe("sharing the cache through a registry (--cache-to / --cache-from)", () => {
+  let registry: TestRegistry;
+
+  beforeAll(async () => {
+    registry = await startRegistry();
+  });
+  afterAll(async () => {
+    await registry?.stop();
+  });
+
+  test("store A exports mode=max; an empty store B reruns nothing and gets A's exact image; a third store's new step sees A's cache mount", async () => {
+    const dir = await cacheProject();
+    const ref = `${registry.host}/cache-share/app:cache`;
+    const insecure = ["--insecure-registry", registry.host];
+    const a = await run(dir, newHome(), buildArgs("--cache-to", `type=registry,ref=${ref},mode=max`, ...insecure));
+    expect(a.stderr).toContain(`exported cache to registry:${ref}`);
+    expect(a.code).toBe(0);
+    expect(a.stdout).toMatch(DIGEST);
+
+    const { parsed, config } = await artifact(registry, ref);
+    expect(parsed.artifactType).toBe("application/vnd.strata.cache.v1+json");
+    expect(parsed.config.mediaType).toBe("application/vnd.strata.cache.config.v1+json");
+    expect(config.strataCache).toBe(1);
+    expect(Object.keys(config.mounts)).toEqual(["strata-cache-test-dl"]);
+    // Every blob the cache manifest names is a layer of the artifact (and so in the registry).
+    const listed = new Set(parsed.layers.map((l) => l.digest));
+    for (const l of Object.values(config.layers)) expect(listed.has(l.digest)).toBe(true);
+
+    const b = await run(dir, newHome(), buildArgs("--cache-from", `type=registry,ref=${ref}`, "--explain", ...insecure));
+    expect(b.code).toBe(0);
+    expect(b.stdout).toBe(a.stdout);
+    expect(counts(b.stderr).run).toBe(0);
+    expect(b.stderr).toContain(`from the shared cache registry:${ref}`);
+
+    // A new step (not in the cache) that reads the same cache mount id sees A's download.
+    const extended = DOCKERFILE.replace("FROM busybox\n", "FROM busybox\nRUN --mount=type=cache,id=strata-cache-test-dl,target=/dl cp /dl/downloaded /seen\n");
+    const dir2 = await cacheProject(extended);
+    const c = await run(dir2, newHome(), buildArgs("--cache-from", `type=registry,ref=${ref}`, "-o", `type=oci-layout,dest=${dir2}/out`, ...insecure));
+    expect(c.code).toBe(0);
+    expect(counts(c.stderr).run).toBeGreaterThan(0);
+    const deps = await run(dir, newHome(), buildArgs("--cache-from", `type=registry,ref=${ref}`, "--target", "deps", "-o", `type=oci-layout,dest=${dir}/deps`, ...insecure));
+    expect(deps.code).toBe(0);
+    const { ociFile } = await import("./layout-file.ts");
+    expect(ociFile(`${dir2}/out`, "seen")).toEqual(ociFile(`${dir}/deps`, "deps"));
+  }, 180_000);
+
+  test("a blob corrupted in the registry is detected and its step reruns; an unreachable source is only a warning", async () => {
+    const dir = await cacheProject();
+    const ref = `${registry.host}/cache-share/corrupt:cache`;
+    const insecure = ["--insecure-registry", registry.host];
+    const a = await run(dir, newHome(), buildArgs("--cache-to", `type=registry,ref=${ref},mode=max`, ...insecure));
+    expect(a.code).toBe(0);
+    const { config } = await artifact(registry, ref);
+    // The final RUN's layer: the record with the most layers holds it on top.
+    const top = Object.values(config.records).sort((x, y) => y.layers.length - x.layers.length)[0]!;
+    const layer = config.layers[top.layers[top.layers.length - 1]!.diffId]!;
+    corrupt(registryBlobPath(registry.dir, layer.digest), layer.size);
+
+    const b = await run(dir, newHome(), buildArgs("--cache-from", `type=registry,ref=${ref}`, ...insecure));
+    expect(b.code).toBe(0);
+    expect(b.stderr).toContain(`warning: registry:${ref}: layer ${layer.digest} is missing or corrupt`);
+    expect(counts(b.stderr).run).toBe(1);
+    // The random RUN ran again: another image.
+    expect(b.stdout).toMatch(DIGEST);
+    expect(b.stdout).not.toBe(a.stdout);
+
+    const gone = await run(dir, newHome(), buildArgs("--cache-from", "type=registry,ref=127.0.0.1:9/nothing/here:cache", "--insecure-registry", "127.0.0.1:9"));
+    expect(gone.code).toBe(0);
+    expect(gone.stderr).toContain("warning: cache source registry:127.0.0.1:9/nothing/here:cache is not usable");
+  }, 180_000);
+});
