@@ -8,7 +8,7 @@ import { project } from "../registry/helpers.ts";
  * file from it and writes its own random file.
  */
 export const DOCKERFILE = `FROM busybox AS deps
-RUN --mount=type=cache,id=strata-cache-test-dl,target=/dl head -c 16 /dev/urandom > /dl/downloaded && cp /dl/downloaded /deps
+RUN --mount=type=cache,id=strata-cache-test-dl,target=/dl head -c 16 /dev/urandom > /dl/downloaded && cp /dl/downloaded /deps && echo build-only > /build-only
 FROM busybox
 COPY msg.txt /msg.txt
 COPY --from=deps /deps /deps

@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { Registry } from "@strata/registry";
 import { startRegistry, type TestRegistry } from "@strata/registry/test-helpers";
@@ -47,11 +48,20 @@ describe("sharing the cache through a registry (--cache-to / --cache-from)", () 
     const listed = new Set(parsed.layers.map((l) => l.digest));
     for (const l of Object.values(config.layers)) expect(listed.has(l.digest)).toBe(true);
 
-    const b = await run(dir, newHome(), buildArgs("--cache-from", `type=registry,ref=${ref}`, "--explain", ...insecure));
+    const homeB = newHome();
+    const b = await run(dir, homeB, buildArgs("--cache-from", `type=registry,ref=${ref}`, "--explain", ...insecure));
     expect(b.code).toBe(0);
     expect(b.stdout).toBe(a.stdout);
     expect(counts(b.stderr).run).toBe(0);
     expect(b.stderr).toContain(`from the shared cache registry:${ref}`);
+    // Lazy: B fetched the image's own layers and nothing else (the deps stage's RUN layer stayed remote).
+    const storeBlob = (d: string) => join(homeB, "v1", "blobs", "sha256", d.slice(7));
+    const image = JSON.parse(readFileSync(storeBlob(b.stdout.trim()), "utf8")) as { config: { digest: string } };
+    const diffIds = new Set((JSON.parse(readFileSync(storeBlob(image.config.digest), "utf8")) as { rootfs: { diff_ids: string[] } }).rootfs.diff_ids);
+    const others = Object.keys(config.layers).filter((d) => !diffIds.has(d));
+    expect(others.length).toBeGreaterThan(0);
+    for (const d of others) expect(existsSync(storeBlob(d))).toBe(false);
+    for (const d of diffIds) expect(existsSync(storeBlob(d))).toBe(true);
 
     // A new step (not in the cache) that reads the same cache mount id sees A's download.
     const extended = DOCKERFILE.replace("FROM busybox\n", "FROM busybox\nRUN --mount=type=cache,id=strata-cache-test-dl,target=/dl cp /dl/downloaded /seen\n");
@@ -62,7 +72,9 @@ describe("sharing the cache through a registry (--cache-to / --cache-from)", () 
     const deps = await run(dir, newHome(), buildArgs("--cache-from", `type=registry,ref=${ref}`, "--target", "deps", "-o", `type=oci-layout,dest=${dir}/deps`, ...insecure));
     expect(deps.code).toBe(0);
     const { ociFile } = await import("./layout-file.ts");
-    expect(ociFile(`${dir2}/out`, "seen")).toEqual(ociFile(`${dir}/deps`, "deps"));
+    const seen = ociFile(`${dir2}/out`, "seen");
+    expect(seen?.length).toBe(16);
+    expect(seen).toEqual(ociFile(`${dir}/deps`, "deps"));
   }, 180_000);
 
   test("a blob corrupted in the registry is detected and its step reruns; an unreachable source is only a warning", async () => {
