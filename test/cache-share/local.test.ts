@@ -1,0 +1,102 @@
+import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { DIGEST, newHome, run } from "../registry/helpers.ts";
+import { buildArgs, cacheProject, counts } from "./helpers.ts";
+
+/** The cache manifest in a local cache directory (an OCI layout). */
+function localCache(dir: string) {
+  const blob = (d: string) => join(dir, "blobs", "sha256", d.slice(7));
+  const index = JSON.parse(readFileSync(join(dir, "index.json"), "utf8")) as { manifests: Array<{ digest: string; artifactType: string }> };
+  const entry = index.manifests.find((m) => m.artifactType === "application/vnd.strata.cache.v1+json")!;
+  const manifest = JSON.parse(readFileSync(blob(entry.digest), "utf8")) as { config: { digest: string } };
+  const config = JSON.parse(readFileSync(blob(manifest.config.digest), "utf8")) as {
+    records: Record<string, { layers: Array<{ diffId: string }> }>;
+    layers: Record<string, { digest: string; size: number }>;
+    mounts: Record<string, unknown>;
+  };
+  return { blob, config };
+}
+
+describe("sharing the cache through a directory (type=local)", () => {
+  test("mode=min exports only the image's steps, no cache mounts; an empty store gets A's image, running only the other stage's RUN", async () => {
+    const dir = await cacheProject();
+    const cache = join(dir, "cache-min");
+    const a = await run(dir, newHome(), buildArgs("--cache-to", `type=local,dest=${cache}`));
+    expect(a.code).toBe(0);
+    expect(existsSync(join(cache, "oci-layout"))).toBe(true);
+    const { config } = localCache(cache);
+    expect(config.mounts).toEqual({});
+    // The image: busybox, two COPYs and a RUN (4 steps with layers); the deps stage's RUN is not there.
+    expect(Object.keys(config.records).length).toBe(4);
+
+    // The deps stage's RUN is not in a min cache, and the solver derives the COPY --from's key
+    // from solving that stage: it runs (its random bytes differ), yet the COPY and everything
+    // after it are served by key, so the image is A's to the byte.
+    const b = await run(dir, newHome(), buildArgs("--cache-from", `type=local,src=${cache}`));
+    expect(b.code).toBe(0);
+    expect(b.stdout).toBe(a.stdout);
+    expect(counts(b.stderr).run).toBe(1);
+  }, 120_000);
+
+  test("uncompressed layers; a symlinked or deleted blob in the directory is refused and its step reruns", async () => {
+    const dir = await cacheProject();
+    const cache = join(dir, "cache-max");
+    const a = await run(dir, newHome(), buildArgs("--cache-to", `type=local,dest=${cache},mode=max,compression=uncompressed`));
+    expect(a.code).toBe(0);
+    const { blob, config } = localCache(cache);
+    // Uncompressed: every layer blob is its own diffID.
+    for (const [diffId, l] of Object.entries(config.layers)) expect(l.digest).toBe(diffId);
+    const top = Object.values(config.records).sort((x, y) => y.layers.length - x.layers.length)[0]!;
+    const last = top.layers[top.layers.length - 1]!.diffId;
+    // The last layer's blob becomes a symlink to a file outside the layout holding the same bytes.
+    const outside = join(dir, "outside-blob");
+    writeFileSync(outside, readFileSync(blob(last)));
+    unlinkSync(blob(last));
+    symlinkSync(outside, blob(last));
+    const b = await run(dir, newHome(), buildArgs("--cache-from", `type=local,src=${cache}`));
+    expect(b.code).toBe(0);
+    expect(b.stderr).toContain("is not a regular file");
+    expect(counts(b.stderr).run).toBe(1);
+    expect(b.stdout).not.toBe(a.stdout);
+
+    rmSync(blob(last));
+    const c = await run(dir, newHome(), buildArgs("--cache-from", `type=local,src=${cache}`));
+    expect(c.code).toBe(0);
+    expect(c.stderr).toContain("missing");
+    expect(counts(c.stderr).run).toBe(1);
+  }, 120_000);
+
+  test("a cache mount bigger than cache-mount-max is not exported, with a warning; hostile cache manifests are warnings", async () => {
+    const dir = await cacheProject();
+    const cache = join(dir, "cache-cap");
+    const a = await run(dir, newHome(), buildArgs("--cache-to", `type=local,dest=${cache},mode=max,cache-mount-max=8`));
+    expect(a.code).toBe(0);
+    expect(a.stderr).toContain('cache mount "strata-cache-test-dl" is bigger than cache-mount-max (8 bytes): not exported');
+    expect(localCache(cache).config.mounts).toEqual({});
+
+    // A cache manifest that names a layer it does not hold: the source is skipped, the build runs.
+    const { config } = localCache(cache);
+    const index = JSON.parse(readFileSync(join(cache, "index.json"), "utf8")) as { manifests: Array<{ digest: string }> };
+    const manifest = JSON.parse(readFileSync(join(cache, "blobs", "sha256", index.manifests[0]!.digest.slice(7)), "utf8")) as { config: { digest: string } };
+    const bad = { ...config, layers: {} };
+    const { createHash } = await import("node:crypto");
+    const bytes = Buffer.from(JSON.stringify(bad));
+    const hex = createHash("sha256").update(bytes).digest("hex");
+    writeFileSync(join(cache, "blobs", "sha256", hex), bytes);
+    const m2 = Buffer.from(JSON.stringify({ ...manifest, config: { ...manifest.config, digest: `sha256:${hex}`, size: bytes.length } }));
+    const m2hex = createHash("sha256").update(m2).digest("hex");
+    writeFileSync(join(cache, "blobs", "sha256", m2hex), m2);
+    writeFileSync(join(cache, "index.json"), JSON.stringify({ ...index, manifests: [{ ...index.manifests[0], digest: `sha256:${m2hex}`, size: m2.length }] }));
+    const b = await run(dir, newHome(), buildArgs("--cache-from", `type=local,src=${cache}`));
+    expect(b.code).toBe(0);
+    expect(b.stdout).toMatch(DIGEST);
+    expect(b.stderr).toMatch(/warning: cache source local:\S+ is not usable, building without it: .*which the cache does not hold/);
+    expect(counts(b.stderr).cached).toBe(0);
+
+    const missingDir = await run(dir, newHome(), buildArgs("--cache-from", `type=local,src=${join(dir, "no-such-cache")}`));
+    expect(missingDir.code).toBe(0);
+    expect(missingDir.stderr).toContain("is not usable");
+    expect(readdirSync(cache).sort()).toEqual(["blobs", "index.json", "oci-layout"]);
+  }, 120_000);
+});
