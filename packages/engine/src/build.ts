@@ -29,7 +29,9 @@ export async function buildImage(store: Store, graph: LayerGraph, opts: SolveOpt
   let image: OciImage;
   try {
     for (let attempt = 0; ; attempt++) {
-      solver = new Solver(store, opts);
+      // With a shared cache, misses that no needed step reads are skipped (cache-share/plan.ts).
+      const plan = opts.cacheShare?.remote && !opts.noCache ? await (await import("./cache-share/plan.ts")).unneededSteps(store, graph, opts) : undefined;
+      solver = new Solver(store, opts, plan ?? {});
       solver.explain?.begin(graph);
       if (attempt === 0) opts.progress({ type: "build-start", at: solver.now(), target: opts.explain?.target ?? graph.digest, steps: graph.nodes.size });
       try {
