@@ -3,16 +3,16 @@ import { StrataError } from "@strata/graph";
 import { encodeCacheManifest, parseCacheFrom, parseCacheTo, parseCacheManifest, DEFAULT_CACHE_MOUNT_MAX, type CacheManifest } from "@strata/engine/light";
 import { dockerCacheFlags } from "../../packages/cli/src/commands/build-docker.ts";
 
-const d = (c: string) => `sha256:${c.repeat(64)}`;
+const d = (c: string) => `sha256:${c.repeat(64)}` as `sha256:${string}`;
 
-const GOOD: CacheManifest = {
+const GOOD = {
   strataCache: 1,
   keyVersion: 1,
   records: { [d("a")]: { layers: [{ diffId: d("b"), size: 10 }], added: true, base: { configDigest: d("c") } } },
   layers: { [d("b")]: { mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: d("e"), size: 5, diffId: d("b") } },
   configs: { [d("c")]: { mediaType: "application/vnd.oci.image.config.v1+json", digest: d("c"), size: 3 } },
   mounts: { npm: { mediaType: "application/vnd.strata.cache.mount.v1.tar+gzip", digest: d("f"), size: 7, diffId: d("1") } },
-};
+} as unknown as CacheManifest & { records: Record<string, unknown>; layers: Record<string, unknown>; mounts: Record<string, Record<string, unknown>> };
 
 function code(f: () => unknown): string | undefined {
   try {
