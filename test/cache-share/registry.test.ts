@@ -77,6 +77,26 @@ describe("sharing the cache through a registry (--cache-to / --cache-from)", () 
     expect(seen).toEqual(ociFile(`${dir}/deps`, "deps"));
   }, 180_000);
 
+  test("the cache's layers are the image's blobs: pushed beside the image, they are mounted or found, never uploaded twice", async () => {
+    const dir = await cacheProject();
+    const insecure = ["--insecure-registry", registry.host];
+    const image = `${registry.host}/cache-share/pushed:1`;
+    const ref = `${registry.host}/cache-share/pushed-cache:cache`;
+    const a = await run(dir, newHome(), buildArgs("-t", image, "--push", "--cache-to", `type=registry,ref=${ref}`, ...insecure));
+    expect(a.code).toBe(0);
+    const m = /exported cache to \S+ \((\d+) steps, (\d+) layers, 0 cache mounts; blobs: (\d+) uploaded, (\d+) already there, (\d+) mounted\)/.exec(a.stderr);
+    expect(m, a.stderr).not.toBeNull();
+    const [layers, uploaded, mounted] = [Number(m![2]), Number(m![3]), Number(m![5])];
+    // Every layer came from the image's repository; only the cache manifest and the base config went up.
+    expect(mounted).toBe(layers);
+    expect(uploaded).toBeLessThanOrEqual(2);
+    const { parsed, config } = await artifact(registry, ref);
+    const pushed = await new Registry({ insecure: [registry.host] }).manifest(image);
+    const imageBlobs = new Set((pushed.parsed as unknown as { layers: Array<{ digest: string }> }).layers.map((l) => l.digest));
+    for (const l of Object.values(config.layers)) expect(imageBlobs.has(l.digest)).toBe(true);
+    expect(parsed.layers.length).toBeGreaterThanOrEqual(layers);
+  }, 120_000);
+
   test("a blob corrupted in the registry is detected and its step reruns; an unreachable source is only a warning", async () => {
     const dir = await cacheProject();
     const ref = `${registry.host}/cache-share/corrupt:cache`;
