@@ -1,6 +1,8 @@
 import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { createHash } from "node:crypto";
 import { describe, expect, test } from "vitest";
+import { FsBlobStore, writeLayer } from "@strata/oci";
 import { DIGEST, newHome, run } from "../registry/helpers.ts";
 import { buildArgs, cacheProject, counts } from "./helpers.ts";
 
@@ -16,6 +18,22 @@ function localCache(dir: string) {
     mounts: Record<string, unknown>;
   };
   return { blob, config };
+}
+
+/** Replaces a local cache's manifest by `edit(manifest)`, writing the new blobs (and `extra` blobs) in place. */
+function rewriteCache(cache: string, edit: (config: Record<string, unknown>) => unknown, extra: Buffer[] = []): void {
+  const put = (b: Buffer) => {
+    const hex = createHash("sha256").update(b).digest("hex");
+    writeFileSync(join(cache, "blobs", "sha256", hex), b);
+    return { digest: `sha256:${hex}`, size: b.length };
+  };
+  for (const b of extra) put(b);
+  const index = JSON.parse(readFileSync(join(cache, "index.json"), "utf8")) as { manifests: Array<{ digest: string }> };
+  const manifest = JSON.parse(readFileSync(join(cache, "blobs", "sha256", index.manifests[0]!.digest.slice(7)), "utf8")) as { config: { digest: string } };
+  const config = JSON.parse(readFileSync(join(cache, "blobs", "sha256", manifest.config.digest.slice(7)), "utf8")) as Record<string, unknown>;
+  const c = put(Buffer.from(JSON.stringify(edit(config))));
+  const m = put(Buffer.from(JSON.stringify({ ...manifest, config: { ...manifest.config, ...c } })));
+  writeFileSync(join(cache, "index.json"), JSON.stringify({ ...index, manifests: [{ ...index.manifests[0], ...m }] }));
 }
 
 describe("sharing the cache through a directory (type=local)", () => {
@@ -76,18 +94,7 @@ describe("sharing the cache through a directory (type=local)", () => {
     expect(localCache(cache).config.mounts).toEqual({});
 
     // A cache manifest that names a layer it does not hold: the source is skipped, the build runs.
-    const { config } = localCache(cache);
-    const index = JSON.parse(readFileSync(join(cache, "index.json"), "utf8")) as { manifests: Array<{ digest: string }> };
-    const manifest = JSON.parse(readFileSync(join(cache, "blobs", "sha256", index.manifests[0]!.digest.slice(7)), "utf8")) as { config: { digest: string } };
-    const bad = { ...config, layers: {} };
-    const { createHash } = await import("node:crypto");
-    const bytes = Buffer.from(JSON.stringify(bad));
-    const hex = createHash("sha256").update(bytes).digest("hex");
-    writeFileSync(join(cache, "blobs", "sha256", hex), bytes);
-    const m2 = Buffer.from(JSON.stringify({ ...manifest, config: { ...manifest.config, digest: `sha256:${hex}`, size: bytes.length } }));
-    const m2hex = createHash("sha256").update(m2).digest("hex");
-    writeFileSync(join(cache, "blobs", "sha256", m2hex), m2);
-    writeFileSync(join(cache, "index.json"), JSON.stringify({ ...index, manifests: [{ ...index.manifests[0], digest: `sha256:${m2hex}`, size: m2.length }] }));
+    rewriteCache(cache, (config) => ({ ...config, layers: {} }));
     const b = await run(dir, newHome(), buildArgs("--cache-from", `type=local,src=${cache}`));
     expect(b.code).toBe(0);
     expect(b.stdout).toMatch(DIGEST);
@@ -98,5 +105,30 @@ describe("sharing the cache through a directory (type=local)", () => {
     expect(missingDir.code).toBe(0);
     expect(missingDir.stderr).toContain("is not usable");
     expect(readdirSync(cache).sort()).toEqual(["blobs", "index.json", "oci-layout"]);
+  }, 120_000);
+
+  test("a cache mount archive holding a device node or a fifo is refused: the mount starts empty, with a warning", async () => {
+    const dir = await cacheProject();
+    const cache = join(dir, "cache-evil");
+    expect((await run(dir, newHome(), buildArgs("--cache-to", `type=local,dest=${cache},mode=max,compression=uncompressed`))).code).toBe(0);
+    const scratch = new FsBlobStore(join(dir, "evil-blobs"));
+    const evil = await writeLayer(
+      [
+        { type: "file", path: "downloaded", mode: 0o644, uid: 0, gid: 0, mtime: 0, size: 4, content: { bytes: Buffer.from("evil") } },
+        { type: "char-device", path: "mem", mode: 0o666, uid: 0, gid: 0, mtime: 0, devmajor: 1, devminor: 1 },
+      ],
+      { to: { store: scratch } },
+    );
+    const bytes = readFileSync(scratch.pathOf(evil.diffId));
+    const blob = { mediaType: "application/vnd.strata.cache.mount.v1.tar", digest: evil.diffId, size: bytes.length, diffId: evil.diffId };
+    rewriteCache(cache, (config) => ({ ...config, mounts: { "strata-cache-test-dl": blob } }), [bytes]);
+    // A new step reads the mount: it must not see the hostile archive's file.
+    const probe = await cacheProject(`FROM busybox\nRUN --mount=type=cache,id=strata-cache-test-dl,target=/dl ls -la /dl > /listing; (cat /dl/downloaded || echo none) > /seen\n`);
+    const home = newHome();
+    const r = await run(probe, home, buildArgs("--cache-from", `type=local,src=${cache}`, "-o", `type=oci-layout,dest=${probe}/out`));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/warning: local:\S+: the archive of cache mount "strata-cache-test-dl" is unusable .*char-device/);
+    const { ociFile } = await import("./layout-file.ts");
+    expect(ociFile(`${probe}/out`, "seen")?.toString()).toBe("none\n");
   }, 120_000);
 });

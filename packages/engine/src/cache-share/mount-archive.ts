@@ -2,7 +2,8 @@ import { createReadStream, existsSync, lstatSync, mkdirSync, readdirSync, readli
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { digestHex, type Digest } from "@strata/graph";
-import { decompressed, extractLayer, writeLayer, type LayerEntry } from "@strata/oci";
+import { StrataError } from "@strata/graph";
+import { decompressed, extractLayer, readLayerEntries, writeLayer, type LayerEntry } from "@strata/oci";
 import type { Store } from "../store/store.ts";
 
 /**
@@ -54,6 +55,13 @@ export async function packMount(store: Store, dir: string, max: number): Promise
  */
 export async function unpackMount(store: Store, blob: Digest, diffId: Digest, dir: string): Promise<void> {
   if (blob !== diffId) await store.blobs.put(Readable.from(decompressed(await store.blobs.open(blob))), { digest: diffId });
+  // A cache mount holds what mountEntries writes: directories, files, symlinks. Anything else
+  // (a device node a step could open, a whiteout, a hard link) means a hostile archive.
+  for await (const e of readLayerEntries(createReadStream(store.blobs.pathOf(diffId), { highWaterMark: 1 << 20 }))) {
+    if (e.type !== "directory" && e.type !== "file" && e.type !== "symlink") {
+      throw new StrataError("STRATA_CACHE_BLOB_INVALID", `the cache mount archive holds a ${e.type} (${JSON.stringify(e.path)}); only directories, files and symlinks are allowed`);
+    }
+  }
   const tmp = join(store.path("tmp"), `mount-${digestHex(diffId).slice(0, 12)}-${process.pid}-${Date.now().toString(36)}`);
   mkdirSync(tmp, { recursive: true });
   try {
