@@ -131,4 +131,21 @@ describe("sharing the cache through a directory (type=local)", () => {
     const { ociFile } = await import("./layout-file.ts");
     expect(ociFile(`${probe}/out`, "seen")?.toString()).toBe("none\n");
   }, 120_000);
+
+  test("a secret read by a step that fills a cache mount reaches no blob of the exported cache (a secret cannot nest in a cache mount)", async () => {
+    const secret = `s3cr3t-${process.pid}-${Date.now()}`;
+    const dir = await cacheProject(
+      "FROM busybox\nRUN --mount=type=cache,id=strata-cache-test-secret,target=/dl --mount=type=secret,id=tok wc -c < /run/secrets/tok > /dl/len && echo kept > /dl/kept\n",
+    );
+    writeFileSync(join(dir, "tok.txt"), secret);
+    const cache = join(dir, "cache-secret");
+    const r = await run(dir, newHome(), buildArgs("--secret", `id=tok,src=${join(dir, "tok.txt")}`, "--cache-to", `type=local,dest=${cache},mode=max,compression=uncompressed`));
+    expect(r.code, r.stderr).toBe(0);
+    const { config } = localCache(cache);
+    expect(Object.keys(config.mounts)).toEqual(["strata-cache-test-secret"]);
+    const blobs = readdirSync(join(cache, "blobs", "sha256")).map((h) => readFileSync(join(cache, "blobs", "sha256", h)));
+    // The mount's archive is there (its files are), the secret is in no blob of the cache.
+    expect(blobs.some((b) => b.includes("kept\n") && b.includes(`${secret.length}\n`))).toBe(true);
+    expect(blobs.filter((b) => b.includes(secret))).toEqual([]);
+  }, 120_000);
 });
