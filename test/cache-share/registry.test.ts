@@ -30,7 +30,7 @@ describe("sharing the cache through a registry (--cache-to / --cache-from)", () 
     await registry?.stop();
   });
 
-  test("store A exports mode=max; an empty store B reruns nothing and gets A's exact image; a third store's new step sees A's cache mount", async () => {
+  test("store A exports mode=max; an empty store B reruns nothing and gets A's exact image; a third store's new step sees A's cache mount (through B's re-export)", async () => {
     const dir = await cacheProject();
     const ref = `${registry.host}/cache-share/app:cache`;
     const insecure = ["--insecure-registry", registry.host];
@@ -49,8 +49,16 @@ describe("sharing the cache through a registry (--cache-to / --cache-from)", () 
     for (const l of Object.values(config.layers)) expect(listed.has(l.digest)).toBe(true);
 
     const homeB = newHome();
-    const b = await run(dir, homeB, buildArgs("--cache-from", `type=registry,ref=${ref}`, "--explain", ...insecure));
+    // B also writes the cache on (the CI loop), to another repository: the layers it never read
+    // are mounted from A's cache there, still unfetched.
+    const copy = `${registry.host}/cache-share/app-copy:cache`;
+    const b = await run(dir, homeB, buildArgs("--cache-from", `type=registry,ref=${ref}`, "--cache-to", `type=registry,ref=${copy},mode=max`, "--explain", ...insecure));
     expect(b.code).toBe(0);
+    expect(b.stderr).toMatch(new RegExp(`exported cache to registry:${copy.replace(/[.:/]/g, "\\$&")} \\(\\d+ steps, \\d+ layers, 1 cache mounts; blobs: \\d+ uploaded, 0 already there, [1-9]\\d* mounted\\)`));
+    const copied = (await artifact(registry, copy)).config;
+    expect(Object.keys(copied.records).sort()).toEqual(Object.keys(config.records).sort());
+    // The cache mount B never used travels on unchanged.
+    expect(copied.mounts).toEqual(config.mounts);
     expect(b.stdout).toBe(a.stdout);
     expect(counts(b.stderr).run).toBe(0);
     expect(b.stderr).toContain(`from the shared cache registry:${ref}`);
@@ -66,7 +74,8 @@ describe("sharing the cache through a registry (--cache-to / --cache-from)", () 
     // A new step (not in the cache) that reads the same cache mount id sees A's download.
     const extended = DOCKERFILE.replace("FROM busybox\n", "FROM busybox\nRUN --mount=type=cache,id=strata-cache-test-dl,target=/dl cp /dl/downloaded /seen\n");
     const dir2 = await cacheProject(extended);
-    const c = await run(dir2, newHome(), buildArgs("--cache-from", `type=registry,ref=${ref}`, "-o", `type=oci-layout,dest=${dir2}/out`, ...insecure));
+    // (read from B's copy of the cache: the mount A exported reached it through B)
+    const c = await run(dir2, newHome(), buildArgs("--cache-from", `type=registry,ref=${copy}`, "-o", `type=oci-layout,dest=${dir2}/out`, ...insecure));
     expect(c.code).toBe(0);
     expect(counts(c.stderr).run).toBeGreaterThan(0);
     const deps = await run(dir, newHome(), buildArgs("--cache-from", `type=registry,ref=${ref}`, "--target", "deps", "-o", `type=oci-layout,dest=${dir}/deps`, ...insecure));

@@ -53,9 +53,21 @@ export async function exportCache(store: Store, records: ReadonlyMap<Digest, Cac
   const configs: Record<string, CacheBlob> = {};
   const mounts: Record<string, CacheMountEntry> = {};
   const recs: Record<string, CacheRecord> = {};
+  // Layers a shared cache in the target registry served and nobody read stay there: the push
+  // finds them (same repository) or mounts them from the source's repository, unfetched.
+  const targetDomain = spec.type === "registry" ? parseReference(spec.ref).domain : undefined;
+  const remoteRepos = new Set<string>();
+  const unfetched = new Map<Digest, NonNullable<ReturnType<RemoteCache["layerOrigin"]>>>();
   for (const [key, rec] of records) {
     for (const l of rec.layers) {
       if (layers[l.diffId]) continue;
+      const origin = (await store.blobs.size(l.diffId)) !== l.size ? opts.remote?.layerOrigin(l.diffId) : undefined;
+      if (origin?.source.repository && origin.source.repository.domain === targetDomain && !opts.remote?.bad.has(l.diffId)) {
+        layers[l.diffId] = origin.blob;
+        remoteRepos.add(origin.source.repository.path);
+        unfetched.set(origin.blob.digest, origin);
+        continue;
+      }
       if ((await store.blobs.size(l.diffId)) !== l.size) {
         if (!opts.remote?.canFetch(l.diffId)) throw exportError(spec, `layer ${l.diffId} is not in the store`);
         await opts.remote.fetchLayer(l.diffId);
@@ -86,6 +98,18 @@ export async function exportCache(store: Store, records: ReadonlyMap<Digest, Cac
       }
     }
   }
+  if (spec.mode === "max" && spec.mountMax > 0 && opts.remote) {
+    // Cache mounts this build did not use travel on from the cache it read, unchanged (a fully
+    // cached build re-exporting its cache must not drop them).
+    for (const [id, { source, entry }] of await opts.remote.allMounts()) {
+      if (mounts[id] || opts.mounts?.has(id)) continue;
+      if (source.repository && source.repository.domain === targetDomain) {
+        remoteRepos.add(source.repository.path);
+        unfetched.set(entry.digest, { source, blob: { ...entry } });
+      } else if (!(await opts.remote.fetchBlob(source, entry, `the archive of cache mount ${JSON.stringify(id)}`))) continue;
+      mounts[id] = entry;
+    }
+  }
   const manifest: CacheManifest = { strataCache: CACHE_FORMAT_VERSION, keyVersion: CACHE_KEY_VERSION, records: recs, layers, configs, mounts };
   const configBytes = encodeCacheManifest(manifest);
   const config = await store.blobs.put(configBytes);
@@ -108,8 +132,16 @@ export async function exportCache(store: Store, records: ReadonlyMap<Digest, Cac
   }
   if (!opts.registry) throw exportError(spec, "no registry client");
   const target = parseReference(spec.ref);
-  const candidates = new Set(opts.mountFrom ?? []);
-  const pushed = await opts.registry.push({ manifest: artifactBytes, mediaType: MediaType.OciManifest, blobs: store.blobs }, spec.ref, {
+  const candidates = new Set([...(opts.mountFrom ?? []), ...remoteRepos]);
+  // A blob left in the source registry is read from there only if the mount fails.
+  const blobSource = {
+    open: async (d: Digest) => {
+      const origin = unfetched.get(d);
+      if (origin && !(await store.blobs.has(d))) await origin.source.fetch(origin.blob, store.blobs, opts.signal ?? new AbortController().signal);
+      return store.blobs.open(d);
+    },
+  };
+  const pushed = await opts.registry.push({ manifest: artifactBytes, mediaType: MediaType.OciManifest, blobs: blobSource }, spec.ref, {
     mountFrom: (d) => {
       const repos = new Set(candidates);
       const had = store.getCache<{ repositories?: readonly string[] }>(cacheKey("gzip-candidate", { diffId: layerOf(layers, d.digest) ?? d.digest }));

@@ -140,6 +140,16 @@ export class RemoteCache {
     return undefined;
   }
 
+  /** Every cache mount the sources hold, each from the first source that has it (what a re-export carries over). */
+  async allMounts(): Promise<Map<string, { source: CacheSource; entry: CacheMountEntry }>> {
+    const out = new Map<string, { source: CacheSource; entry: CacheMountEntry }>();
+    for (const m of await this.manifests()) {
+      if (!m) continue;
+      for (const [id, entry] of Object.entries(m.manifest.mounts)) if (!out.has(id) && !this.bad.has(`mount:${id}`)) out.set(id, { source: m.source, entry });
+    }
+    return out;
+  }
+
   /** Fetches a blob (verified) into the store; false, with a warning, when it is unusable. */
   async fetchBlob(source: CacheSource, blob: CacheBlob, what: string): Promise<boolean> {
     try {
