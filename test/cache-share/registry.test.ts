@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { Registry } from "@strata/registry";
 import { startRegistry, type TestRegistry } from "@strata/registry/test-helpers";
@@ -125,6 +126,18 @@ describe("sharing the cache through a registry (--cache-to / --cache-from)", () 
     // The random RUN ran again: another image.
     expect(b.stdout).toMatch(DIGEST);
     expect(b.stdout).not.toBe(a.stdout);
+
+    // A corrupt layer that a running step reads (not the image's top): the step that reads it
+    // stops, the build solves again knowing the blob is bad, and the step that made it reruns.
+    const msgLayer = Object.values(config.layers).find((l) => l.digest !== layer.digest && gunzipSync(readFileSync(registryBlobPath(registry.dir, l.digest))).includes("shared cache\n"))!;
+    expect(msgLayer).toBeDefined();
+    corrupt(registryBlobPath(registry.dir, msgLayer.digest), msgLayer.size);
+    const dir3 = await cacheProject(DOCKERFILE.replace("> /r\n", "> /r2\n"));
+    const c = await run(dir3, newHome(), buildArgs("--cache-from", `type=registry,ref=${ref}`, ...insecure));
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stderr).toContain(`warning: registry:${ref}: layer ${msgLayer.digest} is missing or corrupt`);
+    // The COPY of msg.txt and the changed RUN ran; the deps stage stayed cached.
+    expect(counts(c.stderr).run).toBe(2);
 
     const gone = await run(dir, newHome(), buildArgs("--cache-from", "type=registry,ref=127.0.0.1:9/nothing/here:cache", "--insecure-registry", "127.0.0.1:9"));
     expect(gone.code).toBe(0);

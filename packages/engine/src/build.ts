@@ -44,7 +44,10 @@ export async function buildImage(store: Store, graph: LayerGraph, opts: SolveOpt
       } catch (e) {
         // A shared cache's blob was missing or corrupt: it is now known bad, so solving again
         // runs the steps that need it (everything else is a hit, locally or remotely).
-        if (e instanceof StrataError && e.code === "STRATA_CACHE_BLOB_INVALID" && opts.cacheShare?.remote && attempt < MAX_CACHE_RETRIES && !opts.signal.aborted) continue;
+        if (e instanceof StrataError && e.code === "STRATA_CACHE_BLOB_INVALID" && opts.cacheShare?.remote && attempt < MAX_CACHE_RETRIES && !opts.signal.aborted) {
+          opts.progress({ type: "info", at: solver.now(), message: "solving again without the shared cache's unusable blob" });
+          continue;
+        }
         throw e instanceof Error ? e : new StrataError("STRATA_BUILD_FAILED", String(e));
       } finally {
         solver.explain?.save();

@@ -220,7 +220,8 @@ export class Solver implements SolverContext {
       this.opts.progress({ type: "step-done", at: this.now(), id, name, cached: false, ms: this.now() - started, ...(top ? { bytes: top.size } : {}) });
       return { kind: "fs", key, layers: out.layers, base: base ?? (out.base ? await this.loadBase(out.base) : input?.base) };
     } catch (e) {
-      if (!(this.abort.signal.aborted && !(e instanceof StrataError))) {
+      // A shared cache's bad blob is a warning already, and the build solves again without it.
+      if (!(this.abort.signal.aborted && !(e instanceof StrataError)) && !(e instanceof StrataError && e.code === "STRATA_CACHE_BLOB_INVALID")) {
         this.opts.progress({ type: "step-error", at: this.now(), id, name, message: e instanceof Error ? e.message : String(e) });
       }
       throw e;
