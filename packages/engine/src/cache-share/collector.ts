@@ -12,10 +12,12 @@ export class CacheCollector {
   /** Cache mount id → its directory in the store. */
   readonly mounts = new Map<string, string>();
 
+  /** Notes a step's key and what the store recorded for it (a hit's record, or a miss's new one). */
   record(op: Op, key: Digest, record: CacheRecord): void {
     this.steps.set(op, { key, record });
   }
 
+  /** Notes a cache mount a RUN step used, and its directory in the store. */
   mountUsed(id: string, dir: string): void {
     this.mounts.set(id, dir);
   }

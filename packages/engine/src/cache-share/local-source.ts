@@ -16,6 +16,7 @@ const DIGEST = /^sha256:[0-9a-f]{64}$/;
 export class LocalCacheSource implements CacheSource {
   readonly name: string;
 
+  /** `store` receives the manifests (verified) when they are read. */
   constructor(
     readonly dir: string,
     private readonly store: FsBlobStore,
@@ -23,6 +24,7 @@ export class LocalCacheSource implements CacheSource {
     this.name = `local:${dir}`;
   }
 
+  /** Finds the cache in index.json and reads its cache manifest (verified, size-bounded). */
   async manifest(signal: AbortSignal): Promise<CacheManifest> {
     const index = JSON.parse(readFileSync(join(this.dir, "index.json"), "utf8")) as { manifests?: Array<CacheBlob & { artifactType?: string }> };
     const entry = (index.manifests ?? []).find((m) => m.artifactType === CACHE_ARTIFACT_TYPE);
@@ -35,6 +37,7 @@ export class LocalCacheSource implements CacheSource {
     return parseCacheManifest(readFileSync(this.store.pathOf(manifest.config.digest)), this.name);
   }
 
+  /** Copies one blob (a regular file, never a symlink) into `into`, verified by digest and size. */
   async fetch(blob: CacheBlob, into: FsBlobStore, signal: AbortSignal): Promise<void> {
     if ((await into.size(blob.digest)) === blob.size) return;
     if (!DIGEST.test(blob.digest)) throw new StrataError("STRATA_CACHE_BLOB_INVALID", `${this.name}: malformed digest ${JSON.stringify(blob.digest)}`);

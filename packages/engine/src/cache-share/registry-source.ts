@@ -15,6 +15,7 @@ export class RegistryCacheSource implements CacheSource {
   readonly name: string;
   readonly repository: { readonly domain: string; readonly path: string };
 
+  /** `store` receives the cache manifest (verified) when it is read. */
   constructor(
     private readonly registry: Registry,
     readonly ref: string,
@@ -25,6 +26,7 @@ export class RegistryCacheSource implements CacheSource {
     this.repository = { domain: r.domain, path: r.path };
   }
 
+  /** Reads the artifact at `ref`, checks its type, fetches and validates its cache manifest. */
   async manifest(signal: AbortSignal): Promise<CacheManifest> {
     const m = await this.registry.manifest(this.ref, { signal });
     if (m.kind !== "manifest" || m.mediaType !== MediaType.OciManifest) throw notCache(this.name, "it is not an OCI image manifest");
@@ -35,6 +37,7 @@ export class RegistryCacheSource implements CacheSource {
     return parseCacheManifest(readFileSync(this.store.pathOf(parsed.config.digest)), this.name);
   }
 
+  /** Downloads one blob of the repository into `into`, verified (downloadBlob). */
   async fetch(blob: CacheBlob, into: FsBlobStore, signal: AbortSignal): Promise<void> {
     await downloadBlob(this.registry.transport(this.repository.domain), this.repository.path, blob, into, { signal });
   }

@@ -42,6 +42,10 @@ export class RemoteCache {
   /** Cache keys served from a shared cache in this build, and by which source. */
   readonly served = new Map<Digest, string>();
 
+  /**
+   * @param sources consulted in this order (`--cache-from` order)
+   * @param warn where warnings go (unreachable sources, bad blobs); they never fail the build
+   */
   constructor(
     readonly sources: readonly CacheSource[],
     private readonly store: Store,
