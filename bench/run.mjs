@@ -6,7 +6,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const only = process.argv.slice(2);
-const BENCHES = ["graph", "parse", "codegen", "context-walk", "build", "executors", "run-steps", "network", "engines", "oci-layer", "registry"];
+const BENCHES = ["graph", "parse", "codegen", "context-walk", "build", "executors", "run-steps", "network", "engines", "oci-layer", "registry", "cache-share"];
 for (const name of BENCHES) {
   if (only.length && !only.includes(name)) continue;
   const file = join(here, `${name}.mjs`);

@@ -7,6 +7,7 @@ import { tpl } from "./normalize.ts";
 /** What a Dockerfile accepts as a stage name (BuildKit's rule), so every choice can be exported. */
 const STAGE_NAME = /^[a-z][a-z0-9_.-]*$/;
 
+/** Options of {@link stageFor}. */
 export interface StageForOptions {
   /**
    * The image to start from when the value names none of the stages. Absent: such a build fails

@@ -31,3 +31,4 @@ export * from "./container/index.ts";
 export * from "./inspect/index.ts";
 export { resolveImage, removeImages, tagImage, type RemoveImagesResult } from "./store/image-names.ts";
 export { readProvenance, type Provenance, type ProvenanceStep } from "./image/provenance.ts";
+export * from "./cache-share/index.ts";

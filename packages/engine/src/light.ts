@@ -15,3 +15,4 @@ export { BaseImageResolver } from "./sources/base-images.ts";
 export { withCompression } from "./outputs/compress.ts";
 export { adoptBaseLayerBlobs } from "./sources/base-layer-blobs.ts";
 export { acquireBuildLock } from "./store/locks.ts";
+export * from "./cache-share/index.ts";

@@ -222,6 +222,9 @@ export const ERROR_CODES = {
   STRATA_LOCKFILE_MISSING: "--locked or `lock --check`: there is no strata.lock",
   STRATA_LOCKFILE_INVALID: "strata.lock is not a valid lockfile",
   STRATA_LOCKFILE_STALE: "strata.lock lacks references the build needs",
+  STRATA_CACHE_MANIFEST_INVALID: "a shared cache (--cache-from) holds an unusable cache manifest (the source is skipped, with a warning)",
+  STRATA_CACHE_BLOB_INVALID: "a blob of a shared cache is missing or does not match its digest (the step runs instead, with a warning)",
+  STRATA_CACHE_EXPORT_FAILED: "--cache-to could not write the cache (the image itself was built)",
 
   // ── the build and the store ───────────────────────────────────────────────────────────
   STRATA_BUILD_FAILED: "the build failed for a reason reported just above",

@@ -55,6 +55,7 @@ export async function buildWithDocker(args: ParsedArgs, ctx: CliContext, loaded:
       hint: "install the docker buildx plugin, or build with the native engine",
     });
   }
+  const cacheFlags = dockerCacheFlags((o["cache-from"] as string[] | undefined) ?? [], (o["cache-to"] as string[] | undefined) ?? [], engine.buildx);
   const syntax = ((o.syntax as string | undefined) ?? engine.syntax) as DockerfileSyntax;
   const render = progressRenderer(((o.progress as string | undefined) ?? "auto") as ProgressMode, ctx.stderr, { isTty: ctx.isTty, color: ctx.color, cwd: ctx.cwd });
   const now = () => Math.round(performance.now() - started);
@@ -110,6 +111,7 @@ export async function buildWithDocker(args: ParsedArgs, ctx: CliContext, loaded:
       ...(o.platform ? ["--platform", formatPlatform(opts.platform)] : []),
       ...(o["no-cache"] ? ["--no-cache"] : []),
       ...allow.flatMap((a) => ["--allow", a]),
+      ...cacheFlags,
       ...secretFlags((o.secret as string[] | undefined) ?? [], ctx, work),
       ...((o.ssh as string[] | undefined) ?? []).flatMap((s) => ["--ssh", s]),
       contextDir,
@@ -139,6 +141,33 @@ export async function buildWithDocker(args: ParsedArgs, ctx: CliContext, loaded:
     held?.release();
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * `--cache-from` / `--cache-to` for the docker engine. buildx takes both as written (its own
+ * cache format, not Strata's; `cache-mount-max` is Strata's alone). Plain `docker build`
+ * (BuildKit without buildx) has only `--cache-from IMAGE`, which reads an image's inline cache:
+ * a registry reference passes through, everything else is refused with a hint.
+ */
+export function dockerCacheFlags(from: readonly string[], to: readonly string[], buildx: boolean): string[] {
+  const out: string[] = [];
+  for (const f of from) {
+    const kv = new Map(f.split(",").map((p) => p.split("=", 2) as [string, string]));
+    const type = f.includes("=") ? (kv.get("type") ?? "registry") : "registry";
+    if (buildx) out.push("--cache-from", f);
+    else if (type === "registry") out.push("--cache-from", f.includes("=") ? (kv.get("ref") ?? f) : f);
+    else throw usageError(`--cache-from ${f}: docker build without buildx reads only images' inline cache (--cache-from type=registry,ref=IMAGE)`, spec);
+  }
+  for (const t of to) {
+    if (!buildx) {
+      throw new StrataError("STRATA_USAGE", `--cache-to ${t}: docker build without buildx cannot export a cache`, {
+        hint: "install docker buildx (or pass --builder), build with the native engine, or embed an inline cache with --build-arg BUILDKIT_INLINE_CACHE=1 and --push",
+      });
+    }
+    if (/(^|,)cache-mount-max=/.test(t)) throw usageError(`--cache-to ${t}: cache-mount-max= is the native engine's (buildx never exports cache mounts)`, spec);
+    out.push("--cache-to", t);
+  }
+  return out;
 }
 
 /** Runs the build, feeding its progress (stderr; stdout too, where buildx prints) to the parser. */

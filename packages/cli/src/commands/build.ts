@@ -48,6 +48,8 @@ export const spec: CommandSpec = {
     { name: "output", short: "o", type: "list", placeholder: "SPEC", description: "also write the result: PATH (= type=local,dest=PATH), - (= type=tar,dest=-), type=local|tar|oci|oci-layout|docker,dest=PATH|-, or push it: type=registry,name=REF" },
     { name: "load", type: "boolean", description: "load the image into the Docker daemon (docker load)" },
     { name: "no-cache", type: "boolean", description: "run every step again" },
+    { name: "cache-from", type: "list", placeholder: "SPEC", description: "use a shared cache, in the order given: type=registry,ref=REF | type=local,src=DIR" },
+    { name: "cache-to", type: "list", placeholder: "SPEC", description: "export the cache: type=registry,ref=REF | type=local,dest=DIR [,mode=min|max][,compression=gzip|uncompressed][,cache-mount-max=512m]" },
     { name: "progress", type: "string", values: ["auto", "tty", "plain", "json", "rawjson", "quiet"], description: "how to show progress on stderr (default auto); json/rawjson: JSON Lines only, schema in the README" },
     { name: "explain", type: "boolean", description: "for every cache miss, say what changed since the last build" },
     { name: "secret", type: "list", placeholder: "id=ID,src=FILE|env=VAR", description: "a secret for RUN --mount=type=secret" },
@@ -157,11 +159,14 @@ async function build(args: ParsedArgs, ctx: CliContext, store: import("@strata/e
       textCtx,
       render,
     );
+    const { setupCacheShare } = await import("./build-cache.ts");
+    const caches = await setupCacheShare(list("cache-from"), list("cache-to"), store, ctx, { insecure: list("insecure-registry"), signal: abort.signal });
     const noCacheOps = stageOwnOps(loaded.all.targets, splitList(list("no-cache-filter")), spec);
     const ids: string[] = [];
     let last: { image: OciImage; built: number; cached: number } | undefined;
     for (const one of loadedAll) {
       last = await buildImage(store, one.graph, {
+        ...(caches.share ? { cacheShare: caches.share } : {}),
         moduleDir,
         ...(contextDir ? { contextDir } : {}),
         contexts: { ...named.dirs, ...contexts.named },
@@ -207,6 +212,7 @@ async function build(args: ParsedArgs, ctx: CliContext, store: import("@strata/e
     const imageId = result.image.manifest.config.digest;
     if (o.iidfile) writeFileAtomic(ctx.cwd, o.iidfile as string, imageId);
     if (o["metadata-file"]) writeFileAtomic(ctx.cwd, o["metadata-file"] as string, `${JSON.stringify(buildMetadata(result.image, [...tags, ...pushOutputs.names], pushed), null, 2)}\n`);
+    await caches.exportAll(loadedAll.at(-1)!.graph.image.rootfs, [...(o.push ? tags : []), ...pushOutputs.names]);
     const size = result.image.layers.reduce((n, l) => n + l.descriptor.size, 0);
     const secs = ((performance.now() - started) / 1000).toFixed(2);
     say(`built ${imageId} (${formatPlatform(platform)}, ${result.image.layers.length} layers, ${formatBytes(size)}) in ${secs}s: ${result.built} steps run, ${result.cached} cached\n`);

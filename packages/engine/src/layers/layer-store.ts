@@ -18,10 +18,21 @@ export class LayerStore {
   private readonly tocs = new Map<Digest, Promise<Toc>>();
   private readonly snapshots = new Map<Digest, Promise<string>>();
 
+  /** Fetches a layer the store lacks (from a shared cache, verified); set by the solver for --cache-from. */
+  fetchMissing: ((diffId: Digest) => Promise<void>) | undefined;
+
   constructor(
     readonly store: Store,
     readonly sourceDateEpoch: number,
   ) {}
+
+  /**
+   * Makes sure a layer's blob is in the store before it is read: a layer a shared cache named
+   * is fetched now, lazily (a step that is itself a hit never reads its input's layers).
+   */
+  async ensure(diffId: Digest): Promise<void> {
+    if (this.fetchMissing && !(await this.store.blobs.has(diffId))) await this.fetchMissing(diffId);
+  }
 
   blobPath(diffId: Digest): string {
     return this.store.blobs.pathOf(diffId);
@@ -60,6 +71,7 @@ export class LayerStore {
   }
 
   private async loadToc(diffId: Digest): Promise<Toc> {
+    await this.ensure(diffId);
     const path = this.store.tocPath(diffId);
     const cached = readJsonOrUndefined<unknown>(path);
     if (cached) {
@@ -91,6 +103,7 @@ export class LayerStore {
   private async makeSnapshot(diffId: Digest): Promise<string> {
     const dir = this.store.snapshotPath(diffId);
     if (existsSync(dir)) return dir;
+    await this.ensure(diffId);
     const tmp = join(this.store.path("tmp"), `snap-${digestHex(diffId).slice(0, 16)}-${process.pid}-${Date.now().toString(36)}`);
     mkdirSync(tmp, { recursive: true });
     try {

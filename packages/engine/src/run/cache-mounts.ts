@@ -10,12 +10,19 @@ import type { Store } from "../store/store.ts";
  */
 export class CacheMounts {
   private readonly held = new Map<string, Promise<void>>();
+  /**
+   * The current build's shared cache: `seed` fills a mount this store has never had from a
+   * `--cache-from` archive; `used` tells `--cache-to` (mode=max) which mounts to export.
+   */
+  share: { seed(id: string, dir: string): Promise<void>; used(id: string, dir: string): void } | undefined;
 
   constructor(private readonly store: Store) {}
 
   async acquire(id: string, sharing: "shared" | "private" | "locked", init: { uid?: number | undefined; gid?: number | undefined; mode?: number | undefined }): Promise<{ dir: string; release: () => void }> {
     const hex = createHash("sha256").update(id).digest("hex").slice(0, 32);
     const dir = this.store.path("cache-mounts", hex);
+    if (!existsSync(dir) && this.share) await this.share.seed(id, dir);
+    this.share?.used(id, dir);
     if (!existsSync(dir)) {
       mkdirSync(dir, { recursive: true, mode: init.mode ?? 0o755 });
       chmodSync(dir, init.mode ?? 0o755);

@@ -42,6 +42,14 @@ export interface SolveOptions {
   /** Record per-step inputs and report, on each miss, what changed since the last build (--explain). */
   readonly explain?: { readonly target: string };
   /**
+   * Shared caches: `remote` is consulted on every local miss (`--cache-from`), `collect`
+   * records every step's key and result for `--cache-to`.
+   */
+  readonly cacheShare?: {
+    readonly remote?: import("../cache-share/remote-cache.ts").RemoteCache;
+    readonly collect?: import("../cache-share/collector.ts").CacheCollector;
+  };
+  /**
    * A base image's ONBUILD triggers as a graph on top of `ONBUILD_BASE` (the importer of
    * Dockerfile instructions lives outside the engine, so the CLI passes it in). Without it, a
    * base with triggers is an error rather than a silently different image.

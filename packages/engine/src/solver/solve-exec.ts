@@ -96,6 +96,7 @@ async function execute(ctx: SolverContext, op: ExecOp, input: FsState, r: Resolv
   }
   const cacheMounts = cacheMountsByStore.get(ctx.store) ?? new CacheMounts(ctx.store);
   cacheMountsByStore.set(ctx.store, cacheMounts);
+  cacheMounts.share = ctx.opts.cacheShare && (await import("../cache-share/mount-share.ts")).mountShare(ctx.store, ctx.opts.cacheShare);
   const secrets = new SecretDir();
   const cleanups: Array<() => Promise<void> | void> = [];
   let rootfs: Rootfs | undefined;

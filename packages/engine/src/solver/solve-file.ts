@@ -66,7 +66,7 @@ async function planAction(ctx: SolverContext, op: FileOp, a: FileAction, cwd: st
         // The planner loads only when a copy actually runs (a cached build never needs it).
         run: async (base) =>
           (await import("../copy/plan-copy.ts")).planCopy({
-            source: source.tree,
+            source: await source.tree(),
             src: source.src,
             dest,
             workdir: cwd,

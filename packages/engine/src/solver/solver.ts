@@ -76,8 +76,16 @@ export class Solver implements SolverContext {
   constructor(
     readonly store: Store,
     readonly opts: SolveOptions,
+    /**
+     * With a shared cache, the build solves twice (see cache-share/plan.ts): a probe pass
+     * (`hits` set) only finds which steps are cached and runs nothing but image sources;
+     * the real pass then skips (`skip`) the misses whose every consumer is a hit.
+     */
+    readonly plan: { readonly hits?: Set<Op>; readonly seen?: Set<Op>; readonly built?: Set<Op>; readonly skip?: ReadonlySet<Op>; readonly prebuilt?: ReadonlySet<Op> } = {},
   ) {
     this.layers = new LayerStore(store, opts.sourceDateEpoch);
+    const remote = opts.cacheShare?.remote;
+    if (remote) this.layers.fetchMissing = (diffId) => remote.fetchLayer(diffId);
     this.evalCtx = evalContext(opts);
     this.runs = new Limiter(Math.max(1, opts.parallelism || cpus().length));
     this.explain = opts.explain ? new ExplainRecorder(store, opts.explain.target) : undefined;
@@ -119,6 +127,7 @@ export class Solver implements SolverContext {
         const inputs = await Promise.all(o.inputs.map((i) => this.fs(i, "a merge input")));
         const { cacheKey } = await import("./cache-key.ts");
         const key = cacheKey("merge", { op: opDigest(o), inputs: inputs.map((i) => i.key) });
+        if (inputs.some(isUnneeded)) return unneeded(key, inputs[0]!.base);
         return { kind: "fs", key, layers: inputs.flatMap((i) => i.layers), base: inputs[0]!.base } satisfies FsState;
       },
       // buildImage resolves every stage chosen by a build arg before solving (resolveSelects).
@@ -157,16 +166,45 @@ export class Solver implements SolverContext {
   ): Promise<FsState> {
     const name = describeOp(op);
     const id = opDigest(op);
+    this.plan.seen?.add(op);
     const noCache = this.opts.noCache || this.opts.noCacheOps?.has(id) === true;
     if (!noCache) {
       const rec = this.store.getCache<CacheRecord>(key);
       if (rec && (await allPresent(this.layers, rec.layers))) {
+        // An image the probe pass pulled was built by this build (its progress is shown already).
+        if (this.plan.prebuilt?.has(op)) this.stats.built++;
+        else {
+          this.stats.cached++;
+          this.opts.progress({ type: "step-cached", at: this.now(), id, name });
+        }
+        if (rec.added === false) this.emptyOps.add(op);
+        this.explain?.hit(op, key);
+        this.opts.cacheShare?.collect?.record(op, key, rec);
+        this.plan.hits?.add(op);
+        return { kind: "fs", key, layers: rec.layers, base: base ?? (rec.base ? await this.loadBase(rec.base) : undefined) };
+      }
+      const remote = this.opts.cacheShare?.remote;
+      // A shared cache's record: only the key manifest is read now; its layers are fetched
+      // (and verified) when a step reads them or the image needs them (LayerStore.ensure).
+      const hit = remote ? await remote.lookup(key) : undefined;
+      if (hit && (await allAvailable(this.layers, hit.record.layers, remote!))) {
+        const rec = hit.record;
+        this.plan.hits?.add(op);
+        if (!this.plan.hits) this.store.putCache(key, rec);
         this.stats.cached++;
         if (rec.added === false) this.emptyOps.add(op);
         const at = resolveLocation(op.meta);
         this.opts.progress({ type: "step-cached", at: this.now(), id, name, ...(at ? { location: at } : {}) });
         this.explain?.hit(op, key);
+        if (this.opts.explain) this.opts.progress({ type: "explain", at: this.now(), id, name, reasons: [`from the shared cache ${hit.source}`] });
+        this.opts.cacheShare?.collect?.record(op, key, rec);
         return { kind: "fs", key, layers: rec.layers, base: base ?? (rec.base ? await this.loadBase(rec.base) : undefined) };
+      }
+      // The probe runs nothing but image sources (their config is part of later keys); the
+      // real pass skips a miss nothing needs the content of.
+      if ((this.plan.hits && input !== undefined) || this.plan.skip?.has(op)) {
+        if (this.plan.skip && this.opts.explain) this.opts.progress({ type: "explain", at: this.now(), id, name, reasons: ["not run: every step that uses it is cached"] });
+        return unneeded(key, base ?? input?.base);
       }
     }
     const started = this.now();
@@ -178,13 +216,16 @@ export class Solver implements SolverContext {
       const out = await compute();
       const rec: CacheRecord = { layers: out.layers, added: out.added, ...(out.base ? { base: out.base } : {}) };
       this.store.putCache(key, rec);
+      this.plan.built?.add(op);
+      this.opts.cacheShare?.collect?.record(op, key, rec);
       if (!out.added) this.emptyOps.add(op);
       this.stats.built++;
       const top = out.added ? out.layers[out.layers.length - 1] : undefined;
       this.opts.progress({ type: "step-done", at: this.now(), id, name, cached: false, ms: this.now() - started, ...(top ? { bytes: top.size } : {}) });
       return { kind: "fs", key, layers: out.layers, base: base ?? (out.base ? await this.loadBase(out.base) : input?.base) };
     } catch (e) {
-      if (!(this.abort.signal.aborted && !(e instanceof StrataError))) {
+      // A shared cache's bad blob is a warning already, and the build solves again without it.
+      if (!(this.abort.signal.aborted && !(e instanceof StrataError)) && !(e instanceof StrataError && e.code === "STRATA_CACHE_BLOB_INVALID")) {
         const code = (e as { code?: unknown }).code;
         this.opts.progress({ type: "step-error", at: this.now(), id, name, message: e instanceof Error ? e.message : String(e), ...(typeof code === "string" && code.startsWith("STRATA_") ? { code } : {}), ...(loc ? { location: loc } : {}) });
       }
@@ -198,6 +239,34 @@ export class Solver implements SolverContext {
     const configFile = JSON.parse(bytes.toString("utf8")) as ImageConfigFile;
     return { ...(b.manifestDigest ? { manifestDigest: b.manifestDigest } : {}), configFile, config: configFile.config ?? {} };
   }
+}
+
+const unneededStates = new WeakSet<FsState>();
+
+/**
+ * The result of a step that was not run because nothing reads its content (its consumers are
+ * all cache hits): its key and base config are real, its layers do not exist. Reading them is
+ * a solver bug, reported as one rather than building an image from nothing.
+ */
+function unneeded(key: Digest, base: BaseImage | undefined): FsState {
+  const state = Object.defineProperty({ kind: "fs" as const, key, base }, "layers", {
+    enumerable: true,
+    get(): never {
+      throw new StrataError("STRATA_BUILD_INTERNAL", "the layers of a step skipped as unneeded were read", { hint: "this is a bug in strata; build without --cache-from to work around it" });
+    },
+  }) as FsState;
+  unneededStates.add(state);
+  return state;
+}
+
+function isUnneeded(s: FsState): boolean {
+  return unneededStates.has(s);
+}
+
+/** Every layer is in the store, or can be fetched from the shared cache that named it. */
+async function allAvailable(layers: LayerStore, refs: readonly LayerRef[], remote: NonNullable<NonNullable<SolveOptions["cacheShare"]>["remote"]>): Promise<boolean> {
+  for (const l of refs) if (!remote.canFetch(l.diffId) && !(await layers.has(l))) return false;
+  return true;
 }
 
 async function allPresent(layers: LayerStore, refs: readonly LayerRef[]): Promise<boolean> {

@@ -27,7 +27,7 @@ export async function copySource(
   ctx: SolverContext,
   input: OpResult,
   select: { src: readonly string[]; parents: boolean; exclude: readonly string[] },
-): Promise<{ tree: SourceTree; key: string; src: readonly string[] }> {
+): Promise<{ tree: () => Promise<SourceTree>; key: string; src: readonly string[] }> {
   switch (input.kind) {
     case "context": {
       const tree = contextSourceTree(input.snapshot);
@@ -41,14 +41,15 @@ export async function copySource(
         digest = await selectionDigest(tree, { src: select.src, parents: select.parents, exclude: select.exclude });
         if (!fp.racy) ctx.store.putCache(memoKey, { digest });
       }
-      return { tree, key: cacheKey("context-selection", { name: input.name, digest }), src: select.src };
+      return { tree: async () => tree, key: cacheKey("context-selection", { name: input.name, digest }), src: select.src };
     }
     case "fs":
-      return { tree: (await ctx.view(input)).asSource(), key: input.key, src: select.src };
+      // Opened only when the copy runs: a cached copy never reads (or fetches) its source's layers.
+      return { tree: async () => (await ctx.view(input)).asSource(), key: input.key, src: select.src };
     case "download":
       // The download is one file: copying "." means copying that file.
-      return { tree: downloadTree(input.file, input.name), key: input.key, src: select.src.map((s) => (s === "." ? input.name : s)) };
+      return { tree: async () => downloadTree(input.file, input.name), key: input.key, src: select.src.map((s) => (s === "." ? input.name : s)) };
     case "tree":
-      return { tree: new DirectorySourceTree(input.dir, { owner: { uid: 0, gid: 0 } }), key: input.key, src: select.src };
+      return { tree: async () => new DirectorySourceTree(input.dir, { owner: { uid: 0, gid: 0 } }), key: input.key, src: select.src };
   }
 }
