@@ -65,8 +65,8 @@ describe("sharing the cache through a registry (--cache-to / --cache-from)", () 
     expect(b.stderr).toContain(`from the shared cache registry:${ref}`);
     // Lazy: B fetched the image's own layers and nothing else (the deps stage's RUN layer stayed remote).
     const storeBlob = (d: string) => join(homeB, "v1", "blobs", "sha256", d.slice(7));
-    const image = JSON.parse(readFileSync(storeBlob(b.stdout.trim()), "utf8")) as { config: { digest: string } };
-    const diffIds = new Set((JSON.parse(readFileSync(storeBlob(image.config.digest), "utf8")) as { rootfs: { diff_ids: string[] } }).rootfs.diff_ids);
+    // stdout's last line is the image ID: the config's digest.
+    const diffIds = new Set((JSON.parse(readFileSync(storeBlob(b.stdout.trim()), "utf8")) as { rootfs: { diff_ids: string[] } }).rootfs.diff_ids);
     const others = Object.keys(config.layers).filter((d) => !diffIds.has(d));
     expect(others.length).toBeGreaterThan(0);
     for (const d of others) expect(existsSync(storeBlob(d))).toBe(false);

@@ -88,10 +88,10 @@ describe("flags docker users type", () => {
       expect(r.code).toBe(2);
       expect(r.stderr).toContain("several platforms are not supported yet (issue 14)");
     }
-    const cacheFrom = build(["plain", "--cache-from", "type=registry,ref=x"]);
-    expect(cacheFrom.code).toBe(2);
-    expect(cacheFrom.stderr).toContain("STRATA_USAGE");
-    expect(cacheFrom.stderr).toContain("--cache-from is a docker build flag that Strata does not support");
+    const squash = build(["plain", "--shm-size", "1g"]);
+    expect(squash.code).toBe(2);
+    expect(squash.stderr).toContain("STRATA_USAGE");
+    expect(squash.stderr).toContain("--shm-size is a docker build flag that Strata does not support");
     const typo = build(["plain", "--tagg", "x"]);
     expect(typo.code).toBe(2);
     expect(typo.stderr).toContain("did you mean --tag?");

@@ -94,7 +94,7 @@ describe("--progress json: JSON Lines only", () => {
     expect(err!.code).toBe("DF_PARSE_UNKNOWN_INSTRUCTION");
     expect((err!.locations as { line: number }[])[0]?.line).toBe(2);
 
-    const usage = build(["Dockerfile", "--progress=rawjson", "--cache-from", "x"]);
+    const usage = build(["Dockerfile", "--progress=rawjson", "--shm-size", "1g"]);
     expect(usage.code).toBe(2);
     expect(lines(usage.stderr)).toEqual([expect.objectContaining({ type: "error", code: "STRATA_USAGE", exit: 2 })]);
 

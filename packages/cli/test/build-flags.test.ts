@@ -26,7 +26,7 @@ describe("--output as buildx reads it", () => {
 
 describe("flags", () => {
   it("a docker flag Strata lacks says so; a typo gets did-you-mean", () => {
-    expect(() => parseArgs(buildSpec, ["--cache-to", "x"])).toThrow(/--cache-to is a docker build flag that Strata does not support/);
+    expect(() => parseArgs(buildSpec, ["--squash"])).toThrow(/--squash is a docker build flag that Strata does not support/);
     expect(() => parseArgs(buildSpec, ["--metadata-fil", "x"])).toThrow(expect.objectContaining({ hint: "did you mean --metadata-file?" }));
     expect(() => parseArgs(buildSpec, ["--zzzzzzzz"])).toThrow(expect.objectContaining({ hint: "see `strata build --help`" }));
     expect(closest("tagg", ["tag", "target", "file"])).toBe("tag");

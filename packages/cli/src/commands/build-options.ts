@@ -21,7 +21,7 @@ export const BUILDX_OPTIONS: readonly OptionSpec[] = [
  */
 export const DOCKER_ONLY_FLAGS: Readonly<Record<string, string>> = Object.fromEntries(
   [
-    "add-host", "annotation", "attest", "cache-from", "cache-to", "call", "cgroup-parent", "check", "compress",
+    "add-host", "annotation", "attest", "call", "cgroup-parent", "check", "compress",
     "cpu-period", "cpu-quota", "cpu-shares", "cpuset-cpus", "cpuset-mems", "detach", "disable-content-trust",
     "force-rm", "isolation", "memory", "memory-swap", "network", "print", "provenance", "rm", "sbom",
     "security-opt", "shm-size", "squash", "ulimit", "userns",

@@ -67,6 +67,9 @@ export function planStages(
     const p = plan(t.graph.image);
     const isLast = t === opts.also![opts.also!.length - 1];
     if (t.name === undefined) {
+      // An unnamed stage built on a named one inherits that name as provenance; it is not its own
+      // name (two stages would carry it).
+      if (!before && p.name !== undefined && (opts.also ?? []).some((o) => o.name === p.name)) p.name = undefined;
       // The last stage is the default target: it stays last even when it is an earlier stage again (`FROM binaries`).
       if (isLast && plans[plans.length - 1] !== p) pushAlias(plans, p, undefined);
       continue;

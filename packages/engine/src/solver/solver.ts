@@ -175,7 +175,8 @@ export class Solver implements SolverContext {
         if (this.plan.prebuilt?.has(op)) this.stats.built++;
         else {
           this.stats.cached++;
-          this.opts.progress({ type: "step-cached", at: this.now(), id, name });
+          const at = resolveLocation(op.meta);
+          this.opts.progress({ type: "step-cached", at: this.now(), id, name, ...(at ? { location: at } : {}) });
         }
         if (rec.added === false) this.emptyOps.add(op);
         this.explain?.hit(op, key);
