@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { assembleImage, FsBlobStore, writeLayer, writeOciLayout, type LayerEntry } from "@strata/oci";
 
 /** Applets the test images link to busybox (what RUN steps in tests use). */
@@ -33,21 +33,28 @@ export function busyboxEntries(): LayerEntry[] {
  * Strata's own writer: the offline base image every build test starts from.
  */
 export async function busyboxLayout(dir: string): Promise<string> {
-  const layout = join(dir, "busybox");
-  if (existsSync(join(layout, "index.json"))) return layout;
   if (!existsSync("/bin/busybox")) throw new Error("busybox-static is not installed (apt-get install busybox-static)");
+  return oneLayerLayout(join(dir, "busybox"), busyboxEntries(), { Cmd: ["sh"] }, "busybox-static (test base image)");
+}
+
+/**
+ * An OCI layout (`latest`) of a one-layer amd64 image made from `entries`, written once (the
+ * layout is built beside its final path and renamed into place, so a half-made one is never seen).
+ */
+export async function oneLayerLayout(layout: string, entries: readonly LayerEntry[], config: { readonly Cmd: readonly string[] }, createdBy: string): Promise<string> {
+  if (existsSync(join(layout, "index.json"))) return layout;
   const tmp = `${layout}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   const store = new FsBlobStore(join(tmp, ".store"));
-  const layer = await writeLayer(busyboxEntries(), { to: { store } });
+  const layer = await writeLayer([...entries], { to: { store } });
   const image = await assembleImage({
     store,
-    config: { architecture: "amd64", os: "linux", config: { Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], Cmd: ["sh"] }, history: [{ created_by: "busybox-static (test base image)" }] },
+    config: { architecture: "amd64", os: "linux", config: { Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], Cmd: [...config.Cmd] }, history: [{ created_by: createdBy }] },
     layers: [{ descriptor: layer.descriptor, diffId: layer.diffId }],
   });
   await writeOciLayout([{ image, ref: "latest" }], { dir: join(tmp, "layout") });
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dirname(layout), { recursive: true });
   renameSync(join(tmp, "layout"), layout);
   rmSync(tmp, { recursive: true, force: true });
   return layout;

@@ -1,8 +1,8 @@
-import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, renameSync, rmSync } from "node:fs";
+import { lstatSync, readdirSync, readlinkSync, realpathSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { execFileSync } from "node:child_process";
-import { assembleImage, FsBlobStore, writeLayer, writeOciLayout, type LayerEntry } from "@strata/oci";
-import { busyboxEntries } from "./busybox.ts";
+import type { LayerEntry } from "@strata/oci";
+import { busyboxEntries, oneLayerLayout } from "./busybox.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
 
@@ -55,12 +55,6 @@ function nodeEntries(): LayerEntry[] {
 
 /** An OCI layout with the host's node + npm on busybox (`latest`), made once per directory. */
 export async function nodeBaseLayout(dir: string): Promise<string> {
-  const layout = join(dir, "node-base");
-  if (existsSync(join(layout, "index.json"))) return layout;
-  const tmp = `${layout}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  const store = new FsBlobStore(join(tmp, ".store"));
   const base = busyboxEntries().filter((e) => e.path !== "etc/passwd" && e.path !== "etc/group");
   const have = new Set(base.map((e) => e.path));
   const passwd = "root:x:0:0:root:/root:/bin/sh\nnode:x:1000:1000:node:/home/node:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n";
@@ -73,15 +67,5 @@ export async function nodeBaseLayout(dir: string): Promise<string> {
     ...nodeEntries().filter((e) => !have.has(e.path) || e.type !== "directory"),
   ];
   const unique = [...new Map(entries.map((e) => [e.path, e])).values()];
-  const layer = await writeLayer(unique, { to: { store } });
-  const image = await assembleImage({
-    store,
-    config: { architecture: "amd64", os: "linux", config: { Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], Cmd: ["node"] }, history: [{ created_by: "host node + npm on busybox-static (test base image)" }] },
-    layers: [{ descriptor: layer.descriptor, diffId: layer.diffId }],
-  });
-  await writeOciLayout([{ image, ref: "latest" }], { dir: join(tmp, "layout") });
-  mkdirSync(dir, { recursive: true });
-  renameSync(join(tmp, "layout"), layout);
-  rmSync(tmp, { recursive: true, force: true });
-  return layout;
+  return oneLayerLayout(join(dir, "node-base"), unique, { Cmd: ["node"] }, "host node + npm on busybox-static (test base image)");
 }

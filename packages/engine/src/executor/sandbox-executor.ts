@@ -14,6 +14,9 @@ import { DEVICES, MASKED_PATHS, READONLY_PATHS } from "./security-profile.ts";
 import { abortedError, killPid, pipeStdin, signalPid, supervise, toExecResult } from "./supervise.ts";
 import type { ExecIO, ExecResult, ExecSpec, Executor } from "./types.ts";
 
+/** The namespaces of a step (and of the probe that checks this host can make them); the step's init dies last. */
+const UNSHARE_NAMESPACES = ["--mount", "--pid", "--ipc", "--uts", "--fork", "--kill-child"] as const;
+
 export interface SandboxExecutorOptions {
   /** Where runs keep their private files (scripts, generated /etc files, a /dev template). */
   readonly stateDir: string;
@@ -67,12 +70,7 @@ export class SandboxExecutor implements Executor {
     if (!t) return false;
     const r = await runCommand([
       tools.unshare,
-      "--mount",
-      "--pid",
-      "--ipc",
-      "--uts",
-      "--fork",
-      "--kill-child",
+      ...UNSHARE_NAMESPACES,
       "--",
       tools.setpriv,
       "--bounding-set=-all,+sys_chroot,+setuid,+setgid",
@@ -138,12 +136,7 @@ export class SandboxExecutor implements Executor {
       const enter = ctx.netnsPath ? [tools.nsenter, `--net=${ctx.netnsPath}`, "--", tools.unshare] : [tools.unshare];
       const args = [
         ...enter.slice(1),
-        "--mount",
-        "--pid",
-        "--ipc",
-        "--uts",
-        "--fork",
-        "--kill-child",
+        ...UNSHARE_NAMESPACES,
         "--",
         tools.sh,
         scriptPath,
