@@ -9,12 +9,6 @@ import { strata, type CliResult } from "../helpers/cli.ts";
 export const EXECUTORS = ["sandbox", "runc"] as const;
 export type ExecutorName = (typeof EXECUTORS)[number];
 
-/**
- * These suites need root (RUN steps need it). On a developer machine without root they skip;
- * under CI=true they run, and fail, because CI must prove containment.
- */
-export const canRun = process.getuid?.() === 0 || process.env.CI === "true";
-
 /** A host directory the build must neither read nor write: one file with unique content. */
 export interface Canary {
   readonly dir: string;

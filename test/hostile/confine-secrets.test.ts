@@ -3,7 +3,8 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { STRATA_BIN } from "../helpers/cli.ts";
-import { canRun, EXECUTORS, filesContaining, scratch, type Scratch } from "./confine-helpers.ts";
+import { isRoot, missing } from "../helpers/requires.ts";
+import { EXECUTORS, filesContaining, scratch, type Scratch } from "./confine-helpers.ts";
 
 const MEMORY = "/dev/shm";
 
@@ -12,7 +13,7 @@ const MEMORY = "/dev/shm";
  * multi-line secret), not the terminal, not the runtime bundle or sandbox script (they live on
  * a memory file system and are removed), and their files are gone after the build.
  */
-describe.skipIf(!canRun).each(EXECUTORS)("secrets stay off the disk (--executor %s)", (executor) => {
+describe.skipIf(missing({ root: isRoot })).each(EXECUTORS)("secrets stay off the disk (--executor %s)", (executor) => {
   let s: Scratch;
   let lines: string[];
   const env = `env-secret-${Math.random().toString(36).slice(2)}-value`;

@@ -6,10 +6,11 @@ import { afterAll, describe, expect, it } from "vitest";
 import { busyboxLayout } from "../helpers/busybox.ts";
 import { scratchProject, STRATA_BIN } from "../helpers/cli.ts";
 import { pidsWithCmdline } from "../../packages/engine/test/helpers/exec.ts";
-import { netsecPrerequisites } from "./netsec-helpers.ts";
+import { missing } from "../helpers/requires.ts";
+import { netsecNeeds } from "./netsec-helpers.ts";
 
 // The network of a RUN (the namespace holder and slirp4netns) dies with strata, SIGKILL included.
-const ok = netsecPrerequisites(["runc", "slirp4netns"]);
+const skip = missing(netsecNeeds(["runc", "slirp4netns"]));
 const BASE = "strata.invalid/netsec/busybox:1";
 const dirs: string[] = [];
 const MARKER = 4000 + 2 * (process.pid % 1000);
@@ -65,7 +66,7 @@ const alive = (pid: number) => {
   }
 };
 
-describe.skipIf(!ok).each(["runc", "sandbox"])("%s executor", (executor) => {
+describe.skipIf(skip).each(["runc", "sandbox"])("%s executor", (executor) => {
   it("leaves no network helper running after strata is SIGKILLed mid-RUN", async () => {
     const marker = MARKER + (executor === "runc" ? 0 : 1);
     const dir = scratchProject({ Dockerfile: `FROM ${BASE}\nRUN sleep ${marker}\n` });
