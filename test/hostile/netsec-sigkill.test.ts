@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
+import { randomInt } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,7 +14,8 @@ import { netsecNeeds } from "./netsec-helpers.ts";
 const skip = missing(netsecNeeds(["runc", "slirp4netns"]));
 const BASE = "strata.invalid/netsec/busybox:1";
 const dirs: string[] = [];
-const MARKER = 4000 + 2 * (process.pid % 1000);
+// A number no other process on this shared machine sleeps for (afterAll kills what has it).
+const MARKER = 6_000_000 + 2 * randomInt(1_000_000);
 afterAll(() => {
   // The killed build's step and overlay are reclaimed by the next build (not this suite's
   // subject); take them down here so the temporary directories can go.
