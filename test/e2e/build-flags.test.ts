@@ -4,9 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { scratchProject, strata } from "../helpers/cli.ts";
 import { busyboxLayout } from "../helpers/busybox.ts";
-
-const isRoot = process.getuid?.() === 0;
-const ci = process.env.CI === "true";
+import { isRoot, missing } from "../helpers/requires.ts";
 
 const DOCKERFILE = `FROM base AS deps
 RUN echo deps > /deps
@@ -35,7 +33,7 @@ describe("flags docker users type", () => {
   });
   const common = ["--build-context", "base=oci-layout://./busybox", "--build-context", "extra=extra", "--progress", "plain"];
 
-  test.skipIf(!isRoot && !ci)("-f with any file name, the context as the argument, named contexts (a directory and an image)", () => {
+  test.skipIf(missing({ root: isRoot }))("-f with any file name, the context as the argument, named contexts (a directory and an image)", () => {
     const r = build(["-f", "docker/odd.name", "ctx", "--target", "app", ...common, "-o", "type=local,dest=out"]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);
@@ -44,7 +42,7 @@ describe("flags docker users type", () => {
     expect(readFileSync(join(dir, "out", "all"), "utf8")).toBe("deps\nfrom a named context\nfrom the context\n");
   });
 
-  test.skipIf(!isRoot && !ci)("--target a,b builds both in one run; the steps they share run once", () => {
+  test.skipIf(missing({ root: isRoot }))("--target a,b builds both in one run; the steps they share run once", () => {
     const fresh = mkdtempSync(join(tmpdir(), "buildx-flags-home-"));
     try {
       const r = strata(["build", "-f", "docker/odd.name", "ctx", "--target", "app,tools", ...common], { cwd: dir, env: { STRATA_HOME: fresh } });
@@ -63,7 +61,7 @@ describe("flags docker users type", () => {
     }
   });
 
-  test.skipIf(!isRoot && !ci)("--no-cache-filter STAGE runs that stage's steps again, and only those", () => {
+  test.skipIf(missing({ root: isRoot }))("--no-cache-filter STAGE runs that stage's steps again, and only those", () => {
     expect(build(["-f", "docker/odd.name", "ctx", "--target", "app", ...common]).code).toBe(0);
     const r = build(["-f", "docker/odd.name", "ctx", "--target", "app", "--no-cache-filter", "app", ...common]);
     expect(r.code, r.stderr).toBe(0);

@@ -4,9 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { scratchProject, strata } from "../helpers/cli.ts";
 import { busyboxLayout } from "../helpers/busybox.ts";
-
-const isRoot = process.getuid?.() === 0;
-const ci = process.env.CI === "true";
+import { isRoot, missing } from "../helpers/requires.ts";
 
 interface Line {
   v: number;
@@ -54,7 +52,7 @@ describe("--progress json: JSON Lines only", () => {
     rmSync(home, { recursive: true, force: true });
   });
 
-  test.skipIf(!isRoot && !ci)("a build: steps with their positions, their logs, the summary last; a rebuild: cached steps with positions", () => {
+  test.skipIf(missing({ root: isRoot }))("a build: steps with their positions, their logs, the summary last; a rebuild: cached steps with positions", () => {
     for (const mode of ["json", "rawjson"]) {
       const r = build(["ok.image.ts", "--progress", mode, "--no-cache"]);
       expect(r.code, r.stderr).toBe(0);
@@ -74,7 +72,7 @@ describe("--progress json: JSON Lines only", () => {
     expect(again.find((e) => e.type === "step-cached" && String(e.name).startsWith("RUN echo"))?.location).toMatchObject({ line: 4 });
   });
 
-  test.skipIf(!isRoot && !ci)("a failed step: step-error and a final error record with its code and position", () => {
+  test.skipIf(missing({ root: isRoot }))("a failed step: step-error and a final error record with its code and position", () => {
     const r = build(["fail.image.ts", "--progress", "json"]);
     expect(r.code).toBe(1);
     const ev = lines(r.stderr);

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { scratchProject, strata } from "../helpers/cli.ts";
 import { busyboxLayout } from "../helpers/busybox.ts";
+import { isRoot, missing } from "../helpers/requires.ts";
 
 // COPY-only: no RUN, so this runs without root too.
 const module = (include: readonly string[], exclude: readonly string[] = []) => `import { context, from, ociLayout } from "@strata/core";
@@ -45,7 +46,7 @@ describe("cache precision: a context's include/exclude", () => {
   });
 });
 
-describe.skipIf(process.getuid?.() !== 0 && process.env.CI !== "true")("cache precision past the COPY", () => {
+describe.skipIf(missing({ root: isRoot }))("cache precision past the COPY", () => {
   test("a RUN after a COPY that hit is a hit too", async () => {
     const mod = (include: readonly string[]) => `import { context, from, ociLayout } from "@strata/core";
 const src = context("src", { include: ${JSON.stringify(include)} });

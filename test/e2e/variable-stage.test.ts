@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { scratchProject, strata } from "../helpers/cli.ts";
 import { busyboxLayout } from "../helpers/busybox.ts";
 import { docker, dockerAvailable, dockerImportBusybox, dockerRun } from "../helpers/docker.ts";
+import { isRoot, missing } from "../helpers/requires.ts";
 
-const isRoot = process.getuid?.() === 0;
 const BASE = "interop-vs/busybox:1";
 
 /**
@@ -69,13 +69,13 @@ describe("a FROM value naming a stage picks that stage", () => {
     expect(back.stdout).toContain("FROM flavor-$FLAVOR");
   });
 
-  test.skipIf(!isRoot)("natively: the stage the args name is built (with its ENV and USER), the other never", () => {
+  test.skipIf(missing({ root: isRoot }))("natively: the stage the args name is built (with its ENV and USER), the other never", () => {
     const image = `--image=${BASE}=oci-layout:./busybox`;
     const a = strata(["build", "Dockerfile", image, "-o", "type=oci-layout,dest=out-b", "--progress", "plain"], { cwd: dir });
     expect(a.code, a.stderr).toBe(0);
     // base-windows fails if built (`&& false`): only the picked stage runs.
     expect(a.stderr).not.toContain("echo windows");
-    if (!dockerAvailable()) return;
+    if (missing({ dockerd: dockerAvailable() })) return;
     for (const [flavor, want] of [["b", "B"], ["a", "A"]] as const) {
       const tag = `interop-vs/native-${flavor}:1`;
       tags.push(tag);
@@ -85,7 +85,7 @@ describe("a FROM value naming a stage picks that stage", () => {
     }
   });
 
-  test.skipIf(!dockerAvailable())("with --engine docker: BuildKit picks the same stages from the exported Dockerfile", () => {
+  test.skipIf(missing({ dockerd: dockerAvailable() }))("with --engine docker: BuildKit picks the same stages from the exported Dockerfile", () => {
     dockerImportBusybox(BASE);
     for (const [flavor, want] of [["b", "B"], ["a", "A"]] as const) {
       const tag = `interop-vs/docker-${flavor}:1`;

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,10 +10,32 @@ export const EXECUTORS = ["sandbox", "runc"] as const;
 export type ExecutorName = (typeof EXECUTORS)[number];
 
 /**
- * These suites need root (RUN steps need it). On a developer machine without root they skip;
- * under CI=true they run, and fail, because CI must prove containment.
+ * A gate a RUN step waits at until the test has looked: the step polls a cache mount of its own
+ * id for `go` (at most 60 s), and `open()` creates that file in the store's directory for the
+ * mount (`$STRATA_HOME/v1/cache-mounts/<sha256(id)[:32]>`, as CacheMounts keeps it). A check
+ * made "while the step runs" then never races the step's end on a loaded machine.
  */
-export const canRun = process.getuid?.() === 0 || process.env.CI === "true";
+export interface StepGate {
+  /** The RUN flag: `--mount=type=cache,id=…,target=/gate`. */
+  readonly mount: string;
+  /** Shell that returns once the gate is open (or after 600 polls of 0.1 s). */
+  readonly wait: string;
+  /** Lets the step go on (also before it started: it then passes straight through). */
+  open(): void;
+}
+
+export function stepGate(home: string): StepGate {
+  const id = `confine-gate-${randomBytes(8).toString("hex")}`;
+  const dir = join(home, "v1", "cache-mounts", createHash("sha256").update(id).digest("hex").slice(0, 32));
+  return {
+    mount: `--mount=type=cache,id=${id},target=/gate`,
+    wait: "i=0; until [ -e /gate/go ] || [ $i -ge 600 ]; do i=$((i+1)); sleep 0.1; done",
+    open: () => {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, "go"), "");
+    },
+  };
+}
 
 /** A host directory the build must neither read nor write: one file with unique content. */
 export interface Canary {

@@ -3,7 +3,8 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { STRATA_BIN } from "../helpers/cli.ts";
-import { canRun, EXECUTORS, filesContaining, mountsUnder, processesWith, scratch, type ExecutorName, type Scratch } from "./confine-helpers.ts";
+import { isRoot, missing } from "../helpers/requires.ts";
+import { EXECUTORS, filesContaining, mountsUnder, processesWith, scratch, type ExecutorName, type Scratch } from "./confine-helpers.ts";
 
 const MEMORY = "/dev/shm";
 
@@ -49,7 +50,7 @@ function runcContainers(home: string): string[] {
  * nothing stays mounted under the store, no step process or runc container survives, no secret
  * stays in memory, and the next build reclaims whatever a killed build could not clean.
  */
-describe.skipIf(!canRun).each(EXECUTORS)("a killed build leaves nothing behind (--executor %s)", (executor: ExecutorName) => {
+describe.skipIf(missing({ root: isRoot })).each(EXECUTORS)("a killed build leaves nothing behind (--executor %s)", (executor: ExecutorName) => {
   let s: Scratch;
   const secret = `kill-secret-${Math.random().toString(36).slice(2)}`;
   beforeAll(async () => {

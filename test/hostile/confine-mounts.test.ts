@@ -1,7 +1,8 @@
 import { readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { canRun, EXECUTORS, filesContaining, mountsUnder, scratch, shadowLines, type Scratch } from "./confine-helpers.ts";
+import { isRoot, missing } from "../helpers/requires.ts";
+import { EXECUTORS, filesContaining, mountsUnder, scratch, shadowLines, type Scratch } from "./confine-helpers.ts";
 import { createServer } from "node:net";
 import tar from "tar-stream";
 import { strataAsync, type CliResult } from "../helpers/cli.ts";
@@ -12,7 +13,7 @@ import { strataAsync, type CliResult } from "../helpers/cli.ts";
  * own tree. Each attack asserts the host canary was neither read (its content is absent from the
  * terminal, the store and the image) nor written, and the host's /etc/shadow never shows up.
  */
-describe.skipIf(!canRun).each(EXECUTORS)("confinement of paths (--executor %s)", (executor) => {
+describe.skipIf(missing({ root: isRoot })).each(EXECUTORS)("confinement of paths (--executor %s)", (executor) => {
   let s: Scratch;
   beforeAll(async () => {
     s = await scratch();

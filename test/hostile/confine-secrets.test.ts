@@ -3,7 +3,8 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { STRATA_BIN } from "../helpers/cli.ts";
-import { canRun, EXECUTORS, filesContaining, scratch, type Scratch } from "./confine-helpers.ts";
+import { isRoot, missing } from "../helpers/requires.ts";
+import { EXECUTORS, filesContaining, scratch, stepGate, type Scratch } from "./confine-helpers.ts";
 
 const MEMORY = "/dev/shm";
 
@@ -12,7 +13,7 @@ const MEMORY = "/dev/shm";
  * multi-line secret), not the terminal, not the runtime bundle or sandbox script (they live on
  * a memory file system and are removed), and their files are gone after the build.
  */
-describe.skipIf(!canRun).each(EXECUTORS)("secrets stay off the disk (--executor %s)", (executor) => {
+describe.skipIf(missing({ root: isRoot })).each(EXECUTORS)("secrets stay off the disk (--executor %s)", (executor) => {
   let s: Scratch;
   let lines: string[];
   const env = `env-secret-${Math.random().toString(36).slice(2)}-value`;
@@ -56,7 +57,9 @@ describe.skipIf(!canRun).each(EXECUTORS)("secrets stay off the disk (--executor 
   });
 
   test("while the step runs, the env secret is on no disk: not in the store, not in the bundle or script (they are in memory), and gone afterwards", async () => {
-    writeFileSync(join(s.context, "Dockerfile"), `FROM base\nRUN --mount=type=secret,id=tok,env=TOK --mount=type=secret,id=key sh -c 'echo "run-$((40+2))"; sleep 2'\n`);
+    // The step waits at a gate the test opens once it has looked, so it cannot end before the checks.
+    const gate = stepGate(s.home);
+    writeFileSync(join(s.context, "Dockerfile"), `FROM base\nRUN --mount=type=secret,id=tok,env=TOK --mount=type=secret,id=key ${gate.mount} sh -c 'echo "run-$((40+2))"; ${gate.wait}; [ -e /gate/go ]'\n`);
     const child = spawn(process.execPath, [STRATA_BIN, "build", "Dockerfile", "--image", "base=oci-layout:./busybox", "--progress", "plain", "--no-cache", "--executor", executor, ...secretArgs()], {
       cwd: s.context,
       env: { ...process.env, NO_COLOR: "1", STRATA_HOME: s.home, CONFINE_TOKEN: env },
@@ -65,16 +68,20 @@ describe.skipIf(!canRun).each(EXECUTORS)("secrets stay off the disk (--executor 
     child.stdout.on("data", (b: Buffer) => (out += b.toString()));
     child.stderr.on("data", (b: Buffer) => (out += b.toString()));
     const exited = new Promise<number>((res) => child.on("close", (c) => res(c ?? -1)));
-    const deadline = Date.now() + 30_000;
-    while (!out.includes("run-42") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(out).toContain("run-42");
-    // On disk (the store) nothing; in memory the bundle or script and the secret file, private to root.
-    expect(filesContaining(s.home, env)).toEqual([]);
-    expect(filesContaining(s.home, lines[0]!)).toEqual([]);
-    const inMemory = [...filesContaining(MEMORY, env), ...filesContaining(MEMORY, lines[0]!)];
-    expect(inMemory.length).toBeGreaterThan(0);
-    for (const f of inMemory) expect(statSync(join(f, "..")).mode & 0o077).toBe(0);
-    expect(await exited).toBe(0);
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!out.includes("run-42") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(out).toContain("run-42");
+      // On disk (the store) nothing; in memory the bundle or script and the secret file, private to root.
+      expect(filesContaining(s.home, env)).toEqual([]);
+      expect(filesContaining(s.home, lines[0]!)).toEqual([]);
+      const inMemory = [...filesContaining(MEMORY, env), ...filesContaining(MEMORY, lines[0]!)];
+      expect(inMemory.length).toBeGreaterThan(0);
+      for (const f of inMemory) expect(statSync(join(f, "..")).mode & 0o077).toBe(0);
+    } finally {
+      gate.open();
+    }
+    expect(await exited, out).toBe(0);
     for (const l of allSecrets()) expect(filesContaining(MEMORY, l)).toEqual([]);
     for (const l of allSecrets()) expect(filesContaining(s.home, l)).toEqual([]);
   });

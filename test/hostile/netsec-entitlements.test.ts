@@ -6,18 +6,19 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { busyboxLayout } from "../helpers/busybox.ts";
 import { scratchProject, strataAsync } from "../helpers/cli.ts";
 import { dockerAvailable } from "../helpers/docker.ts";
-import { netsecPrerequisites } from "./netsec-helpers.ts";
+import { missing } from "../helpers/requires.ts";
+import { netsecNeeds } from "./netsec-helpers.ts";
 
 // `network: host` and `security: insecure` are entitlements, refused unless `--allow` grants
 // them (buildx's spelling), under each executor.
-const ok = netsecPrerequisites(["runc", "slirp4netns"]);
+const skip = missing(netsecNeeds(["runc", "slirp4netns"]));
 const BASE = "strata.invalid/netsec/busybox:1";
 const dirs: string[] = [];
 let dir = "";
 let home = "";
 
 beforeAll(async () => {
-  if (!ok) return;
+  if (skip) return;
   dir = scratchProject({
     "host.Dockerfile": `FROM ${BASE}\nRUN echo start\nRUN --network=host ls /sys/class/net > /nets\n`,
     "insecure.Dockerfile": `FROM ${BASE}\nRUN --security=insecure grep CapEff /proc/self/status > /caps\n`,
@@ -33,7 +34,7 @@ afterAll(() => {
 const build = (file: string, executor: string, extra: string[] = []) =>
   strataAsync(["build", file, "--image", `${BASE}=oci-layout:./busybox`, "--executor", executor, "--progress", "plain", "--no-cache", ...extra], { cwd: dir, env: { STRATA_HOME: home } });
 
-describe.skipIf(!ok).each(["runc", "sandbox"])("%s executor", (executor) => {
+describe.skipIf(skip).each(["runc", "sandbox"])("%s executor", (executor) => {
   it("refuses RUN --network=host without --allow network.host, at the step's line, before running anything", async () => {
     const r = await build("host.Dockerfile", executor);
     expect(r.code).toBe(1);
@@ -58,7 +59,7 @@ describe.skipIf(!ok).each(["runc", "sandbox"])("%s executor", (executor) => {
   });
 });
 
-describe.skipIf(!ok)("--allow", () => {
+describe.skipIf(skip)("--allow", () => {
   it("rejects an entitlement it does not know with a coded error", async () => {
     const r = await build("host.Dockerfile", "runc", ["--allow", "network.host,device"]);
     expect(r.code).not.toBe(0);
@@ -67,7 +68,7 @@ describe.skipIf(!ok)("--allow", () => {
   });
 });
 
-describe.skipIf(!ok)("--engine docker", () => {
+describe.skipIf(skip)("--engine docker", () => {
   const docker = (extra: string[]) => strataAsync(["build", "host.Dockerfile", "--engine", "docker", "--progress", "plain", ...extra], { cwd: dir, env: { STRATA_HOME: home } });
 
   it("checks entitlements itself before docker builds anything", async () => {
@@ -78,8 +79,7 @@ describe.skipIf(!ok)("--engine docker", () => {
   });
 
   it("passes --allow to buildx, and refuses it with a docker that has no buildx", async () => {
-    if (process.env.CI === "true") expect(dockerAvailable()).toBe(true);
-    if (!dockerAvailable()) return;
+    if (missing({ dockerd: dockerAvailable() })) return;
     const hasBuildx = spawnSync("/usr/bin/docker", ["buildx", "version"], { stdio: "ignore" }).status === 0;
     const r = await docker(["--allow", "network.host"]);
     if (hasBuildx) expect(r.stderr).not.toContain("STRATA_ENTITLEMENT");

@@ -2,19 +2,15 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import { haveStaticBusybox } from "../../packages/engine/test/helpers/busybox-rootfs.ts";
 import { haveTool } from "../../packages/engine/test/helpers/exec.ts";
+import { isRoot } from "../helpers/requires.ts";
 
 /**
- * Whether the network and security suites can run here: root, a static busybox and the host
- * tools they need. Under CI=true a missing piece is a failure, never a silent skip.
+ * What the network and security suites need here, each with whether this host has it: root, a
+ * static busybox and the host tools they name. Pass it to missing(): under CI=true a missing
+ * piece is a failure, never a silent skip.
  */
-export function netsecPrerequisites(tools: readonly string[]): boolean {
-  const missing = [
-    ...(process.getuid?.() === 0 ? [] : ["root"]),
-    ...(haveStaticBusybox() ? [] : ["busybox-static"]),
-    ...tools.filter((t) => !haveTool(t)),
-  ];
-  if (missing.length > 0 && process.env.CI === "true") throw new Error(`the netsec suite needs: ${missing.join(", ")}`);
-  return missing.length === 0;
+export function netsecNeeds(tools: readonly string[]): Record<string, boolean> {
+  return { root: isRoot, "busybox-static": haveStaticBusybox(), ...Object.fromEntries(tools.map((t) => [t, haveTool(t)])) };
 }
 
 /** An HTTP server answering `body`, counting the requests it got (to prove none arrived). */

@@ -4,19 +4,20 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeBusyboxRootfs, tempDir } from "../../packages/engine/test/helpers/busybox-rootfs.ts";
 import { runCaptured, testExecutors } from "../../packages/engine/test/helpers/exec.ts";
-import { httpServer, netsecPrerequisites, outsideHost } from "./netsec-helpers.ts";
+import { missing } from "../helpers/requires.ts";
+import { httpServer, netsecNeeds, outsideHost } from "./netsec-helpers.ts";
 
 // What a RUN step's network reaches, per executor: the outside (another host, DNS) through the
 // user-mode stack, never the host's loopback; `none` reaches nothing.
-const ok = netsecPrerequisites(["ip", "slirp4netns", "nsenter", "runc"]);
+const skip = missing(netsecNeeds(["ip", "slirp4netns", "nsenter", "runc"]));
 const tmp = tempDir("strata-netsec-");
-const executors = ok ? testExecutors(join(tmp.path, "state")) : [];
+const executors = skip ? [] : testExecutors(join(tmp.path, "state"));
 let outside: Awaited<ReturnType<typeof outsideHost>> | undefined;
 let loopback: Awaited<ReturnType<typeof httpServer>> | undefined;
 const tag = `n${process.pid % 100000}`;
 
 beforeAll(async () => {
-  if (!ok) return;
+  if (skip) return;
   outside = await outsideHost(tag, 1 + (process.pid % 250), "hello from outside");
   loopback = await httpServer("127.0.0.1", "host loopback secret");
 });
@@ -26,7 +27,7 @@ afterAll(async () => {
   tmp.cleanup();
 });
 
-describe.skipIf(!ok).each(executors.map((ex) => ({ name: ex.name, ex })))("$name executor", ({ ex }) => {
+describe.skipIf(skip).each(executors.map((ex) => ({ name: ex.name, ex })))("$name executor", ({ ex }) => {
   const root = makeBusyboxRootfs(join(tmp.path, `root-${ex.name}`));
   const sh = (script: string, network: "default" | "none" | "host" = "default") => runCaptured(ex, root, ["sh", "-c", script], { network });
 
@@ -72,7 +73,7 @@ describe.skipIf(!ok).each(executors.map((ex) => ({ name: ex.name, ex })))("$name
   });
 });
 
-describe.skipIf(!ok)("startNetwork (the module strata run uses)", () => {
+describe.skipIf(skip)("startNetwork (the module strata run uses)", () => {
   it("forwards a host port into the namespace, and closing leaves no process behind", async () => {
     const { startNetwork, parsePortMapping } = await import("../../packages/engine/src/executor/network/index.ts");
     const { spawn } = await import("node:child_process");

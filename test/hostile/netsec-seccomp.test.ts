@@ -4,11 +4,12 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { makeBusyboxRootfs, tempDir } from "../../packages/engine/test/helpers/busybox-rootfs.ts";
 import { runCaptured, testExecutors } from "../../packages/engine/test/helpers/exec.ts";
-import { netsecPrerequisites } from "./netsec-helpers.ts";
+import { missing } from "../helpers/requires.ts";
+import { netsecNeeds } from "./netsec-helpers.ts";
 
 // What a RUN step may ask the kernel for: Docker's default seccomp profile and capability set;
 // `security: "insecure"` lifts both, as BuildKit does.
-const ok = netsecPrerequisites(["gcc", "runc", "slirp4netns", "perl"]);
+const skip = missing(netsecNeeds(["gcc", "runc", "slirp4netns", "perl"]));
 const tmp = tempDir("strata-seccomp-");
 afterAll(() => tmp.cleanup());
 
@@ -46,10 +47,10 @@ const DENIED = ["mount", "umount2", "keyctl", "add_key", "request_key", "bpf", "
 /** Docker's default bounding set (moby's caps) as /proc/self/status prints it. */
 const DOCKER_CAPS = "00000000a80425fb";
 
-describe.skipIf(!ok)("seccomp and capabilities", () => {
-  const executors = ok ? testExecutors(join(tmp.path, "state")) : [];
-  const root = ok ? makeBusyboxRootfs(join(tmp.path, "root")) : "";
-  if (ok) {
+describe.skipIf(skip)("seccomp and capabilities", () => {
+  const executors = skip ? [] : testExecutors(join(tmp.path, "state"));
+  const root = skip ? "" : makeBusyboxRootfs(join(tmp.path, "root"));
+  if (!skip) {
     const src = join(tmp.path, "probe.c");
     writeFileSync(src, PROBE);
     execFileSync("gcc", ["-static", "-O", "-o", join(root, "bin/probe"), src]);

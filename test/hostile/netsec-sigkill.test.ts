@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
+import { randomInt } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,13 +7,15 @@ import { afterAll, describe, expect, it } from "vitest";
 import { busyboxLayout } from "../helpers/busybox.ts";
 import { scratchProject, STRATA_BIN } from "../helpers/cli.ts";
 import { pidsWithCmdline } from "../../packages/engine/test/helpers/exec.ts";
-import { netsecPrerequisites } from "./netsec-helpers.ts";
+import { missing } from "../helpers/requires.ts";
+import { netsecNeeds } from "./netsec-helpers.ts";
 
 // The network of a RUN (the namespace holder and slirp4netns) dies with strata, SIGKILL included.
-const ok = netsecPrerequisites(["runc", "slirp4netns"]);
+const skip = missing(netsecNeeds(["runc", "slirp4netns"]));
 const BASE = "strata.invalid/netsec/busybox:1";
 const dirs: string[] = [];
-const MARKER = 4000 + 2 * (process.pid % 1000);
+// A number no other process on this shared machine sleeps for (afterAll kills what has it).
+const MARKER = 6_000_000 + 2 * randomInt(1_000_000);
 afterAll(() => {
   // The killed build's step and overlay are reclaimed by the next build (not this suite's
   // subject); take them down here so the temporary directories can go.
@@ -65,7 +68,7 @@ const alive = (pid: number) => {
   }
 };
 
-describe.skipIf(!ok).each(["runc", "sandbox"])("%s executor", (executor) => {
+describe.skipIf(skip).each(["runc", "sandbox"])("%s executor", (executor) => {
   it("leaves no network helper running after strata is SIGKILLed mid-RUN", async () => {
     const marker = MARKER + (executor === "runc" ? 0 : 1);
     const dir = scratchProject({ Dockerfile: `FROM ${BASE}\nRUN sleep ${marker}\n` });

@@ -3,9 +3,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startRegistry, type TestRegistry } from "@strata/registry/test-helpers";
 import { docker, dockerAvailable, dockerRun } from "../helpers/docker.ts";
+import { missing } from "../helpers/requires.ts";
 import { appModule, dockerAsync, newHome, project, run } from "./helpers.ts";
-
-const ci = process.env.CI === "true";
 
 /** What the registry says the tag points at (Docker-Content-Digest of the manifest), and the manifest. */
 async function registryManifest(registry: TestRegistry, repo: string, tag: string): Promise<{ digest: string; mediaType: string; size: number }> {
@@ -17,7 +16,7 @@ async function registryManifest(registry: TestRegistry, repo: string, tag: strin
   return { digest: r.headers.get("docker-content-digest")!, mediaType: r.headers.get("content-type")!, size: body.length };
 }
 
-describe.skipIf(!dockerAvailable() && !ci)("what strata build prints and writes: image ID, --iidfile, --metadata-file, pushed digests", () => {
+describe.skipIf(missing({ dockerd: dockerAvailable() }))("what strata build prints and writes: image ID, --iidfile, --metadata-file, pushed digests", () => {
   let registry: TestRegistry;
   const cleanup: string[] = [];
   beforeAll(async () => {

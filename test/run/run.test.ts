@@ -8,17 +8,10 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { busyboxLayout } from "../helpers/busybox.ts";
 import { scratchProject, STRATA_BIN, strata, strataAsync } from "../helpers/cli.ts";
 import { docker, dockerAvailable, DOCKER } from "../helpers/docker.ts";
+import { isRoot, missing } from "../helpers/requires.ts";
 import { hasScript, leftovers, mountsUnder, pidsOf, processesUsing, sh, start, until } from "./helpers.ts";
 
-const isRoot = process.getuid?.() === 0;
 const IMAGE = "strata-run-test/app:1";
-
-/** docker is part of the acceptance: under CI its absence fails the test instead of skipping it. */
-function withDocker(): boolean {
-  if (dockerAvailable()) return true;
-  if (process.env.CI === "true") throw new Error("dockerd is not reachable (CI=true requires it)");
-  return false;
-}
 
 const APP = `import { from, ociLayout } from "@strata/core";
 export default from(ociLayout("./busybox"))
@@ -29,7 +22,7 @@ export default from(ociLayout("./busybox"))
   .cmd(["sh", "-c", "echo $GREETING; pwd"]);
 `;
 
-describe.skipIf(!isRoot)("strata run: a container from an image, as docker run", () => {
+describe.skipIf(missing({ root: isRoot }))("strata run: a container from an image, as docker run", () => {
   let dir: string;
   let home: string;
   let env: NodeJS.ProcessEnv;
@@ -56,7 +49,8 @@ describe.skipIf(!isRoot)("strata run: a container from an image, as docker run",
     await busyboxLayout(dir);
     home = mkdtempSync(join(tmpdir(), "strata-run-home-"));
     env = { STRATA_HOME: home };
-    dockerToo = withDocker();
+    // docker is part of the acceptance: under CI its absence fails the suite instead of skipping the comparison.
+    dockerToo = !missing({ dockerd: dockerAvailable() });
     const b = strata(["build", "app.image.ts", "-t", IMAGE, "--progress", "quiet", ...(dockerToo ? ["--load"] : [])], { cwd: dir, env });
     expect(b.stderr).not.toContain("error");
     expect(b.code).toBe(0);
@@ -96,10 +90,7 @@ describe.skipIf(!isRoot)("strata run: a container from an image, as docker run",
   });
 
   test("-t gives the container a real terminal (under script), with the window size and TERM; -it carries typed input", () => {
-    if (!hasScript()) {
-      if (process.env.CI === "true") throw new Error("util-linux script is missing");
-      return;
-    }
+    if (missing({ "util-linux script": hasScript() })) return;
     const inner = "test -t 0 && test -t 1 && echo is-a-tty; tty; stty size; echo TERM=$TERM";
     const cmd = (bin: string) => `stty cols 91 rows 17; ${bin} ${IMAGE} sh -c ${sh(inner)}`;
     const viaScript = (c: string, input = "") => spawnSync("script", ["-q", "-e", "-c", c, "/dev/null"], { encoding: "utf8", input, env: { ...process.env, ...env }, cwd: dir });

@@ -5,8 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { busyboxLayout } from "../helpers/busybox.ts";
 import { scratchProject, strata } from "../helpers/cli.ts";
-
-const isRoot = process.getuid?.() === 0;
+import { isRoot, missing } from "../helpers/requires.ts";
 
 // Layer 1 writes 300 KiB that layer 2 deletes, and two small files it overwrites / deletes.
 const WASTE = `import { from, ociLayout } from "@strata/core";
@@ -19,7 +18,7 @@ export default from(ociLayout("./busybox"))
 
 const DOCKERFILE = "FROM busybox\nRUN echo from-dockerfile > /df\nENV X=1\n";
 
-describe.skipIf(!isRoot)("a store you can see: images, inspect, history, tag, rmi", () => {
+describe.skipIf(missing({ root: isRoot }))("a store you can see: images, inspect, history, tag, rmi", () => {
   let dir: string;
   let env: NodeJS.ProcessEnv;
   let home: string;

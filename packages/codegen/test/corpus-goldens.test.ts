@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { generateImageModule } from "../src/index.ts";
 import { CORPUS_DIR } from "../../../test/helpers/corpus.ts";
+import { missing } from "../../../test/helpers/requires.ts";
 
 const GOLDENS = join(import.meta.dirname, "corpus-goldens");
 
@@ -25,9 +26,7 @@ export const GOLDEN_FILES = [
 
 const CORPUS = CORPUS_DIR ?? "(no corpus)";
 const present = GOLDEN_FILES.every((f) => existsSync(join(CORPUS, f)));
-if (!present) console.warn("corpus goldens skipped: the corpus is not here");
-
-describe.skipIf(!present)("corpus goldens: the generated modules as reviewed", () => {
+describe.skipIf(missing({ "the Dockerfile corpus (../shared/corpus/dockerfiles)": present }))("corpus goldens: the generated modules as reviewed", () => {
   test.each(GOLDEN_FILES)("%s", (f) => {
     const source = generateImageModule(readFileSync(join(CORPUS, f)), { file: f }).source;
     const golden = join(GOLDENS, f.replace(/\.Dockerfile$/, ".image.ts"));

@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { randomInt } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -36,7 +37,8 @@ describe.each(executors)("$name executor", (ex) => {
     const inner = await runCaptured(ex, root, ["sh", "-c", "sh -c 'kill -TERM $$'; echo $?"]);
     expect(inner.stdout).toEqual(["143"]);
     // The step's process is pid 1 of its namespace: only SIGKILL from outside ends it (as in Docker).
-    const argv = ["sleep", `${1100 + (ex.name === "runc" ? 1 : 2)}`];
+    // A number no other process on this shared machine sleeps for marks the step.
+    const argv = ["sleep", String(2_000_000 + randomInt(1_000_000))];
     const run = runCaptured(ex, root, argv);
     let pids: number[] = [];
     for (let i = 0; i < 200 && pids.length === 0; i++) {
@@ -256,11 +258,14 @@ int main(void) {
   // How long the kill takes: bench/executors.mjs. The sleeps would outlast the test's limit.
   it.skipIf(skip)("kills the whole process tree on abort", async () => {
     const ac = new AbortController();
-    const run = runCaptured(ex, root, ["sh", "-c", "sleep 1007 & sleep 1008"], {}, { signal: ac.signal });
+    // Numbers no other process on this shared machine sleeps for mark the tree's processes.
+    const n = 4_000_000 + randomInt(1_000_000) * 2;
+    const [a, b] = [String(n), String(n + 1)];
+    const run = runCaptured(ex, root, ["sh", "-c", `sleep ${a} & sleep ${b}`], {}, { signal: ac.signal });
     setTimeout(() => ac.abort(), 400);
     await expect(run).rejects.toMatchObject({ code: "STRATA_RUN_ABORTED" });
-    expect(pidsWithCmdline(["sleep", "1007"])).toEqual([]);
-    expect(pidsWithCmdline(["sleep", "1008"])).toEqual([]);
+    expect(pidsWithCmdline(["sleep", a])).toEqual([]);
+    expect(pidsWithCmdline(["sleep", b])).toEqual([]);
     // An already aborted signal runs nothing.
     await expect(runCaptured(ex, root, ["true"], {}, { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: "STRATA_RUN_ABORTED" });
   });
