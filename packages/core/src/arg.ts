@@ -1,4 +1,4 @@
-import { templateFromUser, type ScopeEntry } from "@strata/graph";
+import { templateFromUser } from "@strata/graph";
 
 /** What a build arg's default (and so its type) can be: a string, a number or a boolean. */
 export type ArgValue = string | number | boolean;

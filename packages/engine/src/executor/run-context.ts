@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
-import { join } from "node:path";
 import { StrataError } from "@strata/graph";
 import { writeEtcFiles } from "./etc-files.ts";
 import { startNetwork, type Network } from "./network/index.ts";

@@ -3,7 +3,6 @@ import { dirname, join } from "node:path";
 import { resolveLocation, StrataError, type ExecOp, type Mount, type ScopeState } from "@strata/graph";
 import type { ExecMount } from "../executor/index.ts";
 import { contextSourceTree } from "../copy/source-tree.ts";
-import { cacheKey } from "../solver/cache-key.ts";
 import { resolvePath } from "../solver/expand.ts";
 import type { SolverContext } from "../solver/solver.ts";
 import type { CacheMounts } from "./cache-mounts.ts";

@@ -50,10 +50,6 @@ const MAX_OCTAL_11 = 0o77777777777;
 
 const ASCII_ONLY = /^[\x01-\x7f]*$/;
 
-function utf8Length(s: string): number {
-  return ASCII_ONLY.test(s) ? s.length : Buffer.byteLength(s);
-}
-
 /**
  * Bytes needed to encode `h` (pax header, if any, plus the ustar header), so callers can
  * reserve buffer space before calling `encodeHeader`.
