@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync, type Stats } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { busyboxLayout } from "../helpers/busybox.ts";
@@ -99,7 +99,7 @@ export function filesContaining(dir: string, needle: string | readonly string[])
     }
     for (const n of names) {
       const p = join(d, n);
-      let st;
+      let st: Stats;
       try {
         st = lstatSync(p);
       } catch {

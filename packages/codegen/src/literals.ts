@@ -42,6 +42,7 @@ export function str(value: string): ts.Expression {
  */
 function rawString(value: string): ts.Expression | undefined {
   const backslashes = value.split("\\").length - 1;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: a raw template literal cannot carry control characters, so this tests for them
   if (backslashes < 2 || /[`\r]|\$\{|\\$/.test(value) || /[\x00-\x08\x0b-\x1f\x7f]/.test(value)) return undefined;
   let literal: ts.NoSubstitutionTemplateLiteral;
   try {

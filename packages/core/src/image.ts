@@ -240,7 +240,8 @@ class ImageImpl implements Image {
 
   toGraph(): LayerGraph {
     // Memoized outside the frozen object's fields (a WeakMap would do as well).
-    return (graphs.get(this) ?? (graphs.set(this, createGraph(this.toDefinition())), graphs.get(this)))!;
+    if (!graphs.has(this)) graphs.set(this, createGraph(this.toDefinition()));
+    return graphs.get(this)!;
   }
 
   private next(patch: Partial<ImageState>, step: Omit<Step, "meta">): Image {

@@ -143,7 +143,10 @@ export function exportDockerfile(graph: LayerGraph, opts: ExportOptions = {}): E
       if (s.type === "image") {
         const local = opts.localImageName?.(input);
         if (local !== undefined) return local;
-        if (s.transport === "docker-daemon") return (daemonImages.add(s.ref), s.ref);
+        if (s.transport === "docker-daemon") {
+          daemonImages.add(s.ref);
+          return s.ref;
+        }
       }
       if (s.type === "scratch") return "scratch";
     }
@@ -315,7 +318,11 @@ function mergeSequences<T extends { name: string; default: string | undefined }>
       const nth = seen.get(base) ?? 0;
       seen.set(base, nth + 1);
       const k = key(e, nth);
-      if (!nodes.has(k)) (nodes.set(k, e), order.push(k), edges.set(k, new Set()));
+      if (!nodes.has(k)) {
+        nodes.set(k, e);
+        order.push(k);
+        edges.set(k, new Set());
+      }
       if (prev !== undefined) edges.get(prev)!.add(k);
       prev = k;
     }

@@ -121,9 +121,12 @@ function nameSelectedStages(plans: StagePlan[], byId: Map<Digest, StagePlan>, fi
   for (const p of [...plans]) {
     if (!("select" in p.base)) continue;
     const op = p.base.select;
-    op.names.forEach((name, i) => {
+    for (const [i, name] of op.names.entries()) {
       const id = imageDigest(op.meta!.images![i]!);
-      if (plans.some((q) => q.id === id && q.name === name)) return void reserved.add(name);
+      if (plans.some((q) => q.id === id && q.name === name)) {
+        reserved.add(name);
+        continue;
+      }
       const target = byId.get(id)!;
       if (target.name === undefined || !reserved.has(target.name)) {
         target.name = name;
@@ -132,7 +135,7 @@ function nameSelectedStages(plans: StagePlan[], byId: Map<Digest, StagePlan>, fi
         plans.splice(plans.indexOf(target) + 1, 0, alias);
       }
       reserved.add(name);
-    });
+    }
   }
   return reserved;
 }

@@ -49,7 +49,7 @@ export function parseFlags(words: readonly string[], spec: FlagSpec): ParsedFlag
       value = name.slice(eq + 1);
       name = name.slice(0, eq);
     }
-    const kind = Object.prototype.hasOwnProperty.call(spec, name) ? spec[name] : undefined;
+    const kind = Object.hasOwn(spec, name) ? spec[name] : undefined;
     if (!kind) {
       const near = suggest(name, Object.keys(spec));
       return fail(`unknown flag: ${name}${near ? ` (did you mean ${near}?)` : ""}`, word);

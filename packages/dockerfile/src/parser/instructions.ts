@@ -75,7 +75,7 @@ export function typeInstruction(node: MutableNode, base: Omit<InstructionBase, "
   const fail = (message: string, code?: ErrorCode, extra?: Partial<InstructionProblem>): TypedResult => ({ problems: [...problems, err(message, code, extra)] });
   const cmdForm = (): CommandForm => (node.json ? { form: "exec", argv: args } : { form: "shell", script: args.join(" ") });
 
-  const typer = Object.prototype.hasOwnProperty.call(TYPERS, cmd) ? TYPERS[cmd]! : typeDefault;
+  const typer = Object.hasOwn(TYPERS, cmd) ? TYPERS[cmd]! : typeDefault;
   return typer({ node, args, problems, withFlags, b, fail, cmdForm, cmd, base });
 }
 

@@ -16,13 +16,13 @@ export function cleanPath(p: string): string {
     out.push(part);
   }
   const body = out.join("/");
-  if (rooted) return "/" + body;
+  if (rooted) return `/${body}`;
   return body === "" ? "." : body;
 }
 
 /** `path.Join("/", p)` without the leading slash: a root-relative path that never climbs above the root. */
 export function rootRelative(p: string): string {
-  const c = cleanPath("/" + p);
+  const c = cleanPath(`/${p}`);
   return c === "/" ? "" : c.slice(1);
 }
 

@@ -183,7 +183,7 @@ export class MemorySourceTree implements SourceTree {
   }
 
   readdir(path: string): readonly string[] {
-    const prefix = path === "" ? "" : path + "/";
+    const prefix = path === "" ? "" : `${path}/`;
     const out: string[] = [];
     for (const p of this.nodes.keys()) {
       if (p !== "" && p.startsWith(prefix) && !p.slice(prefix.length).includes("/")) out.push(p.slice(prefix.length));

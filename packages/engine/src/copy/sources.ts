@@ -70,7 +70,7 @@ export function resolveSources(tree: SourceTree, arg: string, opts: ResolveOptio
     const visit = (rel: string) => {
       const dir = joinRel(baseDir, rel);
       const node = tree.lstat(dir);
-      if (!node || node.type !== "directory") return;
+      if (node?.type !== "directory") return;
       for (const name of sortBytes([...tree.readdir(dir)])) {
         const childRel = joinRel(rel, name);
         if (goMatch(pattern, childRel)) {

@@ -150,7 +150,7 @@ async function planMount(ctx: SolverContext, op: ExecOp, m: Mount, state: ScopeS
             // `/` in the stage is the stage's root, never the host's), and a rw mount writes only
             // to the view's throwaway upper directory.
             const merged = await mergedDir(ctx, input.layers, tools.work);
-            let src;
+            let src: ReturnType<typeof resolveMountSource>;
             try {
               src = resolveMountSource(merged.dir, source, "bind mount", loc);
             } catch (e) {

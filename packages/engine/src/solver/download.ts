@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { get as httpGet } from "node:http";
 import { get as httpsGet } from "node:https";
 import type { IncomingMessage } from "node:http";
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import { describeOp, opDigest, resolveLocation, StrataError, type Digest, type SourceOp } from "@strata/graph";
 import { cacheKey } from "./cache-key.ts";
 import type { DownloadResult } from "./results.ts";
