@@ -16,11 +16,6 @@ export function dockerRun(image: string, args: readonly string[] = [], extra: re
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** docker build with BuildKit (the builtin frontend of this Docker). */
-export function dockerBuild(contextDir: string, tag: string, opts: { file?: string; args?: readonly string[] } = {}): string {
-  return docker(["build", "-q", "-t", tag, ...(opts.file ? ["-f", opts.file] : []), ...(opts.args ?? []), contextDir], { env: { DOCKER_BUILDKIT: "1" } }).trim();
-}
-
 /** Imports a layout's busybox image into dockerd under `tag` (for docker build tests FROM it). */
 export function dockerImportBusybox(tag: string): void {
   const have = spawnSync(DOCKER, ["image", "inspect", tag], { stdio: "ignore" }).status === 0;

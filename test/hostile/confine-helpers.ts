@@ -16,7 +16,7 @@ export type ExecutorName = (typeof EXECUTORS)[number];
 export const canRun = process.getuid?.() === 0 || process.env.CI === "true";
 
 /** A host directory the build must neither read nor write: one file with unique content. */
-export interface Canary {
+interface Canary {
   readonly dir: string;
   readonly file: string;
   readonly content: string;
@@ -24,7 +24,7 @@ export interface Canary {
   state(): string;
 }
 
-export function makeCanary(parent: string): Canary {
+function makeCanary(parent: string): Canary {
   const dir = join(parent, "canary");
   mkdirSync(dir, { recursive: true });
   const content = `strata-host-canary-${randomBytes(12).toString("hex")}`;

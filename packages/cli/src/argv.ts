@@ -32,7 +32,7 @@ export interface ParsedArgs {
 }
 
 /** Flags every command accepts. */
-export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
+const GLOBAL_OPTIONS: readonly OptionSpec[] = [
   { name: "help", short: "h", type: "boolean", description: "show this help" },
   { name: "debug", type: "boolean", description: "print stack traces of internal errors" },
 ];

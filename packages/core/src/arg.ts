@@ -108,7 +108,7 @@ export const BUILDARCH: Arg<string> = makeArg<string>("BUILDARCH", undefined, "s
 export const BUILDVARIANT: Arg<string> = makeArg<string>("BUILDVARIANT", undefined, "string");
 
 /** A default in template form: string defaults may read earlier args (`${A}-x`), as in a Dockerfile. */
-export function argDefaultTemplate(value: ArgValue | undefined): string | undefined {
+function argDefaultTemplate(value: ArgValue | undefined): string | undefined {
   if (value === undefined) return undefined;
   return typeof value === "string" ? templateFromUser(value) : String(value);
 }

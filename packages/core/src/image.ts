@@ -535,8 +535,6 @@ function toGraphMount(m: RunMount, inputIndex: (from: CopyFrom) => number): Moun
   }
 }
 
-export type { Owner };
-
 /** The same image with a stage name for exporters (provenance only: the digest does not change). */
 export function named(image: Image, name: string): Image {
   return createImage({ ...imageState(image), name });

@@ -1,4 +1,4 @@
-import type { CacheSharing, PlatformString, SIGNAL_NAMES } from "@strata/graph";
+import type { PlatformString, SIGNAL_NAMES } from "@strata/graph";
 import type { Arg } from "./arg.ts";
 import type { RunMount } from "./mounts.ts";
 
@@ -160,5 +160,3 @@ export interface HealthcheckOptions {
   /** Consecutive failures after which the container is unhealthy (Dockerfile `--retries`); default `3`. */
   readonly retries?: number;
 }
-
-export type { CacheSharing };

@@ -101,7 +101,7 @@ async function readLocalImage(transport: "oci-layout" | "oci-archive" | "docker-
 }
 
 /** `strata-local/busybox:oci-layout-<12 hex of the config digest>`: stable, readable, never a registry name. */
-export function localName(transport: string, path: string, configDigest: Digest): string {
+function localName(transport: string, path: string, configDigest: Digest): string {
   const stem =
     basename(path)
       .toLowerCase()

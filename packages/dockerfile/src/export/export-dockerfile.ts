@@ -1,11 +1,9 @@
 import {
   digestHex,
-  imageDigest,
   isStrataError,
   resolveLocation,
   sha256Digest,
   StrataError,
-  type ImageDefinition,
   type LayerGraph,
   type Op,
   type SourceOp,
@@ -365,8 +363,4 @@ function ignoreFile(c: { include?: readonly string[] | undefined; exclude?: read
   if (c.include?.length) lines.push("*", ...c.include.map((p) => `!${p}`));
   if (c.exclude?.length) lines.push(...c.exclude);
   return `${lines.join("\n")}\n`;
-}
-
-export function isTargetOf(def: ImageDefinition, graph: LayerGraph): boolean {
-  return imageDigest(def) === graph.digest;
 }

@@ -1,6 +1,5 @@
 import {
   imageDigest,
-  opDigest,
   referencedImages,
   resolveLocation,
   StrataError,
@@ -219,8 +218,4 @@ function suggestName(p: StagePlan): string {
   const ref = templateLiteralValue(s.ref) ?? s.ref.split("$")[0] ?? "";
   const last = ref.split("/").pop() ?? ref;
   return last.split(/[:@]/)[0] || "stage";
-}
-
-export function sourceRefKey(op: SourceOp): string {
-  return opDigest(op);
 }

@@ -20,7 +20,7 @@ import type {
   ParsedMount,
 } from "./types.ts";
 
-export interface InstructionProblem {
+interface InstructionProblem {
   readonly code: ErrorCode;
   readonly message: string;
   /** The flag word the problem is about, to point at its column. */
@@ -32,7 +32,7 @@ export interface InstructionProblem {
 export type TypedResult = { instruction: Instruction; problems: InstructionProblem[] } | { instruction?: undefined; problems: InstructionProblem[] };
 
 /** BuildKit's nodeArgs: the values of the chain (a sub-command contributes its keyword and args). */
-export function nodeArgs(node: MutableNode): string[] {
+function nodeArgs(node: MutableNode): string[] {
   const out: string[] = [];
   for (const n of node.next) {
     if (n.children.length === 0) out.push(n.value);

@@ -40,7 +40,7 @@ export function joinRel(dir: string, name: string): string {
 }
 
 /** Compares the UTF-8 bytes of two strings, the order Go's sort and the layer writer use. */
-export function compareBytes(a: string, b: string): number {
+function compareBytes(a: string, b: string): number {
   if (a === b) return 0;
   // For strings without surrogates, UTF-16 code unit order equals code point order equals
   // UTF-8 byte order; fall back to Buffer.compare only when a surrogate is present.

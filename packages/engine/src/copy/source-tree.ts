@@ -124,7 +124,7 @@ export class DirectorySourceTree implements SourceTree {
   }
 }
 
-export function nodeFromStats(st: Stats, owner: { uid: number; gid: number } | undefined, linkname: string | undefined): SourceNode {
+function nodeFromStats(st: Stats, owner: { uid: number; gid: number } | undefined, linkname: string | undefined): SourceNode {
   const type: SourceNodeType = st.isDirectory()
     ? "directory"
     : st.isSymbolicLink()

@@ -1,7 +1,7 @@
 import { StrataError } from "@strata/graph";
 import { layerLimits, layerTooLarge, layerTooManyEntries, oldGnuExtension, oldGnuSparse, paxSparse, SparseExpander, type SparseInfo } from "@strata/oci";
 
-export type TarMemberType = "file" | "directory" | "symlink" | "link" | "char-device" | "block-device" | "fifo";
+type TarMemberType = "file" | "directory" | "symlink" | "link" | "char-device" | "block-device" | "fifo";
 
 /** One member's header, pax and GNU long-name records already applied. */
 export interface TarMember {

@@ -10,7 +10,7 @@ import { secretMasks } from "./mask.ts";
 import { resolveMountSource } from "./mount-source.ts";
 import type { SecretDir } from "./secrets.ts";
 
-export interface MountTools {
+interface MountTools {
   readonly cacheMounts: CacheMounts;
   readonly secrets: SecretDir;
   readonly work: string;

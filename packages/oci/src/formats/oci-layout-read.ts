@@ -97,7 +97,7 @@ function checkLayoutFile(bytes: Buffer | undefined, path: string): void {
 }
 
 /** A read-only blob store over `blobs/sha256/*` members of a tar file. */
-export function tarBlobs(tar: TarFileIndex, prefix = "blobs/sha256/"): BlobReader {
+function tarBlobs(tar: TarFileIndex, prefix = "blobs/sha256/"): BlobReader {
   const member = (d: Digest) => tar.find(`${prefix}${digestHex(d)}`);
   return {
     has: async (d) => member(d) !== undefined,

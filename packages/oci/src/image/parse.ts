@@ -18,7 +18,7 @@ function parseJson(bytes: Uint8Array, what: string, where: string): Record<strin
   return v as Record<string, unknown>;
 }
 
-export function checkDescriptor(d: unknown, what: string, where: string): Descriptor {
+function checkDescriptor(d: unknown, what: string, where: string): Descriptor {
   const o = d as Record<string, unknown> | null;
   if (typeof o !== "object" || o === null || typeof o.mediaType !== "string" || !isDigest(o.digest) || !Number.isSafeInteger(o.size) || (o.size as number) < 0) {
     throw new StrataError("STRATA_IMAGE_BAD_DESCRIPTOR", `${what} in ${where} is not a valid descriptor: ${JSON.stringify(d)?.slice(0, 200)}`, {

@@ -177,7 +177,7 @@ function badField(path: string, field: string, value: unknown): never {
   throw new StrataError("STRATA_LAYER_BAD_ENTRY", `layer entry ${JSON.stringify(path)} has an invalid ${field}: ${JSON.stringify(value)}`);
 }
 
-export function isCleanPath(p: string, allowRoot: boolean): boolean {
+function isCleanPath(p: string, allowRoot: boolean): boolean {
   if (p === "") return allowRoot;
   if (p.includes("\0") || p.startsWith("/") || p.endsWith("/")) return false;
   for (const part of p.split("/")) if (part === "" || part === "." || part === "..") return false;
