@@ -12,15 +12,16 @@ import { fmt, printTable, REPO, STRATA, timeCommand } from "./lib.mjs";
 export async function run({ files = Number(process.env.BENCH_FILES ?? 20_000), mb = Number(process.env.BENCH_MB ?? 300), runs = 3 } = {}) {
   const root = join(tmpdir(), `strata-bench-copy-${files}-${mb}`);
   mkdirSync(root, { recursive: true });
-  const ctx = generateContext(join(root, "ctx"), { files, mb });
-  const { layout, tag } = await busyboxBase(root);
+  // The context is a real directory of the project: `context("ctx")` is the build context read
+  // under `ctx/`, and a symlink there would (rightly) not be followed out of the context.
   const proj = join(root, "proj");
+  const ctx = generateContext(join(proj, "ctx"), { files, mb });
+  const { layout, tag } = await busyboxBase(root);
   mkdirSync(join(proj, "node_modules/@strata"), { recursive: true });
   for (const p of ["core", "graph"]) {
     try { execFileSync("ln", ["-sfn", join(REPO, "packages", p), join(proj, "node_modules/@strata", p)]); } catch {}
   }
   execFileSync("ln", ["-sfn", layout, join(proj, "busybox")]);
-  execFileSync("ln", ["-sfn", ctx, join(proj, "ctx")]);
   writeFileSync(join(proj, "copy.image.ts"), `import { from, ociLayout, context } from "@strata/core";\nexport default from(ociLayout("./busybox")).copy(context("ctx"), "/data");\n`);
   writeFileSync(join(ctx, "..", "Dockerfile.bench"), `FROM ${tag}\nCOPY . /data\n`);
   const edit = join(ctx, "d7", "e3", "f707.bin");

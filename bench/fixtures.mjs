@@ -14,7 +14,10 @@ export function generateContext(dir, { files = 20_000, mb = 300 } = {}) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   let seed = 42;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const rnd = () => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed / 2 ** 32;
+  };
   const large = 20;
   const largeBytes = Math.floor((mb * 0.7 * 1024 * 1024) / large);
   const smallBytes = Math.floor((mb * 0.3 * 1024 * 1024) / (files - large));

@@ -55,7 +55,7 @@ function mutate(text, rand, others) {
       const a = Math.floor(rand() * o.length);
       s = s.slice(0, pos) + o.slice(a, a + Math.floor(rand() * 200)) + s.slice(pos);
     } else if (op === 4) s = s.slice(0, pos) + s.slice(Math.max(0, pos - 30), pos) + s.slice(pos);
-    else if (op === 5) s = s.slice(0, pos) + "\n" + s.slice(pos);
+    else if (op === 5) s = `${s.slice(0, pos)}\n${s.slice(pos)}`;
     else s = s.slice(0, pos) + s.slice(pos).toLowerCase();
   }
   return s;

@@ -38,7 +38,9 @@ function undocumented(entry: string): string[] {
     const visible = fns.length > 1 ? fns.filter((d) => !(d as ts.FunctionLikeDeclaration).body) : fns;
     const sigs = visible.map((d) => checker.getSignatureFromDeclaration(d));
     // One doc for all overloads is fine when there is one; each overload of several needs its own.
-    if (sigs.length > 1) sigs.forEach((s, i) => !s || hasDoc(s) || missing.push(`${name} (overload ${i + 1})`));
+    if (sigs.length > 1) {
+      for (const [i, s] of sigs.entries()) if (s && !hasDoc(s)) missing.push(`${name} (overload ${i + 1})`);
+    }
   };
 
   const checkMembers = (owner: string, type: ts.Type) => {

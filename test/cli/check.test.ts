@@ -16,7 +16,7 @@ describe("strata check", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("error[TS2345]");
     expect(r.stderr).toContain("--> bad.image.ts:4:11");
-    expect(r.stderr).toMatch(/4 \|   \.expose\("http"\)\n\s+\|\s+\^+/);
+    expect(r.stderr).toMatch(/4 \| {3}\.expose\("http"\)\n\s+\|\s+\^+/);
     expect(r.stderr).toContain("--> bad.image.ts:5:8");
     expect(r.stderr).toContain("Found 2 errors in 1 file.");
   });

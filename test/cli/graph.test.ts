@@ -102,7 +102,7 @@ describe("errors are one clear message with a position, never a stack trace", ()
   });
   test("--help on every command", () => {
     const top = strata(["--help"]).stdout;
-    const commands = [...top.matchAll(/^  ([a-z][a-z-]*) {2,}/gm)].map((m) => m[1]!);
+    const commands = [...top.matchAll(/^ {2}([a-z][a-z-]*) {2,}/gm)].map((m) => m[1]!);
     expect(commands.length).toBeGreaterThanOrEqual(4);
     for (const cmd of commands) {
       const r = strata([cmd, "--help"]);

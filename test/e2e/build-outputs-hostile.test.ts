@@ -11,8 +11,8 @@ const meta = { mode: 0o755, uid: 0, gid: 0, mtime: 0 };
 /** A base image whose first layer makes data/link a symlink out of the root, and whose second writes below it. */
 async function hostileLayout(dir: string, second: LayerEntry[]): Promise<void> {
   const store = new FsBlobStore(join(dir, ".store"));
-  const escape = join(dir, "escape");
-  const l1 = await writeLayer([{ type: "directory", path: "data", ...meta }, { type: "symlink", path: "data/link", linkname: escape, ...meta, mode: 0o777 }], { to: { store } });
+  const outside = join(dir, "escape");
+  const l1 = await writeLayer([{ type: "directory", path: "data", ...meta }, { type: "symlink", path: "data/link", linkname: outside, ...meta, mode: 0o777 }], { to: { store } });
   const l2 = await writeLayer(second, { to: { store } });
   const image = await assembleImage({ store, config: { architecture: "amd64", os: "linux", config: {} }, layers: [l1, l2].map((l) => ({ descriptor: l.descriptor, diffId: l.diffId })) });
   await writeOciLayout([{ image, ref: "latest" }], { dir: join(dir, "layout") });
@@ -20,7 +20,9 @@ async function hostileLayout(dir: string, second: LayerEntry[]): Promise<void> {
 
 describe("outputs of hostile images never write outside their destination", () => {
   const dirs: string[] = [];
-  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
   const project = async (second: LayerEntry[]) => {
     const dir = scratchProject({ "h.image.ts": 'import { from, ociLayout } from "@strata/core";\nexport default from(ociLayout("./layout"));\n' });
     dirs.push(dir);

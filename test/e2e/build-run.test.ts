@@ -140,7 +140,7 @@ describe.skipIf(missing({ root: isRoot }))("strata run and strata cache", () => 
     const du = strata(["cache", "du"], { cwd: dir, env });
     expect(du.stdout).toMatch(/cache\s+[\d.]+ (B|KiB)/);
     expect(strata(["cache", "prune"], { cwd: dir, env }).stdout).toMatch(/^freed /);
-    expect(strata(["cache", "du"], { cwd: dir, env }).stdout).not.toMatch(/\n  cache /);
+    expect(strata(["cache", "du"], { cwd: dir, env }).stdout).not.toMatch(/\n {2}cache /);
     expect(strata(["run", "runme"], { cwd: dir, env }).stdout).toBe("built\n");
     expect(strata(["run", "nosuch"], { cwd: dir, env }).stderr).toContain("error[STRATA_IMAGE_NOT_FOUND]");
     expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(env.STRATA_HOME);

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readOciLayout, writeDockerArchive } from "@strata/oci";
@@ -9,7 +9,7 @@ import { DOCKER, docker } from "../helpers/docker.ts";
 import { moduleSource, type Fixture } from "./fixtures.ts";
 import { diffImages, flattenSaved, type Difference, type TreeEntry } from "./image-tree.ts";
 
-export interface EngineRun {
+interface EngineRun {
   readonly ms: number;
   readonly result: CliResult;
 }
@@ -31,7 +31,7 @@ export interface FixtureResult {
 export const imageTag = (f: Fixture, engine: "native" | "docker") => `strata-eq/${f.name}:${engine}`;
 
 /** `dockerDaemon(…)` fixtures read this image: the busybox layout, loaded with its exact bytes. */
-export const DAEMON_BASE = "strata-eq/busybox:1";
+const DAEMON_BASE = "strata-eq/busybox:1";
 
 /**
  * The harness project: a directory where modules import the workspace packages, the busybox
@@ -90,7 +90,7 @@ export async function runFixture(project: string, f: Fixture, home: string): Pro
 }
 
 /** The mount points every RUN step has: runc creates them when the image lacks them. */
-export const RUNTIME_MOUNT_POINTS = ["/dev", "/proc", "/sys"];
+const RUNTIME_MOUNT_POINTS = ["/dev", "/proc", "/sys"];
 
 /**
  * The one known, unavoidable difference besides timestamps: Docker 20.10's BuildKit (0.8)
@@ -144,8 +144,4 @@ export function formatTable(results: readonly FixtureResult[]): string {
 export function formatDifferences(r: FixtureResult): string {
   if (r.error) return r.error;
   return r.differences.map((d) => `${d.path}\n    native: ${d.native}\n    docker: ${d.docker}`).join("\n");
-}
-
-export function writeReport(path: string, results: readonly FixtureResult[]): void {
-  writeFileSync(path, `${formatTable(results)}\n\n${results.filter((r) => r.error || r.differences.length).map((r) => `## ${r.fixture.name}\n${formatDifferences(r)}\n`).join("\n")}`);
 }

@@ -98,14 +98,14 @@ function xattrText(x: Readonly<Record<string, Uint8Array>>): string {
 }
 
 /** The image config fields the harness compares (what `docker inspect` shows as Config, plus the platform). */
-export const CONFIG_FIELDS = ["Env", "Cmd", "Entrypoint", "WorkingDir", "User", "ExposedPorts", "Volumes", "Labels", "Healthcheck", "StopSignal", "Shell", "OnBuild"] as const;
+const CONFIG_FIELDS = ["Env", "Cmd", "Entrypoint", "WorkingDir", "User", "ExposedPorts", "Volumes", "Labels", "Healthcheck", "StopSignal", "Shell", "OnBuild"] as const;
 
 /**
  * The compared config values. Docker reads a missing field, `null`, `""`, `[]` and `{}` alike
  * (all mean "unset"), and engines differ in which they write, so those are one value here: the
  * one normalisation, stated rather than hidden in a looser comparison.
  */
-export function comparableConfig(c: ImageConfigFile): Record<string, string> {
+function comparableConfig(c: ImageConfigFile): Record<string, string> {
   const cfg = (c.config ?? {}) as Record<string, unknown>;
   const out: Record<string, string> = { architecture: c.architecture, os: c.os };
   for (const f of CONFIG_FIELDS) out[f] = isUnset(cfg[f]) ? "(unset)" : stable(cfg[f]);

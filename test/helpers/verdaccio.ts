@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 /** Where `.ci/run` installs verdaccio (6.8.0: the last release that runs on Node 20). */
-export const VERDACCIO_BIN = process.env.STRATA_VERDACCIO ?? "/opt/strata-tools/node_modules/.bin/verdaccio";
+const VERDACCIO_BIN = process.env.STRATA_VERDACCIO ?? "/opt/strata-tools/node_modules/.bin/verdaccio";
 
 export interface Registry {
   readonly url: string;
@@ -58,7 +58,7 @@ export async function startRegistry(): Promise<Registry> {
 }
 
 /** The verdaccio config `.ci/run` and the tests use. */
-export function verdaccioConfig(storage: string): string {
+function verdaccioConfig(storage: string): string {
   return `storage: ${storage}
 auth:
   htpasswd:

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync, type Stats } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { busyboxLayout } from "../helpers/busybox.ts";
@@ -38,7 +38,7 @@ export function stepGate(home: string): StepGate {
 }
 
 /** A host directory the build must neither read nor write: one file with unique content. */
-export interface Canary {
+interface Canary {
   readonly dir: string;
   readonly file: string;
   readonly content: string;
@@ -46,7 +46,7 @@ export interface Canary {
   state(): string;
 }
 
-export function makeCanary(parent: string): Canary {
+function makeCanary(parent: string): Canary {
   const dir = join(parent, "canary");
   mkdirSync(dir, { recursive: true });
   const content = `strata-host-canary-${randomBytes(12).toString("hex")}`;
@@ -121,7 +121,7 @@ export function filesContaining(dir: string, needle: string | readonly string[])
     }
     for (const n of names) {
       const p = join(d, n);
-      let st;
+      let st: Stats;
       try {
         st = lstatSync(p);
       } catch {

@@ -41,7 +41,7 @@ describe.skipIf(missing({ root: isRoot })).each(EXECUTORS)("confinement of paths
     const before = s.canary.state();
     const cd = s.canary.dir;
     // Read: the stage's /etc is what /host/etc names; it has no shadow file.
-    const read = s.build(`${EVIL}FROM base\nRUN --mount=type=bind,from=evil,source=/host/etc,target=/he cat /he/shadow /he/passwd || echo \"no-shadow-$((6*7))\"\n`, executor);
+    const read = s.build(`${EVIL}FROM base\nRUN --mount=type=bind,from=evil,source=/host/etc,target=/he cat /he/shadow /he/passwd || echo "no-shadow-$((6*7))"\n`, executor);
     expect(read.code, read.stderr).toBe(0);
     expect(read.stdout + read.stderr).toContain("no-shadow-42");
     expect(read.stdout + read.stderr).toContain("app:x:1000:1000");
@@ -125,7 +125,7 @@ describe.skipIf(missing({ root: isRoot })).each(EXECUTORS)("confinement of paths
     expect(bad.stderr).toContain("error[STRATA_COPY_ARCHIVE_UNSAFE]");
     assertContained(bad, before);
     const r = s.build(
-      `FROM base\nRUN ln -s ${s.canary.dir} /d && mkdir -p /u && ln -s / /u/up\nCOPY tok /d/\nCOPY tok /u/up${s.canary.dir}/tok2\nADD link.tar /x/\nRUN ls /d /x${s.canary.dir}; cat /d/canary.txt 2>&1 || echo \"no-canary-$((6*7))\"\n`,
+      `FROM base\nRUN ln -s ${s.canary.dir} /d && mkdir -p /u && ln -s / /u/up\nCOPY tok /d/\nCOPY tok /u/up${s.canary.dir}/tok2\nADD link.tar /x/\nRUN ls /d /x${s.canary.dir}; cat /d/canary.txt 2>&1 || echo "no-canary-$((6*7))"\n`,
       executor,
     );
     expect(r.code, r.stderr).toBe(0);
@@ -167,7 +167,7 @@ describe.skipIf(missing({ root: isRoot })).each(EXECUTORS)("confinement of paths
     const server = createServer(() => {}).listen(sock);
     await new Promise((r) => server.once("listening", r));
     try {
-      writeFileSync(join(s.context, "Dockerfile"), `FROM base\nRUN ln -s ${s.canary.dir} /s\nRUN --mount=type=ssh,target=/s/agent.sock test -S /s/agent.sock && echo \"agent-ok-$((6*7))\"\n`);
+      writeFileSync(join(s.context, "Dockerfile"), `FROM base\nRUN ln -s ${s.canary.dir} /s\nRUN --mount=type=ssh,target=/s/agent.sock test -S /s/agent.sock && echo "agent-ok-$((6*7))"\n`);
       const r = await strataAsync(
         ["build", "Dockerfile", "--image", "base=oci-layout:./busybox", "--progress", "plain", "--no-cache", "--executor", executor, "--ssh", `default=${sock}`],
         { cwd: s.context, env: { STRATA_HOME: s.home } },
@@ -182,7 +182,7 @@ describe.skipIf(missing({ root: isRoot })).each(EXECUTORS)("confinement of paths
 
   test("a working directory and mount targets through links into /proc stay in the step's own root", () => {
     const before = s.canary.state();
-    const r = s.build(`${EVIL}WORKDIR /p${s.canary.dir}\nRUN touch pwned; cat canary.txt 2>&1 || echo \"no-canary-$((6*7))\"; pwd\n`, executor);
+    const r = s.build(`${EVIL}WORKDIR /p${s.canary.dir}\nRUN touch pwned; cat canary.txt 2>&1 || echo "no-canary-$((6*7))"; pwd\n`, executor);
     // The directories WORKDIR makes are in the step's root (below its own /proc mount point);
     // runc enters them, the sandbox finds its /proc/1/root/... missing. Either way: contained.
     if (r.code === 0) expect(r.stdout + r.stderr).toContain("no-canary-42");

@@ -32,7 +32,7 @@ export interface ParsedArgs {
 }
 
 /** Flags every command accepts. */
-export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
+const GLOBAL_OPTIONS: readonly OptionSpec[] = [
   { name: "help", short: "h", type: "boolean", description: "show this help" },
   { name: "debug", type: "boolean", description: "print stack traces of internal errors" },
 ];
@@ -78,7 +78,10 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArg
     const value = inline ?? argv[++i];
     if (value === undefined) throw usageError(`--${opt.name} needs a value${opt.placeholder ? ` (${opt.placeholder})` : ""}`, spec);
     if (opt.values && !opt.values.includes(value)) throw usageError(`--${opt.name} must be one of ${opt.values.join(", ")} (got ${JSON.stringify(value)})`, spec);
-    if (opt.type === "list") ((options[opt.name] as string[] | undefined) ?? (options[opt.name] = [] as string[]) as string[]).push(value);
+    if (opt.type === "list") {
+      options[opt.name] ??= [] as string[];
+      (options[opt.name] as string[]).push(value);
+    }
     else options[opt.name] = value;
   }
   const p = spec.positionals ?? { min: 0, max: 0 };

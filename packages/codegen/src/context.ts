@@ -19,7 +19,7 @@ export interface GenContext extends WordContext {
   readonly sharedMounts?: SharedMounts;
 }
 
-export interface SharedMounts {
+interface SharedMounts {
   /** Flag text of a RUN's mounts → how many RUN steps use exactly that list. */
   readonly uses: ReadonlyMap<string, number>;
   /** The consts made so far (flag text → name and list), in order of first use. */

@@ -43,7 +43,11 @@ export function planGlobalArgs(ast: DockerfileAst, wctx: WordContext, lines: rea
     });
   }
   const seen = new Set<string>();
-  const duplicate = list.some((a) => (seen.has(a.name) ? true : (seen.add(a.name), false)));
+  const duplicate = list.some((a) => {
+    if (seen.has(a.name)) return true;
+    seen.add(a.name);
+    return false;
+  });
   const consts = new Map(list.map((a) => [a.name, a.constName]));
   return { list, mode: duplicate ? "explicit" : "natural", consts };
 }

@@ -16,7 +16,7 @@ export function print(node: ts.Node): string {
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
-export const isIdentifierName = (s: string): boolean => IDENTIFIER.test(s);
+const isIdentifierName = (s: string): boolean => IDENTIFIER.test(s);
 
 export function id(name: string): ts.Identifier {
   return f.createIdentifier(name);
@@ -42,6 +42,7 @@ export function str(value: string): ts.Expression {
  */
 function rawString(value: string): ts.Expression | undefined {
   const backslashes = value.split("\\").length - 1;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: a raw template literal cannot carry control characters, so this tests for them
   if (backslashes < 2 || /[`\r]|\$\{|\\$/.test(value) || /[\x00-\x08\x0b-\x1f\x7f]/.test(value)) return undefined;
   let literal: ts.NoSubstitutionTemplateLiteral;
   try {
@@ -146,11 +147,4 @@ export function options(props: ReadonlyArray<readonly [string, ts.Expression | u
   if (!present.length) return undefined;
   const single = obj(present);
   return present.length > 3 || print(single).length > 72 ? obj(present, true) : single;
-}
-
-/** Arguments, dropping trailing `undefined`s. */
-export function args(...list: Array<ts.Expression | undefined>): ts.Expression[] {
-  const out = [...list];
-  while (out.length && out[out.length - 1] === undefined) out.pop();
-  return out.map((a) => a ?? f.createIdentifier("undefined"));
 }

@@ -16,7 +16,7 @@ import { print } from "./literals.ts";
 import type { CoreName } from "./names.ts";
 
 /** A top-level const of the module. */
-export interface ConstDecl {
+interface ConstDecl {
   readonly kind: "const";
   readonly name: string;
   readonly exported: boolean;
@@ -30,7 +30,7 @@ export interface ConstDecl {
 }
 
 /** `export default <chain or name>`. */
-export interface DefaultExport {
+interface DefaultExport {
   readonly kind: "default";
   readonly comments: readonly CommentLine[];
   readonly head: ts.Expression;

@@ -11,7 +11,7 @@ const RESERVED = new Set(
 );
 
 /** Everything the generated code may import from @strata/core (values and types). */
-export const CORE_NAMES = [
+const CORE_NAMES = [
   "arg", "declareArg", "from", "scratch", "stageFor", "context", "file", "script", "http", "git", "cache", "secret", "bind", "tmpfs", "ssh", "sh",
   "TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT", "BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT",
   "Port", "Signal", "Duration", "PlatformString",

@@ -42,7 +42,7 @@ export function fromTargetExpr(t: FromTarget): ts.Expression {
 }
 
 /** The build context: `context()` or the shared const that carries the `.dockerignore` excludes. */
-export function contextExpr(ctx: GenContext): ts.Expression {
+function contextExpr(ctx: GenContext): ts.Expression {
   return ctx.contextConst ? id(ctx.contextConst) : coreCall(ctx, "context", []);
 }
 

@@ -91,7 +91,7 @@ const dockerfile = fc
       if (own) names.push(own);
     });
     return fc.tuple(...stages).map((s) => {
-      const text = [...globals.map(([n, d]) => (d === undefined ? `ARG ${n}` : `ARG ${n}=${d}`)), ...s].join("\n") + "\n";
+      const text = `${[...globals.map(([n, d]) => (d === undefined ? `ARG ${n}` : `ARG ${n}=${d}`)), ...s].join("\n")}\n`;
       // With `# escape=\``, a backslash is an ordinary character and lines continue with a backtick.
       return backtick ? `# escape=\`\n${text.replaceAll("ESC\n", "`\n")}` : text.replaceAll("ESC\n", "\\\n");
     });

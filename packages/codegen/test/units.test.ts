@@ -10,7 +10,7 @@ import { typeErrors } from "./helpers/invariants.ts";
 import { evaluateModule } from "./helpers/evaluate.ts";
 
 /** The value a printed literal stands for, as JavaScript reads it. */
-const valueOf = (code: string): unknown => new Function(`return ${code};`)();
+const evaluate = (code: string): unknown => new Function(`return ${code};`)();
 
 describe("continuation lines become template-literal line continuations", () => {
   const raw = "RUN set -eux; \\\n\tapt-get update; \\   \n# a comment\n\n\tapt-get install -y curl";
@@ -21,7 +21,7 @@ describe("continuation lines become template-literal line continuations", () => 
     const s = shellText(script, plain, "\\");
     const code = print(s.expression);
     expect(code).toBe("`set -eux; \\\n\tapt-get update; \\\n\tapt-get install -y curl`");
-    expect(valueOf(code)).toBe(script);
+    expect(evaluate(code)).toBe(script);
     expect(s.innerComments).toEqual([]);
   });
 
@@ -29,7 +29,7 @@ describe("continuation lines become template-literal line continuations", () => 
     const s = shellText(script, raw, "\\");
     const code = print(s.expression);
     expect(code).toBe("`set -eux; \\\n\tapt-get update; ` + \n// a comment\n\"\\tapt-get install -y curl\"");
-    expect(valueOf(code)).toBe(script);
+    expect(evaluate(code)).toBe(script);
     expect(s.innerComments).toEqual([]);
   });
 
@@ -38,13 +38,13 @@ describe("continuation lines become template-literal line continuations", () => 
     const v = "echo `date` ${HOME} \\\\n   done";
     const code = print(shellText(v, r, "\\").expression);
     expect(code.split("\n")).toHaveLength(2);
-    expect(valueOf(code)).toBe(v);
+    expect(evaluate(code)).toBe(v);
   });
 
   test("the escape directive's backtick continues lines too", () => {
     const code = print(shellText("dir C:\\ ;     echo done", "RUN dir C:\\ ; `\n    echo done", "`").expression);
     expect(code).toBe("`dir C:\\\\ ; \\\n    echo done`");
-    expect(valueOf(code)).toBe("dir C:\\ ;     echo done");
+    expect(evaluate(code)).toBe("dir C:\\ ;     echo done");
   });
 
   test("an escaped escape at the end of a line is not a continuation; one-line commands stay strings", () => {

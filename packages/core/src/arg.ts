@@ -1,4 +1,4 @@
-import { templateFromUser, type ScopeEntry } from "@strata/graph";
+import { templateFromUser } from "@strata/graph";
 
 /** What a build arg's default (and so its type) can be: a string, a number or a boolean. */
 export type ArgValue = string | number | boolean;
@@ -108,7 +108,7 @@ export const BUILDARCH: Arg<string> = makeArg<string>("BUILDARCH", undefined, "s
 export const BUILDVARIANT: Arg<string> = makeArg<string>("BUILDVARIANT", undefined, "string");
 
 /** A default in template form: string defaults may read earlier args (`${A}-x`), as in a Dockerfile. */
-export function argDefaultTemplate(value: ArgValue | undefined): string | undefined {
+function argDefaultTemplate(value: ArgValue | undefined): string | undefined {
   if (value === undefined) return undefined;
   return typeof value === "string" ? templateFromUser(value) : String(value);
 }

@@ -26,7 +26,7 @@ export function captureCallsite(): () => SourceLocation | undefined {
 
 const FRAME = /^\s*at (?:.*? \()?(.+?):(\d+):(\d+)\)?\s*$/;
 
-export function parseFirstUserFrame(stack: string): SourceLocation | undefined {
+function parseFirstUserFrame(stack: string): SourceLocation | undefined {
   for (const line of stack.split("\n").slice(1)) {
     const m = FRAME.exec(line);
     if (!m) continue;

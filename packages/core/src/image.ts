@@ -240,7 +240,8 @@ class ImageImpl implements Image {
 
   toGraph(): LayerGraph {
     // Memoized outside the frozen object's fields (a WeakMap would do as well).
-    return (graphs.get(this) ?? (graphs.set(this, createGraph(this.toDefinition())), graphs.get(this)))!;
+    if (!graphs.has(this)) graphs.set(this, createGraph(this.toDefinition()));
+    return graphs.get(this)!;
   }
 
   private next(patch: Partial<ImageState>, step: Omit<Step, "meta">): Image {
@@ -533,8 +534,6 @@ function toGraphMount(m: RunMount, inputIndex: (from: CopyFrom) => number): Moun
     }
   }
 }
-
-export type { Owner };
 
 /** The same image with a stage name for exporters (provenance only: the digest does not change). */
 export function named(image: Image, name: string): Image {

@@ -108,7 +108,7 @@ function contextExclude(ignored: readonly string[], explicit: readonly string[])
 /** `./app/` → `app`; undefined for the context itself or a path that leaves it (kept as its own context, which refuses it). */
 function subdirPrefix(path: string): string | undefined {
   const parts = path.split("/").filter((p) => p !== "" && p !== ".");
-  if (!parts.length || parts.includes("..") || parts.some((p) => /[*?[\$]/.test(p))) return undefined;
+  if (!parts.length || parts.includes("..") || parts.some((p) => /[*?[$]/.test(p))) return undefined;
   return parts.join("/");
 }
 

@@ -1,4 +1,4 @@
-import type { CacheSharing, PlatformString, SIGNAL_NAMES } from "@strata/graph";
+import type { PlatformString, SIGNAL_NAMES } from "@strata/graph";
 import type { Arg } from "./arg.ts";
 import type { RunMount } from "./mounts.ts";
 
@@ -46,6 +46,7 @@ type PortRangeOk<S extends string> = S extends `${infer A}-${infer B}`
   : PortNumberOk<S>;
 type PortSpecOk<S extends string> = S extends `${infer N}/${infer P}` ? (P extends "tcp" | "udp" | "sctp" ? PortRangeOk<N> : false) : PortRangeOk<S>;
 /** True for a string literal type, false for `string` and template types such as `${number}`. */
+// biome-ignore lint/complexity/noBannedTypes: `{}` (no required keys) is what tells a literal key from `string`
 type IsLiteral<S extends string> = {} extends Record<S, 1> ? false : true;
 
 /**
@@ -159,5 +160,3 @@ export interface HealthcheckOptions {
   /** Consecutive failures after which the container is unhealthy (Dockerfile `--retries`); default `3`. */
   readonly retries?: number;
 }
-
-export type { CacheSharing };

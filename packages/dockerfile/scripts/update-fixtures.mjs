@@ -15,17 +15,17 @@ const filter = process.argv[2] ?? "";
 const df = await loadPackageSource(join(dirname(fileURLToPath(import.meta.url)), ".."));
 
 function writeAtomic(path, text) {
-  writeFileSync(path + ".tmp", text);
-  renameSync(path + ".tmp", path);
+  writeFileSync(`${path}.tmp`, text);
+  renameSync(`${path}.tmp`, path);
 }
 
 export function goldens(df, source) {
   const result = df.parseDockerfile(source);
   const hasError = result.diagnostics.some((d) => d.severity === "error");
   return {
-    dump: df.dumpAst(result.ast) + "\n",
-    json: hasError ? undefined : JSON.stringify(df.toJson(result), null, 2) + "\n",
-    diagnostics: hasError ? JSON.stringify(result.diagnostics, null, 2) + "\n" : undefined,
+    dump: `${df.dumpAst(result.ast)}\n`,
+    json: hasError ? undefined : `${JSON.stringify(df.toJson(result), null, 2)}\n`,
+    diagnostics: hasError ? `${JSON.stringify(result.diagnostics, null, 2)}\n` : undefined,
   };
 }
 

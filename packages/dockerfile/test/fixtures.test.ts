@@ -19,7 +19,7 @@ describe.each(cases)("%s", (name) => {
   const errors = result.diagnostics.filter((d) => d.severity === "error");
 
   test("dump matches BuildKit's Node.Dump format", () => {
-    expect(dumpAst(result.ast) + "\n").toBe(readFileSync(join(dir, name, "dump.txt"), "utf8"));
+    expect(`${dumpAst(result.ast)}\n`).toBe(readFileSync(join(dir, name, "dump.txt"), "utf8"));
   });
 
   test("typed AST / diagnostics match", () => {

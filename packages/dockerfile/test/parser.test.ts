@@ -116,8 +116,8 @@ describe("diagnostics", () => {
     const src = "FROM a as B\nCMD x\nMAINTAINER m\n";
     const rules = (s: string) => parseDockerfile(s).diagnostics.map((d) => d.rule).sort();
     expect(rules(src)).toEqual(["FromAsCasing", "JSONArgsRecommended", "MaintainerDeprecated", "StageNameCasing"]);
-    expect(rules("# check=skip=JSONArgsRecommended,StageNameCasing\n" + src)).toEqual(["FromAsCasing", "MaintainerDeprecated"]);
-    const errs = parseDockerfile("# check=error=true\n" + src).diagnostics.filter((d) => d.severity === "error");
+    expect(rules(`# check=skip=JSONArgsRecommended,StageNameCasing\n${src}`)).toEqual(["FromAsCasing", "MaintainerDeprecated"]);
+    const errs = parseDockerfile(`# check=error=true\n${src}`).diagnostics.filter((d) => d.severity === "error");
     expect(errs).toHaveLength(4);
     expect(parseDockerfile(src, { lint: false }).diagnostics).toEqual([]);
   });

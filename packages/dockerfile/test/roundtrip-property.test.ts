@@ -68,7 +68,7 @@ const dockerfile: fc.Arbitrary<string> = fc
       stages.push(fc.tuple(base, fc.array(instruction(names), { minLength: 1, maxLength: 6 })).map(([b, ins]) => [`FROM ${b} AS s${i}`, ...ins].join("\n")));
     }
     void seeds;
-    return fc.tuple(...stages).map((s) => [...globals.map(([n, d]) => (d === undefined ? `ARG ${n}` : `ARG ${n}=${d}`)), ...s].join("\n") + "\n");
+    return fc.tuple(...stages).map((s) => `${[...globals.map(([n, d]) => (d === undefined ? `ARG ${n}` : `ARG ${n}=${d}`)), ...s].join("\n")}\n`);
   });
 
 describe("round trip over generated Dockerfiles", () => {

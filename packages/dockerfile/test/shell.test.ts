@@ -263,7 +263,7 @@ const envArb = fc.dictionary(name, fc.stringMatching(/^[a-z .*?]{0,5}$/), { maxK
 
 function outcome(f: () => string): string {
   try {
-    return "ok:" + f();
+    return `ok:${f()}`;
   } catch (e) {
     return e instanceof Error && /TemplateError|ShellError/.test(e.name) ? "error" : `THROW ${String(e)}`;
   }
@@ -284,7 +284,7 @@ describe("invariant: expandTemplate(toTemplate(W), E) === expandWord(W, E)", () 
             expect(outcome(() => expandWord(word, e, { escapeToken: esc }))).toBe("error");
             return;
           }
-          const lookup = (n: string) => (Object.prototype.hasOwnProperty.call(e, n) ? e[n] : undefined);
+          const lookup = (n: string) => (Object.hasOwn(e, n) ? e[n] : undefined);
           expect(outcome(() => expandTemplate(t, lookup))).toBe(outcome(() => expandWord(word, e, { escapeToken: esc })));
         }),
         { numRuns: 3000 },
@@ -303,7 +303,7 @@ describe("invariant: expandTemplate(toTemplate(W), E) === expandWord(W, E)", () 
         } catch {
           return;
         }
-        const lookup = (n: string) => (Object.prototype.hasOwnProperty.call(e, n) ? e[n] : undefined);
+        const lookup = (n: string) => (Object.hasOwn(e, n) ? e[n] : undefined);
         const viaTemplates = outcome(() => JSON.stringify(ts.map((t) => expandTemplate(t, lookup)).filter((s) => s !== "")));
         expect(viaTemplates).toBe(outcome(() => JSON.stringify(expandWords(word, e))));
       }),
@@ -315,7 +315,7 @@ describe("invariant: expandTemplate(toTemplate(W), E) === expandWord(W, E)", () 
 describe("invariant: toTemplate(fromTemplate(T)) === T for canonical templates", () => {
   const segText = fc.stringMatching(/^[a-z0-9 ./'"$\\-]{1,5}$/);
   const tmpl = fc
-    .array(fc.oneof(segText.map((s) => s.replace(/[\\$]/g, (c) => "\\" + c)), name.map((n) => `\${${n}}`), fc.tuple(name, segText).map(([n, w]) => `\${${n}:-${w.replace(/[\\$}]/g, (c) => "\\" + c)}}`)), { maxLength: 5 })
+    .array(fc.oneof(segText.map((s) => s.replace(/[\\$]/g, (c) => `\\${c}`)), name.map((n) => `\${${n}}`), fc.tuple(name, segText).map(([n, w]) => `\${${n}:-${w.replace(/[\\$}]/g, (c) => `\\${c}`)}}`)), { maxLength: 5 })
     .map((a) => formatTemplate(parseTemplate(a.join(""))));
   for (const esc of ["\\", "`"]) {
     test(`escape token ${esc}`, () => {

@@ -7,7 +7,7 @@ import { evalContext } from "./solver/expand.ts";
 import { Solver } from "./solver/solver.ts";
 import type { SolveOptions } from "./solver/options.ts";
 import { checkGraphEntitlements } from "./solver/entitlements.ts";
-import { Store } from "./store/store.ts";
+import type { Store } from "./store/store.ts";
 import { writeJsonAtomic } from "./store/atomic.ts";
 import { acquireBuildLock } from "./store/locks.ts";
 import { startBuildWatchdog } from "./store/build-watchdog.ts";

@@ -41,7 +41,6 @@ const dir = (ctx: string, p: string, mode = 0o755) => {
   mkdirSync(join(ctx, p), { recursive: true });
   chmodSync(join(ctx, p), mode);
 };
-const json = (xs: readonly string[]) => JSON.stringify(xs);
 
 function makeTar(ctx: string, name: string, compress: string[]): void {
   const stage = mkdtempSync(join(tmpdir(), "strata-tarsrc-"));

@@ -82,12 +82,12 @@ export class ScopeState {
 
   private given(name: string): string | undefined {
     const given = this.ctx.buildArgs;
-    return given && Object.prototype.hasOwnProperty.call(given, name) ? given[name] : undefined;
+    return given && Object.hasOwn(given, name) ? given[name] : undefined;
   }
 
   private hasGiven(name: string): boolean {
     const given = this.ctx.buildArgs;
-    return given !== undefined && Object.prototype.hasOwnProperty.call(given, name);
+    return given !== undefined && Object.hasOwn(given, name);
   }
 
   apply(entry: ScopeEntry): void {

@@ -33,10 +33,10 @@ export function shellPatternToRegExp(pattern: string, greedy: boolean, anchored:
       if (nxt !== "*" && nxt !== "?" && nxt !== "\\") {
         throw new TemplateError("STRATA_TEMPLATE_BAD_PATTERN", `invalid pattern (${pattern}) in substitution: invalid escape '\\${nxt ?? "\ufffd"}'`);
       }
-      out += "\\" + nxt;
+      out += `\\${nxt}`;
       continue;
     }
-    out += META.has(tok) ? "\\" + tok : tok;
+    out += META.has(tok) ? `\\${tok}` : tok;
   }
   return new RegExp(out, flags);
 }

@@ -29,6 +29,6 @@ describe("digests", () => {
     expect(isDigest(d)).toBe(true);
     expect(digestHex(d)).toHaveLength(64);
     expect(() => parseDigest("sha256:XYZ")).toThrow(/not a sha256 digest/);
-    expect(isDigest("sha512:" + "a".repeat(64))).toBe(false);
+    expect(isDigest(`sha512:${"a".repeat(64)}`)).toBe(false);
   });
 });

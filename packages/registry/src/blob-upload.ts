@@ -1,4 +1,4 @@
-import { Readable, Transform } from "node:stream";
+import { type Readable, Transform } from "node:stream";
 import type { Descriptor } from "@strata/oci";
 import { registryError, RegistryErrorCode } from "./errors.ts";
 import { drain, header, transferDeadlineMs, type HttpResponse } from "./http.ts";

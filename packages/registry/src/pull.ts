@@ -155,7 +155,11 @@ export async function pullImage(t: RegistryTransport, ref: Reference, store: Blo
   const configDesc = manifest.config;
   const blobs = [configDesc, ...manifest.layers];
   const seen = new Set<string>();
-  const unique = blobs.filter((d) => (seen.has(d.digest) ? false : (seen.add(d.digest), true)));
+  const unique = blobs.filter((d) => {
+    if (seen.has(d.digest)) return false;
+    seen.add(d.digest);
+    return true;
+  });
   await mapLimit(
     unique,
     opts.concurrency ?? 3,

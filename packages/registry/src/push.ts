@@ -102,7 +102,11 @@ async function pushImageBlobs(t: RegistryTransport, repo: string, img: ImageSour
   const source = blobSourceFor(img, m.parsed.config.digest);
   const seen = new Set<string>();
   // Layers first and the config last, as Docker does: a registry that sees the config has the rest.
-  const blobs = [...m.parsed.layers, m.parsed.config].filter((d) => (seen.has(d.digest) ? false : (seen.add(d.digest), true)));
+  const blobs = [...m.parsed.layers, m.parsed.config].filter((d) => {
+    if (seen.has(d.digest)) return false;
+    seen.add(d.digest);
+    return true;
+  });
   return mapLimit(blobs, opts.concurrency ?? 3, async (d, _i, signal) => {
     const from = opts.mountFrom?.(d);
     const outcome = await uploadBlob(t, repo, d, source, {

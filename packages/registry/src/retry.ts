@@ -55,7 +55,7 @@ export class RetryableError extends Error {
   }
 }
 
-export function isRetryable(e: unknown): boolean {
+function isRetryable(e: unknown): boolean {
   return e instanceof RetryableError || (!(e instanceof StrataError) && isTransientNetworkError(e));
 }
 

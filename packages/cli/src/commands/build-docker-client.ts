@@ -106,7 +106,7 @@ export async function detectEngine(client: DockerClient, builder: string | undef
 }
 
 /** BuildKit 0.10+ (Docker 23+) has Dockerfile 1.4 built in; older ones have 1.2 (Docker 20.10). */
-export function syntaxFor(serverVersion: string, buildkitVersion: string | undefined): DockerfileSyntax {
+function syntaxFor(serverVersion: string, buildkitVersion: string | undefined): DockerfileSyntax {
   if (buildkitVersion !== undefined) {
     const m = /^v?(\d+)\.(\d+)/.exec(buildkitVersion);
     if (m) return Number(m[1]) > 0 || Number(m[2]) >= 10 ? "dockerfile-1.4" : "docker-20.10";

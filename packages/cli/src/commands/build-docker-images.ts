@@ -71,7 +71,10 @@ export async function resolveBaseImages(
       continue;
     }
     let shell = inspected.get(ref);
-    if (!shell) inspected.set(ref, (shell = configuredShell(client, ref)));
+    if (!shell) {
+      shell = configuredShell(client, ref);
+      inspected.set(ref, shell);
+    }
     const known = await shell;
     if (known) shells.set(id, known);
   }
@@ -98,7 +101,7 @@ async function readLocalImage(transport: "oci-layout" | "oci-archive" | "docker-
 }
 
 /** `strata-local/busybox:oci-layout-<12 hex of the config digest>`: stable, readable, never a registry name. */
-export function localName(transport: string, path: string, configDigest: Digest): string {
+function localName(transport: string, path: string, configDigest: Digest): string {
   const stem =
     basename(path)
       .toLowerCase()
@@ -117,7 +120,7 @@ async function configuredShell(client: DockerClient, ref: string): Promise<reado
   const r = await runDocker(client, ["image", "inspect", "--format", "{{json .Config.Shell}}", ref]);
   if (r.code !== 0) return undefined;
   const shell = JSON.parse(r.stdout.trim() || "null") as string[] | null;
-  return shell && shell.length ? shell : DEFAULT_SHELL;
+  return shell?.length ? shell : DEFAULT_SHELL;
 }
 
 /** Streams the image as a docker-archive into `docker load`, tagged `name`. */

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { formatPlatform, imageDigest, opDigest, referencedImages, StrataError, type LayerGraph, type Platform } from "@strata/graph";
 import type { Entitlement, OutputSpec } from "@strata/engine";
 import type { DockerfileSyntax } from "@strata/dockerfile";

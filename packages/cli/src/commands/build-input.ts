@@ -37,7 +37,7 @@ function isDir(p: string): boolean {
 }
 
 /** The only `*.image.ts` in `dir`, else its Dockerfile. */
-export function defaultInput(dir: string, spec: CommandSpec): string {
+function defaultInput(dir: string, spec: CommandSpec): string {
   const modules = readdirSync(dir).filter((f) => f.endsWith(".image.ts"));
   if (modules.length === 1) return modules[0]!;
   if (existsSync(join(dir, "Dockerfile"))) return "Dockerfile";

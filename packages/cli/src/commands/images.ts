@@ -38,5 +38,5 @@ export async function run(args: ParsedArgs, ctx: CliContext): Promise<number> {
 /** Left-aligned columns separated by three spaces, as docker prints them. */
 export function table(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join("   ")).join("\n") + "\n";
+  return `${rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join("   ")).join("\n")}\n`;
 }

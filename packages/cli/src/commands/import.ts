@@ -80,7 +80,7 @@ async function verify(generated: GeneratedModule, ctx: CliContext): Promise<void
     symlinkSync(packageDir(createRequire(import.meta.url).resolve("@strata/core")), join(scope, "core"), "dir");
     const modulePath = join(dir, "app.image.ts");
     writeOutput(modulePath, generated.source);
-    let targets;
+    let targets: Awaited<ReturnType<typeof loadImageModule>>["targets"];
     try {
       targets = (await loadImageModule(modulePath, { cacheDir: strataHome(ctx.env) })).targets;
     } catch (e) {

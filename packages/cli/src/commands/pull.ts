@@ -48,7 +48,7 @@ async function pullCommand(args: ParsedArgs, ctx: CliContext): Promise<number> {
   }
   const { Store, writeJsonAtomic } = await import("@strata/engine");
   const { parseReference, familiarString } = await import("@strata/registry");
-  let ref;
+  let ref: ReturnType<typeof parseReference>;
   try {
     ref = parseReference(text);
   } catch (e) {

@@ -133,7 +133,7 @@ async function runContainerCommand(args: ParsedArgs, ctx: CliContext): Promise<n
   ];
   const publish = ((o.publish as string[] | undefined) ?? []).flatMap((p) => engine.parsePortMapping(p));
   const env = [...((o["env-file"] as string[] | undefined) ?? []).flatMap((f) => engine.readEnvFile(f, ctx.cwd, ctx.env)), ...((o.env as string[] | undefined) ?? [])];
-  let image;
+  let image: Awaited<ReturnType<typeof engine.findImage>> | undefined;
   const abs = resolve(ctx.cwd, target);
   if (existsSync(abs) && (isDockerfileName(target) || /\.(m|c)?[jt]sx?$/.test(target))) {
     const { runCli } = await import("../main.ts");

@@ -24,8 +24,8 @@ export function imageModule(kind: ProjectKind): string {
     case "node": {
       const cmd = JSON.stringify(kind.start);
       if (kind.manager === "npm") {
-        return `${HEADER}import { context, from } from \"@strata/core\";
-import { nodeDeps, nodeRuntime } from \"@strata/images\";
+        return `${HEADER}import { context, from } from "@strata/core";
+import { nodeDeps, nodeRuntime } from "@strata/images";
 
 // The project's files, minus what .dockerignore lists (node_modules, .git, …).
 const src = context(".");
@@ -43,8 +43,8 @@ export default from(deps)
       const lock = kind.manager === "pnpm" ? "pnpm-lock.yaml" : "yarn.lock";
       const install = kind.manager === "pnpm" ? "pnpm install --frozen-lockfile --prod" : "yarn install --frozen-lockfile --production";
       const store = kind.manager === "pnpm" ? "/root/.local/share/pnpm/store" : "/usr/local/share/.cache/yarn";
-      return `${HEADER}import { cache, context } from \"@strata/core\";
-import { nodeBase, nodeRuntime } from \"@strata/images\";
+      return `${HEADER}import { cache, context } from "@strata/core";
+import { nodeBase, nodeRuntime } from "@strata/images";
 
 // The project's files, minus what .dockerignore lists (node_modules, .git, …).
 const src = context(".");
@@ -63,8 +63,8 @@ export default deps
 `;
     }
     case "go":
-      return `${HEADER}import { context } from \"@strata/core\";
-import { goBuild, staticImage } from \"@strata/images\";
+      return `${HEADER}import { context } from "@strata/core";
+import { goBuild, staticImage } from "@strata/images";
 
 // A static binary (CGO off, module and build caches), shipped alone on scratch as a non-root user.
 export const build = goBuild({ version: "1.24", src: context("."), pkg: ${JSON.stringify(kind.pkg)} });
@@ -76,7 +76,7 @@ export default staticImage(build.path("/out/app"));
         kind.via === "requirements"
           ? `  .copy(src.files("requirements.txt"), "./")\n  .run("pip install --no-cache-dir -r requirements.txt", { mounts: [cache("/root/.cache/pip", { id: "pip" })] })\n  .copy(src, ".")`
           : `  .copy(src, ".")\n  .run("pip install --no-cache-dir .", { mounts: [cache("/root/.cache/pip", { id: "pip" })] })`;
-      return `${HEADER}import { cache, context, from } from \"@strata/core\";
+      return `${HEADER}import { cache, context, from } from "@strata/core";
 
 // The project's files, minus what .dockerignore lists.
 const src = context(".");
@@ -90,7 +90,7 @@ ${install}
 `;
     }
     case "minimal":
-      return `${HEADER}import { context, from } from \"@strata/core\";
+      return `${HEADER}import { context, from } from "@strata/core";
 
 // The project's files, minus what .dockerignore lists, in /app of a small base image.
 export default from("busybox:1.37")

@@ -38,7 +38,7 @@ export async function loadImageModule(file: string, opts: { cacheDir: string }):
     throw new StrataError("STRATA_FILE_NOT_FOUND", `no such file: ${file}`, { hint: "give the path of a .image.ts module (or a Dockerfile)" });
   }
   const { build } = await import("esbuild");
-  let result;
+  let result: import("esbuild").BuildResult<{ write: false; metafile: true }>;
   try {
     result = await build({
       entryPoints: [abs],

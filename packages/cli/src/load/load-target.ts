@@ -30,7 +30,7 @@ export async function loadGraphs(file: string, ctx: CliContext, opts: { evalCach
     throw new StrataError("STRATA_FILE_NOT_FOUND", `no such file: ${file}`, { hint: "give the path of a .image.ts module or a Dockerfile" });
   }
   // `-f FILE` (anyName): any name that is not a module's is a Dockerfile, as docker reads -f.
-  if (isDockerfileName(file) || (opts.anyName && !/\.(m|c)?[jt]sx?$/.test(file))) return loadDockerfile(file, abs, ctx, opts.contextDir, opts.namedContexts);
+  if (isDockerfileName(file) || (opts.anyName && !/\.(m|c)?[jt]sx?$/.test(file))) return loadDockerfile(abs, ctx, opts.contextDir, opts.namedContexts);
   if (!/\.(m|c)?[jt]sx?$/.test(file)) {
     throw new StrataError("STRATA_UNKNOWN_INPUT", `don't know how to read ${file}`, {
       hint: "give a .image.ts module, or a Dockerfile named Dockerfile, *.Dockerfile, Dockerfile.* or Containerfile",
@@ -80,7 +80,7 @@ export async function loadTarget(file: string, target: string | undefined, ctx: 
  * index for unnamed stages). The `.dockerignore` that docker would apply (`<Dockerfile>.dockerignore`,
  * else the context's) becomes the context's exclude list.
  */
-async function loadDockerfile(file: string, abs: string, ctx: CliContext, contextDir: string = dirname(abs), namedContexts: readonly string[] = []): Promise<LoadedGraphs> {
+async function loadDockerfile(abs: string, ctx: CliContext, contextDir: string = dirname(abs), namedContexts: readonly string[] = []): Promise<LoadedGraphs> {
   const [{ importDockerfile }, { findIgnoreFile }] = await Promise.all([import("@strata/dockerfile"), import("@strata/engine")]);
   const ignore = findIgnoreFile(contextDir, abs);
   const bytes = readFileSync(abs);

@@ -5,7 +5,7 @@ import { isStrataError, type SourceLocation } from "@strata/graph";
  * when a field changes meaning or goes away (new event types and new fields do not bump it;
  * readers ignore what they do not know). The schema is documented in README.md.
  */
-export const PROGRESS_SCHEMA_VERSION = 1;
+const PROGRESS_SCHEMA_VERSION = 1;
 
 /** One JSON Lines record: `{"v":1,"type":…,…}`. */
 export function jsonLine(type: string, fields: Readonly<Record<string, unknown>>): string {

@@ -31,7 +31,10 @@ export function progressRenderer(mode: ProgressMode, write: (text: string) => vo
     );
   }
   const numbers = new Map<string, number>();
-  const num = (id: string) => numbers.get(id) ?? (numbers.set(id, numbers.size + 1), numbers.size);
+  const num = (id: string) => {
+    if (!numbers.has(id)) numbers.set(id, numbers.size + 1);
+    return numbers.get(id)!;
+  };
   const dim = (s: string) => (opts.color ? `\x1b[2m${s}\x1b[0m` : s);
   const green = (s: string) => (opts.color ? `\x1b[32m${s}\x1b[0m` : s);
   const red = (s: string) => (opts.color ? `\x1b[31m${s}\x1b[0m` : s);

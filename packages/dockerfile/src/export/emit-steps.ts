@@ -72,7 +72,7 @@ export function emitStep(step: Step, ctx: EmitContext): string {
     }
     case "WORKDIR": {
       const e = edits.find((x) => x.edit === "workdir");
-      if (!e || e.edit !== "workdir") throw unsupported("this WORKDIR step", step);
+      if (e?.edit !== "workdir") throw unsupported("this WORKDIR step", step);
       return `WORKDIR ${w(e.path, "WORKDIR")}`;
     }
     case "USER": {
@@ -333,8 +333,8 @@ function shebangScript(op: ExecOp): { name: string; content: string; mount: Exec
   const c = op.command;
   if (c.form !== "exec" || c.argv.length !== 1 || !c.argv[0]!.startsWith("/dev/pipes/")) return undefined;
   const mount = op.mounts.find((m) => m.type === "bind" && m.target === "/dev/pipes/" && m.source === "/" && m.input !== undefined);
-  if (!mount || mount.type !== "bind") return undefined;
+  if (mount?.type !== "bind") return undefined;
   const f = inlineFile(op.inputs[mount.input!]!);
-  if (!f || f.mode !== 0o755 || `/dev/pipes/${f.name}` !== c.argv[0]) return undefined;
+  if (f?.mode !== 0o755 || `/dev/pipes/${f.name}` !== c.argv[0]) return undefined;
   return { name: f.name, content: f.data, mount };
 }

@@ -1,11 +1,9 @@
 import {
   digestHex,
-  imageDigest,
   isStrataError,
   resolveLocation,
   sha256Digest,
   StrataError,
-  type ImageDefinition,
   type LayerGraph,
   type Op,
   type SourceOp,
@@ -143,7 +141,10 @@ export function exportDockerfile(graph: LayerGraph, opts: ExportOptions = {}): E
       if (s.type === "image") {
         const local = opts.localImageName?.(input);
         if (local !== undefined) return local;
-        if (s.transport === "docker-daemon") return (daemonImages.add(s.ref), s.ref);
+        if (s.transport === "docker-daemon") {
+          daemonImages.add(s.ref);
+          return s.ref;
+        }
       }
       if (s.type === "scratch") return "scratch";
     }
@@ -315,7 +316,11 @@ function mergeSequences<T extends { name: string; default: string | undefined }>
       const nth = seen.get(base) ?? 0;
       seen.set(base, nth + 1);
       const k = key(e, nth);
-      if (!nodes.has(k)) (nodes.set(k, e), order.push(k), edges.set(k, new Set()));
+      if (!nodes.has(k)) {
+        nodes.set(k, e);
+        order.push(k);
+        edges.set(k, new Set());
+      }
       if (prev !== undefined) edges.get(prev)!.add(k);
       prev = k;
     }
@@ -358,8 +363,4 @@ function ignoreFile(c: { include?: readonly string[] | undefined; exclude?: read
   if (c.include?.length) lines.push("*", ...c.include.map((p) => `!${p}`));
   if (c.exclude?.length) lines.push(...c.exclude);
   return `${lines.join("\n")}\n`;
-}
-
-export function isTargetOf(def: ImageDefinition, graph: LayerGraph): boolean {
-  return imageDigest(def) === graph.digest;
 }

@@ -1,6 +1,5 @@
 import {
   imageDigest,
-  opDigest,
   referencedImages,
   resolveLocation,
   StrataError,
@@ -124,9 +123,12 @@ function nameSelectedStages(plans: StagePlan[], byId: Map<Digest, StagePlan>, fi
   for (const p of [...plans]) {
     if (!("select" in p.base)) continue;
     const op = p.base.select;
-    op.names.forEach((name, i) => {
+    for (const [i, name] of op.names.entries()) {
       const id = imageDigest(op.meta!.images![i]!);
-      if (plans.some((q) => q.id === id && q.name === name)) return void reserved.add(name);
+      if (plans.some((q) => q.id === id && q.name === name)) {
+        reserved.add(name);
+        continue;
+      }
       const target = byId.get(id)!;
       if (target.name === undefined || !reserved.has(target.name)) {
         target.name = name;
@@ -135,7 +137,7 @@ function nameSelectedStages(plans: StagePlan[], byId: Map<Digest, StagePlan>, fi
         plans.splice(plans.indexOf(target) + 1, 0, alias);
       }
       reserved.add(name);
-    });
+    }
   }
   return reserved;
 }
@@ -219,8 +221,4 @@ function suggestName(p: StagePlan): string {
   const ref = templateLiteralValue(s.ref) ?? s.ref.split("$")[0] ?? "";
   const last = ref.split("/").pop() ?? ref;
   return last.split(/[:@]/)[0] || "stage";
-}
-
-export function sourceRefKey(op: SourceOp): string {
-  return opDigest(op);
 }

@@ -2,7 +2,7 @@ import { formatDuration, StrataError } from "@strata/graph";
 import { file, git, http, script, sh, type CopyFrom, type Image, type ShellCommand } from "@strata/core";
 import { parseHeredoc } from "../parser/raw-parser.ts";
 import { heredocText } from "../parser/heredoc.ts";
-import type { CommandForm, Instruction, Span } from "../parser/types.ts";
+import type { CommandForm, Instruction } from "../parser/types.ts";
 import type { ImportContext } from "./context.ts";
 import { buildContext, contextRelative, resolveFrom, toMount } from "./mounts.ts";
 import { heredocTemplate, hasRefs, tpl, tpls } from "./words.ts";

@@ -20,7 +20,7 @@ export function resolveFrom(ctx: ImportContext, name: string, span: Span): { sta
 }
 
 /** Paths inside a `--from` source (stage or image), or inside the build context when there is none. */
-export function fromPaths(ctx: ImportContext, fromName: string | undefined, source: string | undefined, span: Span, what: string): CopyFrom {
+function fromPaths(ctx: ImportContext, fromName: string | undefined, source: string | undefined, span: Span, what: string): CopyFrom {
   if (fromName === undefined) return buildContext(ctx).path(source === undefined ? "." : tpl(ctx, source, span, what));
   const r = resolveFrom(ctx, fromName, span);
   if ("dir" in r) return r.dir.path(source === undefined ? "." : contextRelative(tpl(ctx, source, span, what)));

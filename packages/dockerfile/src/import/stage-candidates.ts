@@ -19,7 +19,7 @@ export function stageCandidates<T>(ref: string, stages: ReadonlyMap<string, T>, 
   const byDefault = defaultValue(ref, args)?.toLowerCase();
   const literal = segs.some((s) => s.type === "text" && s.value.length > 0);
   const pattern = literal ? namePattern(segs) : undefined;
-  return [...stages].filter(([name]) => name === byDefault || (pattern !== undefined && pattern.test(name)));
+  return [...stages].filter(([name]) => name === byDefault || (pattern?.test(name)));
 }
 
 /** What the template gives with every global arg at its default (undefined when it cannot be told). */

@@ -9,9 +9,9 @@ import type { DockerfileAst, RawNode } from "./types.ts";
 
 export function dumpNode(node: RawNode): string {
   let str = node.value.toLowerCase();
-  if (node.flags.length > 0) str += " " + goQuoteList(node.flags);
-  for (const c of node.children) str += "(" + dumpNode(c) + ")\n";
-  for (const n of node.next) str += " " + (n.children.length > 0 ? dumpNode(n) : goQuote(n.value));
+  if (node.flags.length > 0) str += ` ${goQuoteList(node.flags)}`;
+  for (const c of node.children) str += `(${dumpNode(c)})\n`;
+  for (const n of node.next) str += ` ${n.children.length > 0 ? dumpNode(n) : goQuote(n.value)}`;
   return goTrimSpace(str);
 }
 
@@ -19,6 +19,6 @@ export function dumpNode(node: RawNode): string {
 export function dumpAst(ast: DockerfileAst | readonly RawNode[]): string {
   const nodes = Array.isArray(ast) ? (ast as readonly RawNode[]) : (ast as DockerfileAst).raw;
   let str = "";
-  for (const c of nodes) str += "(" + dumpNode(c) + ")\n";
+  for (const c of nodes) str += `(${dumpNode(c)})\n`;
   return goTrimSpace(str);
 }

@@ -4,7 +4,7 @@
  */
 import type { RawFlag } from "./types.ts";
 
-export type FlagKind = "string" | "strings" | "bool";
+type FlagKind = "string" | "strings" | "bool";
 
 export interface FlagSpec {
   readonly [name: string]: FlagKind;
@@ -49,7 +49,7 @@ export function parseFlags(words: readonly string[], spec: FlagSpec): ParsedFlag
       value = name.slice(eq + 1);
       name = name.slice(0, eq);
     }
-    const kind = Object.prototype.hasOwnProperty.call(spec, name) ? spec[name] : undefined;
+    const kind = Object.hasOwn(spec, name) ? spec[name] : undefined;
     if (!kind) {
       const near = suggest(name, Object.keys(spec));
       return fail(`unknown flag: ${name}${near ? ` (did you mean ${near}?)` : ""}`, word);
@@ -76,7 +76,7 @@ export function parseFlags(words: readonly string[], spec: FlagSpec): ParsedFlag
 }
 
 /** Levenshtein distance, capped: anything above 2 reads as 3 (only near misses matter). */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   if (Math.abs(a.length - b.length) > 2) return 3;
   const d: number[] = [];
   for (let j = 0; j <= b.length; j++) d[j] = j;

@@ -1,7 +1,8 @@
 /** Go's `time.ParseDuration` (HEALTHCHECK flags), returning nanoseconds or an error message. */
 
 const UNITS: Record<string, number> = { ns: 1, us: 1e3, "\u00b5s": 1e3, "\u03bcs": 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-const MAX = 9223372036854775807;
+// Go's max int64 (2^63 - 1), which a double rounds to 2^63.
+const MAX = 2 ** 63;
 
 export function parseGoDuration(s: string): { ns: number } | { error: string } {
   const orig = s;
@@ -37,7 +38,7 @@ export function parseGoDuration(s: string): { ns: number } | { error: string } {
     const unit = s.slice(j, u);
     const mult = UNITS[unit];
     if (mult === undefined) return { error: `time: unknown unit ${JSON.stringify(unit)} in duration ${JSON.stringify(orig)}` };
-    total += Number(intPart || "0") * mult + (frac ? Math.floor(Number("0." + frac) * mult) : 0);
+    total += Number(intPart || "0") * mult + (frac ? Math.floor(Number(`0.${frac}`) * mult) : 0);
     if (total > MAX) return bad;
     s = s.slice(u);
   }

@@ -15,7 +15,7 @@ export function goQuote(s: string): string {
     if (c >= 0x20 && c < 0x7f && c !== 0x22 && c !== 0x5c) continue;
     out += s.slice(from, i);
     if (c === 0x22 || c === 0x5c) {
-      out += "\\" + s[i];
+      out += `\\${s[i]}`;
     } else if (c < 0x80) {
       switch (c) {
         case 0x07: out += "\\a"; break;
@@ -25,7 +25,7 @@ export function goQuote(s: string): string {
         case 0x0d: out += "\\r"; break;
         case 0x09: out += "\\t"; break;
         case 0x0b: out += "\\v"; break;
-        default: out += "\\x" + hex(c, 2);
+        default: out += `\\x${hex(c, 2)}`;
       }
     } else {
       let cp = s.codePointAt(i)!;
@@ -33,15 +33,15 @@ export function goQuote(s: string): string {
       else if (cp >= 0xd800 && cp <= 0xdfff) cp = 0xfffd; // a lone surrogate: Go would hold U+FFFD
       const ch = String.fromCodePoint(cp);
       if (PRINTABLE.test(ch)) out += ch;
-      else if (cp < 0x10000) out += "\\u" + hex(cp, 4);
-      else out += "\\U" + hex(cp, 8);
+      else if (cp < 0x10000) out += `\\u${hex(cp, 4)}`;
+      else out += `\\U${hex(cp, 8)}`;
     }
     from = i + 1;
   }
-  return out + s.slice(from) + '"';
+  return `${out + s.slice(from)}"`;
 }
 
 /** Go's `fmt.Sprintf("%q", []string{…})`: `["a" "b"]`. */
 export function goQuoteList(list: readonly string[]): string {
-  return "[" + list.map(goQuote).join(" ") + "]";
+  return `[${list.map(goQuote).join(" ")}]`;
 }

@@ -20,7 +20,7 @@ import type {
   ParsedMount,
 } from "./types.ts";
 
-export interface InstructionProblem {
+interface InstructionProblem {
   readonly code: ErrorCode;
   readonly message: string;
   /** The flag word the problem is about, to point at its column. */
@@ -32,7 +32,7 @@ export interface InstructionProblem {
 export type TypedResult = { instruction: Instruction; problems: InstructionProblem[] } | { instruction?: undefined; problems: InstructionProblem[] };
 
 /** BuildKit's nodeArgs: the values of the chain (a sub-command contributes its keyword and args). */
-export function nodeArgs(node: MutableNode): string[] {
+function nodeArgs(node: MutableNode): string[] {
   const out: string[] = [];
   for (const n of node.next) {
     if (n.children.length === 0) out.push(n.value);
@@ -75,7 +75,7 @@ export function typeInstruction(node: MutableNode, base: Omit<InstructionBase, "
   const fail = (message: string, code?: ErrorCode, extra?: Partial<InstructionProblem>): TypedResult => ({ problems: [...problems, err(message, code, extra)] });
   const cmdForm = (): CommandForm => (node.json ? { form: "exec", argv: args } : { form: "shell", script: args.join(" ") });
 
-  const typer = Object.prototype.hasOwnProperty.call(TYPERS, cmd) ? TYPERS[cmd]! : typeDefault;
+  const typer = Object.hasOwn(TYPERS, cmd) ? TYPERS[cmd]! : typeDefault;
   return typer({ node, args, problems, withFlags, b, fail, cmdForm, cmd, base });
 }
 
@@ -92,7 +92,7 @@ interface Ctx {
 }
 
 function typeEnv(c: Ctx): TypedResult {
-  const { node, args, problems, withFlags, b, fail, cmdForm, cmd, base } = c;
+  const { args, problems, withFlags, b, fail, cmd } = c;
   const name = cmd.toUpperCase();
   if (!withFlags(undefined)) return { problems };
   if (args.length === 0) return fail(`${name} requires at least one argument`);
@@ -107,14 +107,14 @@ function typeEnv(c: Ctx): TypedResult {
 }
 
 function typeMaintainer(c: Ctx): TypedResult {
-  const { node, args, problems, withFlags, b, fail, cmdForm, cmd, base } = c;
+  const { args, problems, withFlags, b, fail } = c;
   if (args.length !== 1) return fail("MAINTAINER requires exactly one argument");
   if (!withFlags(undefined)) return { problems };
   return { instruction: { kind: "MAINTAINER", span: b.span, raw: b.raw, original: b.original, keyword: b.keyword, flags: b.flags, comments: b.comments, maintainer: args[0]! }, problems };
 }
 
 function typeAdd(c: Ctx): TypedResult {
-  const { node, args, problems, withFlags, b, fail, cmdForm, cmd, base } = c;
+  const { node, args, problems, withFlags, b, fail, cmd } = c;
   const name = cmd.toUpperCase() as "ADD" | "COPY";
   if (args.length < 2) return fail(`${name} requires at least two arguments, but only one was provided. Destination could not be determined.`);
   const f = withFlags(FLAGS[cmd]);
@@ -143,7 +143,7 @@ function typeAdd(c: Ctx): TypedResult {
 }
 
 function typeFrom(c: Ctx): TypedResult {
-  const { node, args, problems, withFlags, b, fail, cmdForm, cmd, base } = c;
+  const { args, problems, withFlags, b, fail } = c;
   let stageName: string | undefined;
   let asKeyword: string | undefined;
   if (args.length === 3 && args[1]!.toLowerCase() === "as") {
@@ -161,7 +161,7 @@ function typeFrom(c: Ctx): TypedResult {
 }
 
 function typeOnbuild(c: Ctx): TypedResult {
-  const { node, args, problems, withFlags, b, fail, cmdForm, cmd, base } = c;
+  const { node, args, problems, withFlags, b, fail, base } = c;
   if (args.length === 0) return fail("ONBUILD requires at least one argument");
   if (!withFlags(undefined)) return { problems };
   const trigger = args[0]!.trim().toUpperCase();
@@ -184,7 +184,7 @@ function typeOnbuild(c: Ctx): TypedResult {
 }
 
 function typeWorkdir(c: Ctx): TypedResult {
-  const { node, args, problems, withFlags, b, fail, cmdForm, cmd, base } = c;
+  const { args, problems, withFlags, b, fail, cmd } = c;
   const name = cmd.toUpperCase();
   if (args.length !== 1) return fail(`${name} requires exactly one argument`);
   // BuildKit never checks STOPSIGNAL's flags.
@@ -195,7 +195,7 @@ function typeWorkdir(c: Ctx): TypedResult {
 }
 
 function typeRun(c: Ctx): TypedResult {
-  const { node, args, problems, withFlags, b, fail, cmdForm, cmd, base } = c;
+  const { node, args, problems, withFlags, b, fail, cmdForm } = c;
   const f = withFlags(FLAGS.run);
   if (!f) return { problems };
   const mounts: ParsedMount[] = [];
@@ -219,13 +219,13 @@ function typeRun(c: Ctx): TypedResult {
 }
 
 function typeCmd(c: Ctx): TypedResult {
-  const { node, args, problems, withFlags, b, fail, cmdForm, cmd, base } = c;
+  const { problems, withFlags, b, cmdForm, cmd } = c;
   if (!withFlags(undefined)) return { problems };
   return { instruction: { kind: cmd === "cmd" ? "CMD" : "ENTRYPOINT", span: b.span, raw: b.raw, original: b.original, keyword: b.keyword, flags: b.flags, comments: b.comments, command: cmdForm() }, problems };
 }
 
 function typeHealthcheck(c: Ctx): TypedResult {
-  const { node, args, problems, withFlags, b, fail, cmdForm, cmd, base } = c;
+  const { node, args, problems, withFlags, b, fail } = c;
   if (args.length === 0) return fail("HEALTHCHECK requires at least one argument");
   const typ = args[0]!.toUpperCase();
   const rest = args.slice(1);
@@ -263,14 +263,14 @@ function typeHealthcheck(c: Ctx): TypedResult {
 }
 
 function typeExpose(c: Ctx): TypedResult {
-  const { node, args, problems, withFlags, b, fail, cmdForm, cmd, base } = c;
+  const { args, problems, withFlags, b, fail } = c;
   if (args.length === 0) return fail("EXPOSE requires at least one argument");
   if (!withFlags(undefined)) return { problems };
   return { instruction: { kind: "EXPOSE", span: b.span, raw: b.raw, original: b.original, keyword: b.keyword, flags: b.flags, comments: b.comments, ports: args }, problems };
 }
 
 function typeVolume(c: Ctx): TypedResult {
-  const { node, args, problems, withFlags, b, fail, cmdForm, cmd, base } = c;
+  const { node, args, problems, withFlags, b, fail } = c;
   if (args.length === 0) return fail("VOLUME requires at least one argument");
   if (!withFlags(undefined)) return { problems };
   for (const v of args) if (v.trim() === "") return fail("VOLUME specified can not be an empty string");
@@ -278,7 +278,7 @@ function typeVolume(c: Ctx): TypedResult {
 }
 
 function typeArg(c: Ctx): TypedResult {
-  const { node, args, problems, withFlags, b, fail, cmdForm, cmd, base } = c;
+  const { args, problems, b, fail } = c;
   if (args.length === 0) return fail("ARG requires at least one argument");
   const list: { name: string; default?: string }[] = [];
   for (const a of args) {
@@ -290,7 +290,7 @@ function typeArg(c: Ctx): TypedResult {
 }
 
 function typeShell(c: Ctx): TypedResult {
-  const { node, args, problems, withFlags, b, fail, cmdForm, cmd, base } = c;
+  const { node, args, problems, withFlags, b, fail } = c;
   if (!withFlags(undefined)) return { problems };
   if (args.length === 0) return fail("SHELL requires at least one argument");
   if (!node.json) return fail("SHELL requires the arguments to be in JSON form", "DF_PARSE_SHELL_NOT_JSON", { hint: 'Write it as a JSON array: SHELL ["/bin/sh", "-c"]' });
@@ -298,7 +298,7 @@ function typeShell(c: Ctx): TypedResult {
 }
 
 function typeDefault(c: Ctx): TypedResult {
-  const { node, args, problems, withFlags, b, fail, cmdForm, cmd, base } = c;
+  const { fail, cmd } = c;
   return fail(`unknown instruction: ${cmd.toUpperCase()}`, "DF_PARSE_UNKNOWN_INSTRUCTION", { hint: suggestInstruction(cmd) });
 }
 

@@ -42,7 +42,7 @@ export function splitCommand(line: string): { cmd: string; flags: string[]; args
 }
 
 /** Leading `--flag[=value]` words (quotes and `\` resolved); a bare `--` ends them. */
-export function extractBuilderFlags(line: string): { args: string; flags: string[] } {
+function extractBuilderFlags(line: string): { args: string; flags: string[] } {
   const words: string[] = [];
   let phase = 0; // 0 spaces, 1 word, 2 quote
   let word = "";
@@ -104,7 +104,7 @@ export function extractBuilderFlags(line: string): { args: string; flags: string
 }
 
 /** parseWords: whitespace-separated words, quotes and escapes kept (expanded later). */
-export function parseWords(rest: string, escapeToken: string): string[] {
+function parseWords(rest: string, escapeToken: string): string[] {
   const words: string[] = [];
   let phase = 0;
   let start = -1;
@@ -213,10 +213,10 @@ export function parseString(rest: string): LineResult {
   return { next: [leaf(rest)], json: false };
 }
 
-export const NOT_STRING_ARRAY = "when using JSON array syntax, arrays must be comprised of strings only";
+const NOT_STRING_ARRAY = "when using JSON array syntax, arrays must be comprised of strings only";
 
 /** A JSON array of strings, `undefined` when the text is not a JSON array (shell form). */
-export function parseJSON(rest: string): string[] | undefined {
+function parseJSON(rest: string): string[] | undefined {
   const t = goTrimLeftSpace(rest);
   if (t.charCodeAt(0) !== 0x5b /* [ */) return undefined;
   let v: unknown;

@@ -13,7 +13,7 @@ const KEYS = ["type", "from", "source", "target", "readonly", "id", "sharing", "
 export type MountResult = { mount: ParsedMount } | { error: string };
 
 /** encoding/csv for one record (no lazy quotes, no leading-space trimming). */
-export function csvFields(s: string): string[] | string {
+function csvFields(s: string): string[] | string {
   if (s === "") return "EOF";
   const out: string[] = [];
   let i = 0;
@@ -64,7 +64,7 @@ function parseUint(v: string, base: 8 | 10): number | undefined {
 }
 
 /** docker/go-units RAMInBytes: `64m`, `1.5g`, `512kb`, `100` (binary multiples). */
-export function ramInBytes(v: string): number | undefined {
+function ramInBytes(v: string): number | undefined {
   const m = /^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$/.exec(v);
   if (!m) return undefined;
   const n = Number(m[1]);

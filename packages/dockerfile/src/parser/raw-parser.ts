@@ -59,7 +59,7 @@ function isRe2Space(c: number): boolean {
 }
 
 /** `^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$` by hand (no backtracking). */
-export function matchDirective(line: string): { key: string; value: string; keyStart: number } | undefined {
+function matchDirective(line: string): { key: string; value: string; keyStart: number } | undefined {
   if (line.charCodeAt(0) !== 0x23) return undefined;
   let i = 1;
   while (i < line.length && isRe2Space(line.charCodeAt(i))) i++;
@@ -311,7 +311,7 @@ function canContainHeredoc(node: MutableNode): boolean {
 }
 
 /** splitCommand + the instruction's line parser (BuildKit's newNodeFromLine). */
-export function newNodeFromLine(line: string, escapeToken: string): { node: MutableNode; legacy: boolean } {
+function newNodeFromLine(line: string, escapeToken: string): { node: MutableNode; legacy: boolean } {
   const { cmd, flags, args } = splitCommand(line);
   let r: LineResult;
   let legacy = false;
@@ -374,7 +374,7 @@ export function newNodeFromLine(line: string, escapeToken: string): { node: Muta
 type HeredocHead = Omit<Heredoc, "content" | "span">;
 
 /** Words of the line (quotes and escapes kept) that look like `[n]<<[-]NAME`. */
-export function heredocsFromLine(line: string): HeredocHead[] {
+function heredocsFromLine(line: string): HeredocHead[] {
   if (!line.includes("<<")) return [];
   let words: string[];
   try {

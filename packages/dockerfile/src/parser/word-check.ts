@@ -7,7 +7,7 @@ import { processShellWord } from "../shell/lex.ts";
 import type { Instruction } from "./types.ts";
 
 /** The words of an instruction that BuildKit runs through ProcessWord. */
-export function expandedWords(i: Instruction): string[] {
+function expandedWords(i: Instruction): string[] {
   switch (i.kind) {
     case "FROM":
       return [i.image, ...(i.platform !== undefined ? [i.platform] : [])];

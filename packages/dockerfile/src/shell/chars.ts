@@ -20,7 +20,7 @@ export function isGoSpace(cp: number): boolean {
 }
 
 import { isGoDigit, isGoLetter } from "@strata/graph";
-export { isGoDigit, isGoLetter };
+export { isGoDigit };
 
 /** Shell special parameters BuildKit accepts as a one-character name: `@ * # ? - $ ! 0`. */
 export function isSpecialParam(c: number): boolean {

@@ -22,7 +22,7 @@ export function fromTemplate(template: string, opts: FromTemplateOptions = {}): 
   if (needsQuotes) {
     let out = '"';
     for (let i = 0; i < segs.length; i++) out += segWord(segs, i, esc, "dq");
-    return out + '"';
+    return `${out}"`;
   }
   let out = "";
   for (let i = 0; i < segs.length; i++) out += segWord(segs, i, esc, "plain");
@@ -76,8 +76,8 @@ function escapeText(v: string, esc: string, ctx: Ctx): string {
         if (c === "\\") {
           const n = v[i + 1];
           i++;
-          if (n === "*" || n === "?" || n === "\\") out += "\\" + n;
-          else if (n === "}" || n === "/") out += esc === "\\" ? "\\" + n : cannot(`'${n}' in a pattern with the backtick escape`);
+          if (n === "*" || n === "?" || n === "\\") out += `\\${n}`;
+          else if (n === "}" || n === "/") out += esc === "\\" ? `\\${n}` : cannot(`'${n}' in a pattern with the backtick escape`);
           else if (n === "[" || n === "]") out += n;
           else if (n === "$" || n === "'" || n === '"') cannot(`'${n}' in a pattern`);
           else if (n === undefined) cannot("a trailing backslash in a pattern");
@@ -86,7 +86,7 @@ function escapeText(v: string, esc: string, ctx: Ctx): string {
         }
         if (c === "[") cannot("a bracket expression in a pattern");
         if (c === "*" || c === "?") out += c;
-        else if (c === "}" || c === "/") out += esc === "\\" ? "\\" + c : cannot(`'${c}' in a pattern with the backtick escape`);
+        else if (c === "}" || c === "/") out += esc === "\\" ? `\\${c}` : cannot(`'${c}' in a pattern with the backtick escape`);
         else if (c === "$" || c === "'" || c === '"' || c === esc) cannot(`'${c}' in a pattern`);
         else out += c;
         break;

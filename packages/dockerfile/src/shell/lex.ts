@@ -134,7 +134,7 @@ class ShellWord {
     this.rawEscapes = opts.rawEscapes ?? false;
     this.skipUnsetEnv = opts.skipUnsetEnv ?? false;
     this.lookup =
-      typeof env === "function" ? env : (name) => (Object.prototype.hasOwnProperty.call(env, name) ? env[name] : undefined);
+      typeof env === "function" ? env : (name) => (Object.hasOwn(env, name) ? env[name] : undefined);
     // Go's text/scanner skips a byte-order mark at the start of its input.
     if (src.charCodeAt(0) === 0xfeff) this.pos = 1;
   }
@@ -151,8 +151,13 @@ class ShellWord {
 
   getEnv(name: string): string | undefined {
     const v = this.lookup(name);
-    if (v === undefined) (this.unmatched === EMPTY_SET ? (this.unmatched = new Set()) : this.unmatched).add(name);
-    else (this.matched === EMPTY_SET ? (this.matched = new Set()) : this.matched).add(name);
+    if (v === undefined) {
+      if (this.unmatched === EMPTY_SET) this.unmatched = new Set();
+      this.unmatched.add(name);
+    } else {
+      if (this.matched === EMPTY_SET) this.matched = new Set();
+      this.matched.add(name);
+    }
     return v;
   }
 
@@ -273,7 +278,7 @@ class ShellWord {
       const name = this.processName();
       if (name === "") return "$";
       const value = this.getEnv(name);
-      if (value === undefined && this.skipUnsetEnv) return "$" + name;
+      if (value === undefined && this.skipUnsetEnv) return `$${name}`;
       return value ?? "";
     }
     this.pos++; // '{'

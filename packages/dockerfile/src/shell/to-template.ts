@@ -359,7 +359,7 @@ function patternToGraph(segs: Segment[]): Segment[] {
         const n = v[i + 1];
         if (n === "}" || n === "/") continue;
         if (n === "*" || n === "?" || n === "\\") {
-          out += "\\" + n;
+          out += `\\${n}`;
           i++;
           continue;
         }

@@ -12,7 +12,7 @@ import type { Store } from "../store/store.ts";
  * undefined when the contents exceed `max` bytes (the mount is then not exported). Secrets
  * never live here: they are files in a private tmpfs (/dev/shm) bind-mounted into the step.
  */
-export function mountEntries(dir: string, max: number): { entries: LayerEntry[]; bytes: number } | undefined {
+function mountEntries(dir: string, max: number): { entries: LayerEntry[]; bytes: number } | undefined {
   const entries: LayerEntry[] = [];
   let bytes = 0;
   const walk = (rel: string): boolean => {

@@ -16,13 +16,13 @@ export function cleanPath(p: string): string {
     out.push(part);
   }
   const body = out.join("/");
-  if (rooted) return "/" + body;
+  if (rooted) return `/${body}`;
   return body === "" ? "." : body;
 }
 
 /** `path.Join("/", p)` without the leading slash: a root-relative path that never climbs above the root. */
 export function rootRelative(p: string): string {
-  const c = cleanPath("/" + p);
+  const c = cleanPath(`/${p}`);
   return c === "/" ? "" : c.slice(1);
 }
 
@@ -40,7 +40,7 @@ export function joinRel(dir: string, name: string): string {
 }
 
 /** Compares the UTF-8 bytes of two strings, the order Go's sort and the layer writer use. */
-export function compareBytes(a: string, b: string): number {
+function compareBytes(a: string, b: string): number {
   if (a === b) return 0;
   // For strings without surrogates, UTF-16 code unit order equals code point order equals
   // UTF-8 byte order; fall back to Buffer.compare only when a surrogate is present.

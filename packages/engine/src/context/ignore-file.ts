@@ -27,7 +27,7 @@ export function parseIgnoreFile(text: string): string[] {
       pattern = cleanPath(pattern);
       if (pattern.length > 1 && pattern.startsWith("/")) pattern = pattern.slice(1);
     }
-    out.push(invert ? "!" + pattern : pattern);
+    out.push(invert ? `!${pattern}` : pattern);
   });
   return out;
 }
@@ -48,7 +48,7 @@ export function findIgnoreFile(contextDir: string, dockerfile?: string): IgnoreF
   const candidates: string[] = [];
   if (dockerfile !== undefined) {
     const df = resolve(contextDir, dockerfile);
-    candidates.push(join(dirname(df), basename(df) + ".dockerignore"));
+    candidates.push(join(dirname(df), `${basename(df)}.dockerignore`));
   }
   candidates.push(join(contextDir, ".dockerignore"));
   for (const path of candidates) {

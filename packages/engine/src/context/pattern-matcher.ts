@@ -84,7 +84,7 @@ function compile(pattern: string, raw: string): (path: string) => boolean {
       re += "[^/]";
       kind = "regexp";
     } else if (".+()|{}$".includes(ch)) {
-      re += "\\" + ch;
+      re += `\\${ch}`;
     } else if (ch === "\\") {
       if (i < runes.length) {
         re += literal(runes[i++] as string);
@@ -113,7 +113,7 @@ function compile(pattern: string, raw: string): (path: string) => boolean {
     case "regexp": {
       let rx: RegExp;
       try {
-        rx = new RegExp(re + "$", "u");
+        rx = new RegExp(`${re}$`, "u");
       } catch {
         throw badPattern(raw, "syntax error in pattern");
       }
@@ -212,8 +212,8 @@ export function onlyPrefixPatterns(m: PatternMatcher, exclusion: boolean): boole
 
 /** Whether some pattern of the given polarity names a path inside `dir` literally. */
 export function someLiteralPatternUnder(m: PatternMatcher, exclusion: boolean, dir: string): boolean {
-  const dirSlash = dir + "/";
-  return m.patterns.some((p) => p.exclusion === exclusion && (withoutTrailingGlob(p) + "/").startsWith(dirSlash));
+  const dirSlash = `${dir}/`;
+  return m.patterns.some((p) => p.exclusion === exclusion && (`${withoutTrailingGlob(p)}/`).startsWith(dirSlash));
 }
 
 function withoutTrailingGlob(p: Pattern): string {

@@ -228,7 +228,10 @@ export class ContextSnapshot {
       const slash = e.path.lastIndexOf("/");
       const parent = slash < 0 ? "" : e.path.slice(0, slash);
       let list = kids.get(parent);
-      if (!list) kids.set(parent, (list = []));
+      if (!list) {
+        list = [];
+        kids.set(parent, list);
+      }
       list.push(e);
       if (e.type === "directory" && !kids.has(e.path)) kids.set(e.path, []);
     }

@@ -53,7 +53,7 @@ export class OutputTree {
 
   /** Forgets planned entries at and below `path` (a replaced tree). */
   removePlanned(path: string): void {
-    const prefix = path + "/";
+    const prefix = `${path}/`;
     for (const p of [...this.planned.keys()]) {
       if (p !== path && !p.startsWith(prefix)) continue;
       const old = this.planned.get(p);

@@ -39,7 +39,7 @@ export async function selectionDigest(tree: SourceTree, opts: SelectionOptions):
     ...(opts.exclude !== undefined ? { exclude: opts.exclude } : {}),
     ...(opts.followSymlinks !== undefined ? { followSymlinks: opts.followSymlinks } : {}),
   });
-  const h = createHash("sha256").update(VERSION + "\n");
+  const h = createHash("sha256").update(`${VERSION}\n`);
   for (const e of plan.entries) {
     if (e.type === "whiteout" || e.type === "opaque") continue;
     let digest = "";
@@ -52,7 +52,7 @@ export async function selectionDigest(tree: SourceTree, opts: SelectionOptions):
     rec.push(e.type === "char-device" || e.type === "block-device" ? `${e.devmajor},${e.devminor}` : "");
     rec.push(digest);
     if (opts.mtime) rec.push(e.mtime);
-    h.update(JSON.stringify(rec) + "\n");
+    h.update(`${JSON.stringify(rec)}\n`);
   }
   return `sha256:${h.digest("hex")}`;
 }

@@ -124,7 +124,7 @@ export class DirectorySourceTree implements SourceTree {
   }
 }
 
-export function nodeFromStats(st: Stats, owner: { uid: number; gid: number } | undefined, linkname: string | undefined): SourceNode {
+function nodeFromStats(st: Stats, owner: { uid: number; gid: number } | undefined, linkname: string | undefined): SourceNode {
   const type: SourceNodeType = st.isDirectory()
     ? "directory"
     : st.isSymbolicLink()
@@ -183,7 +183,7 @@ export class MemorySourceTree implements SourceTree {
   }
 
   readdir(path: string): readonly string[] {
-    const prefix = path === "" ? "" : path + "/";
+    const prefix = path === "" ? "" : `${path}/`;
     const out: string[] = [];
     for (const p of this.nodes.keys()) {
       if (p !== "" && p.startsWith(prefix) && !p.slice(prefix.length).includes("/")) out.push(p.slice(prefix.length));

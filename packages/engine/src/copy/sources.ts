@@ -70,7 +70,7 @@ export function resolveSources(tree: SourceTree, arg: string, opts: ResolveOptio
     const visit = (rel: string) => {
       const dir = joinRel(baseDir, rel);
       const node = tree.lstat(dir);
-      if (!node || node.type !== "directory") return;
+      if (node?.type !== "directory") return;
       for (const name of sortBytes([...tree.readdir(dir)])) {
         const childRel = joinRel(rel, name);
         if (goMatch(pattern, childRel)) {
@@ -95,7 +95,7 @@ export function resolveSources(tree: SourceTree, arg: string, opts: ResolveOptio
   return out;
 }
 
-export function notFound(arg: string): StrataError {
+function notFound(arg: string): StrataError {
   return new StrataError("STRATA_COPY_NO_MATCH", `COPY source ${JSON.stringify(arg)} not found`, {
     hint: "source paths are relative to the build context (or the source image's root); check .dockerignore",
   });

@@ -1,7 +1,7 @@
 import { StrataError } from "@strata/graph";
 import { layerLimits, layerTooLarge, layerTooManyEntries, oldGnuExtension, oldGnuSparse, paxSparse, SparseExpander, type SparseInfo } from "@strata/oci";
 
-export type TarMemberType = "file" | "directory" | "symlink" | "link" | "char-device" | "block-device" | "fifo";
+type TarMemberType = "file" | "directory" | "symlink" | "link" | "char-device" | "block-device" | "fifo";
 
 /** One member's header, pax and GNU long-name records already applied. */
 export interface TarMember {
@@ -116,7 +116,11 @@ export async function* readTar(input: AsyncIterable<Uint8Array>, maxEntries: num
 /** The GNU.sparse.* pax records, as the shared sparse reader takes them. */
 function sparseRecords(ext: Readonly<Record<string, string>>): Record<string, Buffer> | undefined {
   let out: Record<string, Buffer> | undefined;
-  for (const [k, v] of Object.entries(ext)) if (k.startsWith("GNU.sparse.")) (out ??= {})[k] = Buffer.from(v, "utf8");
+  for (const [k, v] of Object.entries(ext)) {
+    if (!k.startsWith("GNU.sparse.")) continue;
+    out ??= {};
+    out[k] = Buffer.from(v, "utf8");
+  }
   return out;
 }
 

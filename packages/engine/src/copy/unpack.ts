@@ -97,7 +97,7 @@ export async function unpackArchive(tree: SourceTree, path: string, dest: string
         let to = joinRel(dest, resolveUnder(out, dest, linkName, false));
         for (let guard = 0; out.get(to)?.type === "hardlink" && guard < MAX_LINKS; guard++) to = (out.get(to) as { linkname: string }).linkname;
         const t = out.get(to);
-        if (!t || t.type !== "file") {
+        if (t?.type !== "file") {
           throw new StrataError("STRATA_COPY_ARCHIVE_UNSUPPORTED", `archive member ${JSON.stringify(h.name)} hard-links ${JSON.stringify(h.linkname)}, which the archive did not write before it`);
         }
         out.put({ type: "hardlink", path: target, linkname: to, ...meta });

@@ -23,7 +23,7 @@ export async function dieWithStrata(argv: readonly string[]): Promise<string[]> 
 }
 
 /** The id an OCI runtime container of this process gets: `strata-<pid>-<hex>`, so a later build can tell whose it was. */
-export const CONTAINER_ID = /^strata-(\d+)-[0-9a-f]+$/;
+const CONTAINER_ID = /^strata-(\d+)-[0-9a-f]+$/;
 
 /**
  * An idle host `sh` that runs `cleanup` the moment strata dies, however it dies (SIGKILL, the

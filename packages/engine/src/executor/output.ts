@@ -84,8 +84,7 @@ export class LineSplitter {
 
   push(chunk: Buffer): void {
     let text = this.#partial + this.#decoder.write(chunk);
-    let nl: number;
-    while ((nl = text.indexOf("\n")) >= 0) {
+    for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n")) {
       this.onLine(stripCr(text.slice(0, nl)));
       text = text.slice(nl + 1);
     }

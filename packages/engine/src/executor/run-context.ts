@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
-import { join } from "node:path";
 import { StrataError } from "@strata/graph";
 import { writeEtcFiles } from "./etc-files.ts";
 import { startNetwork, type Network } from "./network/index.ts";
@@ -96,6 +95,7 @@ function validateSpec(spec: ExecSpec): void {
   }
   for (const m of spec.mounts) {
     // fstab lines and error messages are line-based; no sane mount point has control characters.
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
     if (/[\u0000-\u001f]/.test(m.target)) {
       throw new StrataError("STRATA_RUN_MOUNT_TARGET", `mount target ${JSON.stringify(m.target)} contains control characters`);
     }

@@ -183,6 +183,6 @@ function normalize(p: string): string {
   return `/${parts.join("/")}`;
 }
 
-export function compareBytes(a: string, b: string): number {
+function compareBytes(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }

@@ -7,7 +7,7 @@ import { containerWatchdog } from "./die-with-strata.ts";
 import { OutputSink } from "./output.ts";
 import { buildRuncConfig, grantableNofile } from "./runc-config.ts";
 import { withRunContext } from "./run-context.ts";
-import { abortedError, killPid, pipeStdin, signalPid, supervise, toExecResult } from "./supervise.ts";
+import { abortedError, killPid, pipeStdin, signalPid, supervise, toExecResult, type Supervised } from "./supervise.ts";
 import type { ExecIO, ExecResult, ExecSpec, Executor } from "./types.ts";
 
 export interface OciRuntimeExecutorOptions {
@@ -110,7 +110,7 @@ export class OciRuntimeExecutor implements Executor {
         });
       }
       const sink = new OutputSink(io);
-      let r;
+      let r: Supervised;
       try {
         r = await supervise(child, sink, io.signal, async () => {
           const deadline = Date.now() + 5000;

@@ -11,7 +11,7 @@ import { defaultSeccompProfile } from "./seccomp/profile.ts";
 import { X86_64 } from "./seccomp/syscall-numbers.ts";
 import { buildSandboxScript, type SandboxSeccomp, type SandboxTools } from "./sandbox-script.ts";
 import { DEVICES, MASKED_PATHS, READONLY_PATHS } from "./security-profile.ts";
-import { abortedError, killPid, pipeStdin, signalPid, supervise, toExecResult } from "./supervise.ts";
+import { abortedError, killPid, pipeStdin, signalPid, supervise, toExecResult, type Supervised } from "./supervise.ts";
 import type { ExecIO, ExecResult, ExecSpec, Executor } from "./types.ts";
 
 /** The namespaces of a step (and of the probe that checks this host can make them); the step's init dies last. */
@@ -196,7 +196,7 @@ export class SandboxExecutor implements Executor {
             }
           : {}),
       });
-      let r;
+      let r: Supervised;
       try {
         r = await supervise(child, sink, io.signal, () => killNamespace(child.pid, () => child.exitCode !== null || child.signalCode !== null));
         await statusDone;

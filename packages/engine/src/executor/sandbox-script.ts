@@ -36,7 +36,7 @@ export interface SandboxSeccomp {
  * capabilities, so no_new_privs is not needed (Docker does not set it either). "ok" on fd 3
  * says that setup, filter included, is complete.
  */
-export const SECCOMP_LOADER = [
+const SECCOMP_LOADER = [
   'open(my $f, "<:raw", $ARGV[0]) or die "strata-sandbox: cannot read the seccomp filter: $!\\n";',
   "local $/; my $p = <$f>; close $f;",
   'my $fprog = pack("S x![P] P", length($p) / 8, $p);',

@@ -27,7 +27,7 @@ export const DEFAULT_CAPABILITIES: readonly string[] = [
  * Every capability Linux has (up to 5.9's CAP_CHECKPOINT_RESTORE): what `security: "insecure"`
  * grants, as BuildKit's insecure mode does.
  */
-export const ALL_CAPABILITIES: readonly string[] = [
+const ALL_CAPABILITIES: readonly string[] = [
   "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID",
   "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN",
   "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",

@@ -51,7 +51,8 @@ export class ExplainRecorder {
     const counts: Record<string, number> = {};
     const slots = new Map<Op, string>();
     walkOps([graph.image.rootfs], (op) => {
-      const n = (counts[op.kind] = (counts[op.kind] ?? 0) + 1);
+      const n = (counts[op.kind] ?? 0) + 1;
+      counts[op.kind] = n;
       slots.set(op, `${op.kind}#${n}`);
     });
     this.slots = slots;

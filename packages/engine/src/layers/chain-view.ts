@@ -137,7 +137,7 @@ export class ChainView {
       },
       readFile: async (path) => {
         const p = this.resolve(path);
-        if (!p || p.node.type !== "file") return undefined;
+        if (p?.node.type !== "file") return undefined;
         return this.readBytes(p);
       },
     };

@@ -1,5 +1,5 @@
 /** Secret lines shorter than this are not masked: "}" or "--" would blank out unrelated output. */
-export const MIN_MASKED = 4;
+const MIN_MASKED = 4;
 
 /**
  * The strings to mask for one secret value: the whole value (trimmed), and each of its lines on

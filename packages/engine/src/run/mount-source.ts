@@ -1,4 +1,4 @@
-import { lstatSync, realpathSync } from "node:fs";
+import { lstatSync, realpathSync, type Stats } from "node:fs";
 import { join } from "node:path/posix";
 import { StrataError, type SourceLocation } from "@strata/graph";
 import { hostTree, resolveTreePath } from "../sandbox-util/tree-path.ts";
@@ -27,7 +27,7 @@ export function resolveMountSource(root: string, source: string, what: string, l
   const realRoot = realpathSync(root);
   const rel = resolveTreePath(hostTree(realRoot), source, { loopCode: "STRATA_RUN_MOUNT_SOURCE" });
   const path = rel === "" ? realRoot : join(realRoot, rel);
-  let st;
+  let st: Stats;
   try {
     st = lstatSync(path);
   } catch {

@@ -3,7 +3,6 @@ import { dirname, join } from "node:path";
 import { resolveLocation, StrataError, type ExecOp, type Mount, type ScopeState } from "@strata/graph";
 import type { ExecMount } from "../executor/index.ts";
 import { contextSourceTree } from "../copy/source-tree.ts";
-import { cacheKey } from "../solver/cache-key.ts";
 import { resolvePath } from "../solver/expand.ts";
 import type { SolverContext } from "../solver/solver.ts";
 import type { CacheMounts } from "./cache-mounts.ts";
@@ -11,7 +10,7 @@ import { secretMasks } from "./mask.ts";
 import { resolveMountSource } from "./mount-source.ts";
 import type { SecretDir } from "./secrets.ts";
 
-export interface MountTools {
+interface MountTools {
   readonly cacheMounts: CacheMounts;
   readonly secrets: SecretDir;
   readonly work: string;
@@ -151,7 +150,7 @@ async function planMount(ctx: SolverContext, op: ExecOp, m: Mount, state: ScopeS
             // `/` in the stage is the stage's root, never the host's), and a rw mount writes only
             // to the view's throwaway upper directory.
             const merged = await mergedDir(ctx, input.layers, tools.work);
-            let src;
+            let src: ReturnType<typeof resolveMountSource>;
             try {
               src = resolveMountSource(merged.dir, source, "bind mount", loc);
             } catch (e) {

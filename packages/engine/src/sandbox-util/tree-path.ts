@@ -1,4 +1,4 @@
-import { lstatSync, readlinkSync } from "node:fs";
+import { lstatSync, readlinkSync, type Stats } from "node:fs";
 import { join } from "node:path/posix";
 import { StrataError, type ErrorCode } from "@strata/graph";
 
@@ -42,7 +42,7 @@ export function resolveTreePath(lookup: TreeLookup, path: string, opts: { follow
       break;
     }
     const node = lookup([...done, part].join("/"));
-    if (!node || node.type !== "symlink") {
+    if (node?.type !== "symlink") {
       done.push(part);
       if (!node) {
         // Nothing below a missing component can be a link: keep the rest as written.
@@ -71,7 +71,7 @@ export function resolveTreePath(lookup: TreeLookup, path: string, opts: { follow
 export function hostTree(root: string): TreeLookup {
   return (rel) => {
     const p = join(root, rel);
-    let st;
+    let st: Stats;
     try {
       st = lstatSync(p);
     } catch (e) {

@@ -32,7 +32,7 @@ export async function diffUpperDir(upperDir: string, lowerDirs: readonly string[
   const view = new LowerView(lowerDirs.map((d) => resolve(d)));
   for (const d of dirs) {
     const before = view.lookup(d.rel);
-    if (!before || !before.isDirectory() || dirChanged(d.st, before)) changes.add(d.rel, d.abs, d.st);
+    if (!before?.isDirectory() || dirChanged(d.st, before)) changes.add(d.rel, d.abs, d.st);
   }
   return changes.entries(upper, async () => xattrs);
 }

@@ -106,7 +106,7 @@ function tryRelative(cwd: string, paths: readonly string[]): string[] | undefine
  * Unmounts `path` while it is a mount point: plainly first, retried briefly while busy (a dying
  * step may still hold it), then detached (lazy) so that nothing stays visible.
  */
-export async function unmountPath(path: string): Promise<void> {
+async function unmountPath(path: string): Promise<void> {
   for (let attempt = 0; attempt < 20; attempt++) {
     if (!(await isMountPoint(path))) return;
     const r = await runCommand(["umount", path]);

@@ -14,7 +14,7 @@ export interface WalkEntry {
  * returns false to skip a directory's contents. Synchronous stats per directory: for many
  * small entries this is several times faster than one promise per lstat.
  */
-export function walkTree(root: string, visit: (e: WalkEntry) => boolean | void): void {
+export function walkTree(root: string, visit: (e: WalkEntry) => boolean | undefined): void {
   const stack: string[] = [""];
   while (stack.length > 0) {
     const dirRel = stack.pop()!;

@@ -1,8 +1,6 @@
-import { createHash } from "node:crypto";
 import { get as httpGet } from "node:http";
 import { get as httpsGet } from "node:https";
 import type { IncomingMessage } from "node:http";
-import { Readable } from "node:stream";
 import { describeOp, opDigest, resolveLocation, StrataError, type Digest, type SourceOp } from "@strata/graph";
 import { cacheKey } from "./cache-key.ts";
 import type { DownloadResult } from "./results.ts";
@@ -87,14 +85,5 @@ function request(url: string, headers: Record<string, string>, signal: AbortSign
       resolvePromise(res);
     });
     req.on("error", reject);
-  });
-}
-
-export function sha256File(stream: Readable): Promise<string> {
-  return new Promise((res, rej) => {
-    const h = createHash("sha256");
-    stream.on("data", (c: Buffer) => h.update(c));
-    stream.on("end", () => res(`sha256:${h.digest("hex")}`));
-    stream.on("error", rej);
   });
 }

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { canonicalJson, commandText, DEFAULT_SHELL, digestHex, encodeOp, opDigest, resolveLocation, sha256Digest, StrataError, type Digest, type ExecOp } from "@strata/graph";
 import type { Rootfs } from "../snapshot/index.ts";
-import type { ExecMount } from "../executor/index.ts";
+import type { ExecMount, ExecResult } from "../executor/index.ts";
 import { CacheMounts } from "../run/cache-mounts.ts";
 import { SecretDir, secretValue } from "../run/secrets.ts";
 import { prepareMounts, type MountPlan } from "../run/mounts.ts";
@@ -122,7 +122,7 @@ async function execute(ctx: SolverContext, op: ExecOp, input: FsState, r: Resolv
       log.line(line);
       ctx.opts.progress({ type: "step-log", at: ctx.now(), id, stream, line: mask(line) });
     };
-    let result;
+    let result: ExecResult;
     try {
       result = await executor.run(
         { rootfs: rootfs.mergedDir, argv: r.argv, env, cwd: r.cwd, user: owner, mounts: execMounts, network: op.network ?? "default", security: op.security ?? "sandbox" },

@@ -1,4 +1,4 @@
-import { canonicalJson, encodeOp, opDigest, resolveLocation, sha256Digest, StrataError, type Digest, type FileAction, type FileOp } from "@strata/graph";
+import { canonicalJson, encodeOp, resolveLocation, sha256Digest, StrataError, type Digest, type FileAction, type FileOp } from "@strata/graph";
 import type { LayerEntry } from "@strata/oci";
 import type { BaseFs } from "../copy/base-fs.ts";
 import type { resolveChown as ResolveChown } from "../copy/chown.ts";

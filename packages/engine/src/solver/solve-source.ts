@@ -1,6 +1,6 @@
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { foldConfig, opDigest, parsePlatform, resolveLocation, ScopeState, StrataError, type SourceOp } from "@strata/graph";
+import { foldConfig, opDigest, parsePlatform, resolveLocation, ScopeState, StrataError, type LayerGraph, type SourceOp } from "@strata/graph";
 import { ONBUILD_BASE } from "./options.ts";
 import { snapshotContext } from "../context/snapshot.ts";
 import { cacheKey } from "./cache-key.ts";
@@ -27,7 +27,7 @@ export async function solveSource(ctx: SolverContext, op: SourceOp): Promise<OpR
       const platform = s.platform !== undefined ? parsePlatform(state.expand(s.platform)) : ctx.opts.platform;
       const spec = { transport: s.transport ?? "registry", ref, platform } as const;
       const resolver = spec.transport === "registry" ? ctx.opts.registry : ctx.opts.local;
-      let resolved;
+      let resolved: Awaited<ReturnType<typeof resolver.resolve>>;
       try {
         resolved = await resolver.resolve(spec);
       } catch (e) {
@@ -100,7 +100,7 @@ async function applyOnbuild(ctx: SolverContext, op: SourceOp, base: FsState, tri
   if (!ctx.opts.onbuild) {
     throw new StrataError("STRATA_ONBUILD_UNSUPPORTED", `the base image has ONBUILD triggers (${triggers.join("; ")})`, { locations: [loc] });
   }
-  let graph;
+  let graph: LayerGraph;
   try {
     graph = await ctx.opts.onbuild(triggers);
   } catch (e) {

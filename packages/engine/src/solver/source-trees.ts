@@ -6,7 +6,7 @@ import type { OpResult } from "./results.ts";
 import type { SolverContext } from "./solver.ts";
 
 /** A downloaded file as the only file of a tree (ADD <url> writes it with mode 0600, like Docker). */
-export function downloadTree(file: string, name: string): SourceTree {
+function downloadTree(file: string, name: string): SourceTree {
   const size = statSync(file).size;
   const node: SourceNode = { type: "file", mode: 0o600, uid: 0, gid: 0, mtime: 0, size };
   const root: SourceNode = { type: "directory", mode: 0o755, uid: 0, gid: 0, mtime: 0, size: 0 };

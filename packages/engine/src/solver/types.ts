@@ -1,4 +1,4 @@
-import type { Digest, ImageConfig, ImageConfigFile, Platform } from "@strata/graph";
+import type { Digest, ImageConfig, ImageConfigFile } from "@strata/graph";
 
 /** One layer of a chain: its uncompressed tar is in the store under its diffID. */
 export interface LayerRef {
@@ -23,7 +23,3 @@ export interface FsState {
   readonly base: BaseImage | undefined;
 }
 
-
-export function platformOf(c: Pick<ImageConfigFile, "os" | "architecture" | "variant">): Platform {
-  return c.variant ? { os: c.os, architecture: c.architecture, variant: c.variant } : { os: c.os, architecture: c.architecture };
-}

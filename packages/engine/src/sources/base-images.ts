@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import { formatPlatform, StrataError, type Digest, type ImageConfigFile, type Platform } from "@strata/graph";
 import { imageFromStore, type BlobStore } from "@strata/oci";
-import { familiarString, formatReference, parseManifest, parseReference, referenceName, selectManifest, withDigest, type Reference } from "@strata/registry";
+import { familiarString, formatReference, parseManifest, parseReference, referenceName, selectManifest, withDigest, type RawManifest, type Reference } from "@strata/registry";
 import type { Store } from "../store/store.ts";
 import { recordBaseLayers } from "./base-layer-blobs.ts";
 import type { ImageOverride } from "./image-overrides.ts";
@@ -120,7 +120,7 @@ export class BaseImageResolver implements ImageResolver {
   /** A digest the store holds: the manifest itself, or an index from which the platform is picked. */
   async #fromStore(digest: Digest, platform: Platform): Promise<{ digest: Digest; index?: Digest } | undefined> {
     if (!(await this.opts.blobs.has(digest))) return undefined;
-    let m;
+    let m: RawManifest;
     try {
       m = parseManifest(await readBlob(this.opts.blobs, digest), undefined, digest);
     } catch {
@@ -135,7 +135,7 @@ export class BaseImageResolver implements ImageResolver {
   async complete(digest: Digest): Promise<boolean> {
     const blobs = this.opts.blobs;
     if (!(await blobs.has(digest))) return false;
-    let m;
+    let m: RawManifest;
     try {
       m = parseManifest(await readBlob(blobs, digest), undefined, digest);
     } catch {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import type { Readable } from "node:stream";
 import { promisify } from "node:util";
-import { formatPlatform, StrataError, type Digest, type ImageConfigFile, type ImageTransport, type Platform } from "@strata/graph";
+import { StrataError, type Digest, type ImageConfigFile, type ImageTransport, type Platform } from "@strata/graph";
 import { readDockerArchive, readOciLayout, type OciImage } from "@strata/oci";
 
 const run = promisify(execFile);
@@ -113,8 +113,4 @@ async function dockerDaemonImage(ref: string): Promise<ResolvedImage> {
       }
     },
   };
-}
-
-export function describeSpec(spec: ImageSpec): string {
-  return `${spec.transport === "registry" ? "" : `${spec.transport}:`}${spec.ref} (${formatPlatform(spec.platform)})`;
 }

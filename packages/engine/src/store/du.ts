@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync } from "node:fs";
+import { lstatSync, readdirSync, type Stats } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { Store } from "./store.ts";
 
@@ -22,7 +22,7 @@ export function diskUsage(path: string, seen: Set<string> = new Set()): Usage {
   let disk = 0;
   let dev: number | undefined;
   const visit = (p: string) => {
-    let st;
+    let st: Stats;
     try {
       st = lstatSync(p);
     } catch {

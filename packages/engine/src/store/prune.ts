@@ -1,6 +1,6 @@
 import { lstatSync, readdirSync, rmdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { digestHex, type Digest } from "@strata/graph";
+import { digestHex } from "@strata/graph";
 import { imageFromStore } from "@strata/oci";
 import { unmountAllUnder } from "../snapshot/index.ts";
 import { diskUsage } from "./du.ts";
@@ -174,5 +174,3 @@ async function namedImageBlobs(store: Store): Promise<Set<string>> {
   }
   return keep;
 }
-
-export type { Digest };

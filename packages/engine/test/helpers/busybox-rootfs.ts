@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-export const BUSYBOX = "/bin/busybox";
+const BUSYBOX = "/bin/busybox";
 
 /** True when a static busybox (Debian's busybox-static) is there to build test roots from. */
 export function haveStaticBusybox(): boolean {

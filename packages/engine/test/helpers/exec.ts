@@ -4,7 +4,7 @@ import { OciRuntimeExecutor } from "../../src/executor/runc-executor.ts";
 import { SandboxExecutor } from "../../src/executor/sandbox-executor.ts";
 import type { ExecIO, ExecResult, ExecSpec, Executor } from "../../src/executor/types.ts";
 
-export const ROOT_USER = { uid: 0, gid: 0, additionalGids: [] } as const;
+const ROOT_USER = { uid: 0, gid: 0, additionalGids: [] } as const;
 
 /** The executors under test, each with its own state directory below `stateRoot`. */
 export function testExecutors(stateRoot: string): Executor[] {

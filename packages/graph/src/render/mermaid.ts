@@ -5,7 +5,10 @@ import { describeOp, shortLabel } from "./describe.ts";
 /** A Mermaid flowchart: one box per op (labelled with a short digest), edges from inputs, the image last. */
 export function renderMermaid(graph: LayerGraph): string {
   const ids = new Map<string, string>();
-  const id = (d: string) => ids.get(d) ?? (ids.set(d, `n${ids.size}`), ids.get(d)!);
+  const id = (d: string) => {
+    if (!ids.has(d)) ids.set(d, `n${ids.size}`);
+    return ids.get(d)!;
+  };
   const lines = ["flowchart TD"];
   for (const [digest, op] of graph.nodes) {
     lines.push(`  ${id(digest)}["${escapeMermaid(shortLabel(describeOp(op)))}<br/><small>${digest.slice(7, 19)}</small>"]`);

@@ -116,12 +116,18 @@ class Extraction {
   entry(h: TarHeader): void {
     this.current = undefined;
     const parts = this.safeParts(h.name, h.name);
-    if (!parts) return void (this.current = "skip");
+    if (!parts) {
+      this.current = "skip";
+      return;
+    }
     if (parts.length === 0) return; // the root itself: keep its metadata
     this.count++;
     const base = parts[parts.length - 1] as string;
     const parentParts = parts.slice(0, -1);
-    if (base.startsWith(WHITEOUT_PREFIX)) return this.whiteout(parentParts, base, h.name);
+    if (base.startsWith(WHITEOUT_PREFIX)) {
+      this.whiteout(parentParts, base, h.name);
+      return;
+    }
 
     const parent = this.r.resolveDir(parentParts, (rel) => this.created(rel, { mode: 0o755, uid: 0, gid: 0, mtime: -1 })) as string;
     this.markAncestors(parent);
@@ -157,7 +163,8 @@ class Extraction {
         const kind = h.typeflag === TypeFlag.Fifo ? "p" : h.typeflag === TypeFlag.CharDevice ? "c" : "b";
         if (kind !== "p" && !this.isRoot) {
           this.count--;
-          return this.warn("STRATA_EXTRACT_DEVICE_SKIPPED", h.name, "device node skipped: creating device nodes needs root");
+          this.warn("STRATA_EXTRACT_DEVICE_SKIPPED", h.name, "device node skipped: creating device nodes needs root");
+          return;
         }
         this.clear(rel, false);
         this.pendingNodes.push({ abs, rel, kind, major: h.devmajor, minor: h.devminor, meta });
@@ -168,7 +175,8 @@ class Extraction {
       default:
         this.count--;
         this.current = "skip";
-        return this.warn("STRATA_EXTRACT_UNSUPPORTED_TYPE", h.name, `entry of tar type ${JSON.stringify(String.fromCharCode(h.typeflag))} skipped`);
+        this.warn("STRATA_EXTRACT_UNSUPPORTED_TYPE", h.name, `entry of tar type ${JSON.stringify(String.fromCharCode(h.typeflag))} skipped`);
+        return;
     }
     if (h.xattrs && this.opts.xattrs !== false) this.queueXattrs(rel, h);
   }
@@ -259,7 +267,10 @@ class Extraction {
     }
     if (base.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)) return; // aufs metadata (.wh..wh.plnk etc.)
     const target = base.slice(WHITEOUT_PREFIX.length);
-    if (target === "" || target === "." || target === "..") return this.warn("STRATA_EXTRACT_UNSAFE_PATH", name, "invalid whiteout skipped");
+    if (target === "" || target === "." || target === "..") {
+      this.warn("STRATA_EXTRACT_UNSAFE_PATH", name, "invalid whiteout skipped");
+      return;
+    }
     const dir = overlay ? (this.r.resolveDir(parentParts, (rel) => this.created(rel, { mode: 0o755, uid: 0, gid: 0, mtime: -1 })) as string) : this.lowerDir(parentParts);
     if (dir === undefined) return;
     const rel = dir === "" ? target : `${dir}/${target}`;

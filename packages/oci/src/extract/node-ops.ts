@@ -54,7 +54,7 @@ export interface XattrOp {
 let setfattrChecked: boolean | undefined;
 
 /** Whether attr's `setfattr` is installed (checked once). */
-export function hasSetfattr(): boolean {
+function hasSetfattr(): boolean {
   if (setfattrChecked === undefined) {
     const r = spawnSync("setfattr", ["--version"], { encoding: "utf8" });
     setfattrChecked = !r.error && r.status === 0;

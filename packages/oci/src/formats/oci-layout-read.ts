@@ -1,4 +1,4 @@
-import { promises as fsp } from "node:fs";
+import { promises as fsp, type Stats } from "node:fs";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { digestHex, formatPlatform, platformsEqual, StrataError, type Digest, type Platform } from "@strata/graph";
@@ -66,7 +66,7 @@ async function selectPlatform(layout: OpenedLayout, d: Descriptor, platform: Pla
 }
 
 async function openLayout(path: string): Promise<OpenedLayout> {
-  let st;
+  let st: Stats;
   try {
     st = await fsp.stat(path);
   } catch {
@@ -97,7 +97,7 @@ function checkLayoutFile(bytes: Buffer | undefined, path: string): void {
 }
 
 /** A read-only blob store over `blobs/sha256/*` members of a tar file. */
-export function tarBlobs(tar: TarFileIndex, prefix = "blobs/sha256/"): BlobReader {
+function tarBlobs(tar: TarFileIndex, prefix = "blobs/sha256/"): BlobReader {
   const member = (d: Digest) => tar.find(`${prefix}${digestHex(d)}`);
   return {
     has: async (d) => member(d) !== undefined,

@@ -11,7 +11,7 @@ import { MediaType } from "../media-types.ts";
 import { writeArchive, type ArchiveMember, type ArchiveTarget } from "./archive-writer.ts";
 
 export const REF_NAME_ANNOTATION = "org.opencontainers.image.ref.name";
-export const OCI_LAYOUT_FILE = { imageLayoutVersion: "1.0.0" } as const;
+const OCI_LAYOUT_FILE = { imageLayoutVersion: "1.0.0" } as const;
 
 /** An OCI image layout directory, or an OCI archive (the same layout as a tar file or stream). */
 export type LayoutTarget = { readonly dir: string } | ArchiveTarget;

@@ -18,7 +18,7 @@ function parseJson(bytes: Uint8Array, what: string, where: string): Record<strin
   return v as Record<string, unknown>;
 }
 
-export function checkDescriptor(d: unknown, what: string, where: string): Descriptor {
+function checkDescriptor(d: unknown, what: string, where: string): Descriptor {
   const o = d as Record<string, unknown> | null;
   if (typeof o !== "object" || o === null || typeof o.mediaType !== "string" || !isDigest(o.digest) || !Number.isSafeInteger(o.size) || (o.size as number) < 0) {
     throw new StrataError("STRATA_IMAGE_BAD_DESCRIPTOR", `${what} in ${where} is not a valid descriptor: ${JSON.stringify(d)?.slice(0, 200)}`, {
@@ -33,7 +33,7 @@ export function parseManifest(bytes: Uint8Array, where: string): Manifest {
   if (m.schemaVersion !== 2) throw new StrataError("STRATA_IMAGE_BAD_MANIFEST", `manifest in ${where} has schemaVersion ${JSON.stringify(m.schemaVersion)}, expected 2`);
   checkDescriptor(m.config, "config descriptor", where);
   if (!Array.isArray(m.layers)) throw new StrataError("STRATA_IMAGE_BAD_MANIFEST", `manifest in ${where} has no layers array`);
-  m.layers.forEach((l, i) => checkDescriptor(l, `layer ${i}`, where));
+  for (const [i, l] of m.layers.entries()) checkDescriptor(l, `layer ${i}`, where);
   return m as unknown as Manifest;
 }
 
@@ -41,14 +41,14 @@ export function parseIndex(bytes: Uint8Array, where: string): Index {
   const m = parseJson(bytes, "index", where);
   if (m.schemaVersion !== 2) throw new StrataError("STRATA_IMAGE_BAD_INDEX", `index in ${where} has schemaVersion ${JSON.stringify(m.schemaVersion)}, expected 2`);
   if (!Array.isArray(m.manifests)) throw new StrataError("STRATA_IMAGE_BAD_INDEX", `index in ${where} has no manifests array`);
-  m.manifests.forEach((d, i) => checkDescriptor(d, `manifest ${i}`, where));
+  for (const [i, d] of m.manifests.entries()) checkDescriptor(d, `manifest ${i}`, where);
   return m as unknown as Index;
 }
 
 export function parseConfig(bytes: Uint8Array, where: string): ImageConfigFile {
   const c = parseJson(bytes, "image config", where);
   const rootfs = c.rootfs as { type?: unknown; diff_ids?: unknown } | undefined;
-  if (!rootfs || rootfs.type !== "layers" || !Array.isArray(rootfs.diff_ids) || !rootfs.diff_ids.every(isDigest)) {
+  if (rootfs?.type !== "layers" || !Array.isArray(rootfs.diff_ids) || !rootfs.diff_ids.every(isDigest)) {
     throw new StrataError("STRATA_IMAGE_BAD_CONFIG", `image config in ${where} has no valid rootfs (type "layers" with sha256 diff_ids)`);
   }
   if (typeof c.os !== "string" || typeof c.architecture !== "string") {

@@ -49,7 +49,7 @@ export async function imageFromStore(store: BlobReader, manifest: Descriptor | D
   };
 }
 
-export function layersOf(store: BlobReader, descriptors: readonly Descriptor[], config: ImageConfigFile, where: string): ImageLayer[] {
+function layersOf(store: BlobReader, descriptors: readonly Descriptor[], config: ImageConfigFile, where: string): ImageLayer[] {
   const diffIds = config.rootfs.diff_ids;
   if (diffIds.length !== descriptors.length) {
     throw new StrataError("STRATA_IMAGE_DIFF_ID_COUNT", `image in ${where} lists ${descriptors.length} layers but its config has ${diffIds.length} diff_ids`);

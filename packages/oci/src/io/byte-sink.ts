@@ -84,9 +84,3 @@ export class StreamSink implements ByteSink {
 
   async close(): Promise<void> {}
 }
-
-/** Discards bytes (used to measure or hash without storing). */
-export class NullSink implements ByteSink {
-  write(): void {}
-  async close(): Promise<void> {}
-}

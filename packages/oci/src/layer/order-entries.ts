@@ -164,7 +164,7 @@ function checkEntry(e: LayerEntry): void {
   if (!Number.isSafeInteger(e.gid) || e.gid < 0) badField(e.path, "gid", e.gid);
   if (!Number.isFinite(e.mtime)) badField(e.path, "mtime", e.mtime);
   if (e.type === "file" && (!Number.isSafeInteger(e.size) || e.size < 0)) badField(e.path, "size", e.size);
-  if (e.type === "file" && "bytes" in e.content && e.content.bytes.length !== e.size) badField(e.path, "size (content has " + e.content.bytes.length + " bytes)", e.size);
+  if (e.type === "file" && "bytes" in e.content && e.content.bytes.length !== e.size) badField(e.path, `size (content has ${e.content.bytes.length} bytes)`, e.size);
   if ((e.type === "symlink" || e.type === "hardlink") && (e.linkname === "" || e.linkname.includes("\0"))) badField(e.path, "linkname", e.linkname);
   if (e.type === "hardlink" && !isCleanPath(e.linkname, false)) badField(e.path, "linkname", e.linkname);
   if (e.type === "char-device" || e.type === "block-device") {
@@ -177,7 +177,7 @@ function badField(path: string, field: string, value: unknown): never {
   throw new StrataError("STRATA_LAYER_BAD_ENTRY", `layer entry ${JSON.stringify(path)} has an invalid ${field}: ${JSON.stringify(value)}`);
 }
 
-export function isCleanPath(p: string, allowRoot: boolean): boolean {
+function isCleanPath(p: string, allowRoot: boolean): boolean {
   if (p === "") return allowRoot;
   if (p.includes("\0") || p.startsWith("/") || p.endsWith("/")) return false;
   for (const part of p.split("/")) if (part === "" || part === "." || part === "..") return false;

@@ -48,11 +48,8 @@ export interface HeaderFields {
 const MAX_OCTAL_7 = 0o7777777;
 const MAX_OCTAL_11 = 0o77777777777;
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ustar fields hold any ASCII byte but NUL, control characters included
 const ASCII_ONLY = /^[\x01-\x7f]*$/;
-
-function utf8Length(s: string): number {
-  return ASCII_ONLY.test(s) ? s.length : Buffer.byteLength(s);
-}
 
 /**
  * Bytes needed to encode `h` (pax header, if any, plus the ustar header), so callers can
@@ -143,6 +140,7 @@ function paxHeaderName(name: string): string {
 
 /** ASCII-only fallback for the ustar fields when the real value lives in a pax record. */
 function toAscii(s: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the complement of ASCII_ONLY above
   return ASCII_ONLY.test(s) ? s : s.replace(/[^\x01-\x7f]/g, "");
 }
 

@@ -255,7 +255,10 @@ export function decodeHeader(block: Buffer, ext: PendingExtensions, offset: numb
         case "uname": uname = v.toString("utf8"); break;
         case "gname": gname = v.toString("utf8"); break;
         default:
-          if (k.startsWith("SCHILY.xattr.")) (xattrs ??= {})[k.slice("SCHILY.xattr.".length)] = v;
+          if (k.startsWith("SCHILY.xattr.")) {
+            xattrs ??= {};
+            xattrs[k.slice("SCHILY.xattr.".length)] = v;
+          }
           else if (k.startsWith("GNU.sparse.") && !opts.sparse) corrupt(`sparse files are not supported here (${JSON.stringify(name)})`, offset);
       }
     }

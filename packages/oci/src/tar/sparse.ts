@@ -39,7 +39,7 @@ function num(b: Buffer, at: number, len: number): number {
 }
 
 /** Reads `count` 24-byte (offset, numbytes) pairs at `at`; an all-zero pair ends the list. */
-export function readOldGnuEntries(block: Buffer, at: number, count: number, into: SparseSegment[]): void {
+function readOldGnuEntries(block: Buffer, at: number, count: number, into: SparseSegment[]): void {
   for (let i = 0; i < count; i++) {
     const p = at + i * 24;
     if (block[p] === 0 && block[p + 12] === 0) return;

@@ -7,7 +7,7 @@ export const FILE_TEXT = "hello from strata\n";
 export const BIG_SIZE = 6 << 20;
 
 /** Deterministic, poorly compressible bytes (so a gzip layer spans several 4 MiB members). */
-export function pseudoRandom(size: number, seed = 1): Buffer {
+function pseudoRandom(size: number, seed = 1): Buffer {
   const b = Buffer.alloc(size);
   let x = seed >>> 0 || 1;
   for (let i = 0; i < size; i += 4) {
@@ -37,7 +37,7 @@ function fromDisk(path: string, src: string, mode = 0o644): LayerEntry {
 }
 
 /** Layer 1: a busybox-static rootfs plus /etc/doomed. */
-export function baseEntries(srcDir: string): LayerEntry[] {
+function baseEntries(srcDir: string): LayerEntry[] {
   const dir = (path: string, mode = 0o755): LayerEntry => ({ ...meta, type: "directory", path, mode });
   return [
     dir("bin"),
@@ -51,7 +51,7 @@ export function baseEntries(srcDir: string): LayerEntry[] {
 }
 
 /** Layer 2: files, a hard link, a symlink, a big file, and a whiteout over layer 1's /etc/doomed. */
-export function topEntries(srcDir: string): LayerEntry[] {
+function topEntries(srcDir: string): LayerEntry[] {
   return [
     fromDisk("file", join(srcDir, "file")),
     { ...meta, type: "directory", path: "data", mode: 0o755 },

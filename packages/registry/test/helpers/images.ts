@@ -42,7 +42,10 @@ async function tarOf(entries: { name: string; type?: "file" | "directory" | "sym
     const cb = (err?: Error | null): void => (err ? reject(err) : resolve());
     let resolve!: () => void;
     let reject!: (e: Error) => void;
-    const written = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+    const written = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
     if (type === "file") pack.entry(header, e.data ?? Buffer.alloc(0), cb);
     else pack.entry(header, cb);
     await written;
