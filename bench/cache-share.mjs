@@ -6,14 +6,13 @@
 // (four RUN steps that write and compress random data) and COPY-heavy (a 1,000-file / 10 MB
 // tree copied, then archived). Runnable alone: `node bench/cache-share.mjs`; small enough to
 // finish in about a minute.
-import { build } from "esbuild";
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { busyboxBase, dockerAvailable, DOCKER, generateContext } from "./fixtures.mjs";
-import { fmt, median, printTable, REPO, STRATA, timeCommand } from "./lib.mjs";
+import { fmt, importTypeScript, median, printTable, REPO, STRATA, timeCommand } from "./lib.mjs";
 
 const RUNS = Number(process.env.STRATA_BENCH_CACHE_SHARE_RUNS ?? 1);
 
@@ -33,25 +32,8 @@ export default from(ociLayout("./busybox"))
 `,
 };
 
-async function loadRegistryHelpers() {
-  const outDir = join(REPO, "node_modules/.cache/strata-bench");
-  mkdirSync(outDir, { recursive: true });
-  const outfile = join(outDir, `cache-share-${process.pid}.mjs`);
-  await build({
-    stdin: { contents: `export { startRegistry } from "./packages/registry/test/helpers/index.ts";`, resolveDir: REPO, loader: "ts" },
-    outfile,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    external: ["tar-stream"],
-    logLevel: "warning",
-  });
-  try {
-    return await import(pathToFileURL(outfile).href);
-  } finally {
-    rmSync(outfile, { force: true });
-  }
+function loadRegistryHelpers() {
+  return importTypeScript("cache-share", `export { startRegistry } from "./packages/registry/test/helpers/index.ts";`);
 }
 
 export async function run({ runs = RUNS } = {}) {

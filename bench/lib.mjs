@@ -1,10 +1,30 @@
 // Small helpers shared by the benchmarks: timing of whole commands, medians, tables.
 import { spawnSync } from "node:child_process";
+import { mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { build } from "esbuild";
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const STRATA = join(REPO, "packages/cli/bin/strata.js");
+
+/**
+ * Imports TypeScript sources in plain Node (20 cannot import .ts): `contents` is a module of
+ * re-exports with paths relative to the repository, bundled by esbuild into a temporary file
+ * inside the repository (so the external tar-stream resolves from its node_modules), imported,
+ * and deleted.
+ */
+export async function importTypeScript(name, contents) {
+  const outDir = join(REPO, "node_modules/.cache/strata-bench");
+  mkdirSync(outDir, { recursive: true });
+  const outfile = join(outDir, `${name}-${process.pid}.mjs`);
+  await build({ stdin: { contents, resolveDir: REPO, loader: "ts" }, outfile, bundle: true, platform: "node", format: "esm", target: "node20", external: ["tar-stream"], logLevel: "warning" });
+  try {
+    return await import(pathToFileURL(outfile).href);
+  } finally {
+    rmSync(outfile, { force: true });
+  }
+}
 
 /** Runs a command `runs` times; returns the median wall time in seconds (and fails loudly). */
 export function timeCommand(cmd, args, { runs = 5, env = {}, cwd = REPO, before } = {}) {

@@ -2,45 +2,22 @@
 // docker-registry, strata's client against `skopeo copy` in the same run, plus the raw HTTP
 // download speed of node:http against fetch (undici) that chose the client's transport.
 // The TypeScript sources are bundled with esbuild into a temporary .mjs first.
-import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import http from "node:http";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { REPO, STRATA, fmt, median, printTable, timeCommand } from "./lib.mjs";
+import { fileURLToPath } from "node:url";
+import { REPO, STRATA, fmt, importTypeScript, median, printTable, timeCommand } from "./lib.mjs";
 
 const LAYERS = Number(process.env.STRATA_BENCH_REGISTRY_LAYERS ?? 6);
 const LAYER_MB = Number(process.env.STRATA_BENCH_REGISTRY_LAYER_MB ?? 50);
 const RUNS = Number(process.env.STRATA_BENCH_REGISTRY_RUNS ?? 3);
 const REPUSH_MB = Number(process.env.STRATA_BENCH_REPUSH_MB ?? 64);
 
-async function loadModules() {
-  // Inside the repo so the external tar-stream resolves from the root node_modules.
-  const outDir = join(REPO, "node_modules/.cache/strata-bench");
-  mkdirSync(outDir, { recursive: true });
-  const outfile = join(outDir, `registry-${process.pid}.mjs`);
-  await build({
-    stdin: {
-      contents: `export * from "./packages/registry/src/index.ts"; export * from "./packages/registry/test/helpers/index.ts"; export { FsBlobStore } from "./packages/oci/src/index.ts"; export { busyboxLayout } from "./test/helpers/busybox.ts";`,
-      resolveDir: REPO,
-      loader: "ts",
-    },
-    outfile,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    external: ["tar-stream"],
-    logLevel: "warning",
-  });
-  try {
-    return await import(pathToFileURL(outfile).href);
-  } finally {
-    rmSync(outfile, { force: true });
-  }
+function loadModules() {
+  return importTypeScript("registry", `export * from "./packages/registry/src/index.ts"; export * from "./packages/registry/test/helpers/index.ts"; export { FsBlobStore } from "./packages/oci/src/index.ts"; export { busyboxLayout } from "./test/helpers/busybox.ts";`);
 }
 
 async function time(fn) {
