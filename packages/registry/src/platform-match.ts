@@ -1,5 +1,5 @@
 import type { Platform } from "@strata/graph";
-import type { Descriptor } from "@strata/oci";
+import { hostPlatform as machinePlatform, type Descriptor } from "@strata/oci";
 
 /**
  * Platform normalisation and matching after containerd's `platforms` package: `x86_64` is
@@ -51,12 +51,11 @@ function normalizeOs(os: string): string {
   return l === "macos" ? "darwin" : l;
 }
 
-/** The platform of this Node process (what `docker pull` would pick here). */
+/** The platform of this Node process (what `docker pull` would pick here): @strata/oci's architecture names. */
 export function hostPlatform(): Platform {
-  const arch: Record<string, string> = { x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386", ppc64: "ppc64le", s390x: "s390x", riscv64: "riscv64", loong64: "loong64" };
-  const os = process.platform === "win32" ? "windows" : process.platform;
   // Containers are Linux on a Linux host; elsewhere Docker runs a Linux VM too.
-  return normalizePlatform({ os: os === "darwin" ? "linux" : os, architecture: arch[process.arch] ?? process.arch });
+  const os = process.platform === "win32" ? "windows" : process.platform === "darwin" ? "linux" : process.platform;
+  return normalizePlatform({ ...machinePlatform(), os });
 }
 
 /** Platforms `target` can run, best first (containerd's `platformVector`). */

@@ -1,6 +1,6 @@
-import { arch, cpus } from "node:os";
+import { cpus } from "node:os";
 import { dirname, resolve } from "node:path";
-import { formatPlatform, parsePlatform, StrataError, type Platform } from "@strata/graph";
+import { formatPlatform, parsePlatform, StrataError } from "@strata/graph";
 import type { CommandSpec, ParsedArgs } from "../argv.ts";
 import { usageError } from "../argv.ts";
 import type { CliContext } from "../context.ts";
@@ -8,7 +8,7 @@ import { loadTarget } from "../load/load-target.ts";
 import { strataHome } from "../load/strata-home.ts";
 import { jsonLine } from "../ui/json-progress.ts";
 import { formatBytes, progressRenderer, type ProgressMode } from "../ui/progress.ts";
-import type { OciImage } from "@strata/oci";
+import { hostPlatform, type OciImage } from "@strata/oci";
 import { contextOptions, secretSources } from "./build-flags.ts";
 import { buildInput, splitList, stageOwnOps } from "./build-input.ts";
 import { BUILDX_OPTIONS, DOCKER_ONLY_FLAGS } from "./build-options.ts";
@@ -249,10 +249,8 @@ async function build(args: ParsedArgs, ctx: CliContext, store: import("@strata/e
   }
 }
 
-export function hostPlatform(): Platform {
-  const map: Record<string, string> = { x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386", ppc64: "ppc64le", s390x: "s390x", riscv64: "riscv64" };
-  return { os: "linux", architecture: map[arch()] ?? arch() };
-}
+/** This machine's platform in OCI terms: @strata/oci's, the one every package uses. */
+export { hostPlatform };
 
 function keyValues(list: readonly string[], flag: string): Record<string, string> {
   const out: Record<string, string> = {};
