@@ -8,12 +8,12 @@ const APPLETS = "sh ash ls cat echo mkdir rm id env touch ln chmod chown sleep t
 const text = (s: string) => new TextEncoder().encode(s);
 
 /** The entries of a small busybox-static root filesystem with a non-root user (`app`, 1000) and a group. */
-export function busyboxEntries(): LayerEntry[] {
+export function busyboxEntries(binary = "/bin/busybox"): LayerEntry[] {
   const dir = (path: string, mode = 0o755, uid = 0, gid = 0): LayerEntry => ({ type: "directory", path, mode, uid, gid, mtime: 0 });
   const file = (path: string, body: string, mode = 0o644): LayerEntry => ({ type: "file", path, mode, uid: 0, gid: 0, mtime: 0, size: text(body).length, content: { bytes: text(body) } });
   return [
     dir("bin"),
-    { type: "file", path: "bin/busybox", mode: 0o755, uid: 0, gid: 0, mtime: 0, size: statSync("/bin/busybox").size, content: { path: "/bin/busybox" } },
+    { type: "file", path: "bin/busybox", mode: 0o755, uid: 0, gid: 0, mtime: 0, size: statSync(binary).size, content: { path: binary } },
     ...APPLETS.map((a): LayerEntry => ({ type: "symlink", path: `bin/${a}`, linkname: "busybox", mode: 0o777, uid: 0, gid: 0, mtime: 0 })),
     dir("etc"),
     file("etc/passwd", "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"),
@@ -38,10 +38,11 @@ export async function busyboxLayout(dir: string): Promise<string> {
 }
 
 /**
- * An OCI layout (`latest`) of a one-layer amd64 image made from `entries`, written once (the
- * layout is built beside its final path and renamed into place, so a half-made one is never seen).
+ * An OCI layout (`latest`) of a one-layer image made from `entries` (amd64 unless `architecture`
+ * says otherwise), written once (the layout is built beside its final path and renamed into
+ * place, so a half-made one is never seen).
  */
-export async function oneLayerLayout(layout: string, entries: readonly LayerEntry[], config: { readonly Cmd: readonly string[] }, createdBy: string): Promise<string> {
+export async function oneLayerLayout(layout: string, entries: readonly LayerEntry[], config: { readonly Cmd: readonly string[] }, createdBy: string, architecture = "amd64"): Promise<string> {
   if (existsSync(join(layout, "index.json"))) return layout;
   const tmp = `${layout}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
@@ -50,7 +51,7 @@ export async function oneLayerLayout(layout: string, entries: readonly LayerEntr
   const layer = await writeLayer([...entries], { to: { store } });
   const image = await assembleImage({
     store,
-    config: { architecture: "amd64", os: "linux", config: { Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], Cmd: [...config.Cmd] }, history: [{ created_by: createdBy }] },
+    config: { architecture, os: "linux", config: { Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], Cmd: [...config.Cmd] }, history: [{ created_by: createdBy }] },
     layers: [{ descriptor: layer.descriptor, diffId: layer.diffId }],
   });
   await writeOciLayout([{ image, ref: "latest" }], { dir: join(tmp, "layout") });
