@@ -85,4 +85,12 @@ describe.skipIf(missing({ root: isRoot })).each(EXECUTORS)("secrets stay off the
     for (const l of allSecrets()) expect(filesContaining(MEMORY, l)).toEqual([]);
     for (const l of allSecrets()) expect(filesContaining(s.home, l)).toEqual([]);
   });
+
+  test("an env= that is not a shell variable name is refused at its line (it could only be passed on a command line)", () => {
+    const r = s.build("FROM base\nRUN --mount=type=secret,id=tok,env=a.b true\n", executor, secretArgs(), { CONFINE_TOKEN: env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("error[STRATA_SECRET_ENV_NAME]");
+    expect(r.stderr).toMatch(/Dockerfile:2:\d+/);
+    expect(r.stdout + r.stderr).not.toContain(env);
+  });
 });

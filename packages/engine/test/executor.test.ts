@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { randomInt } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { Worker } from "node:worker_threads";
 import { afterAll, describe, expect, it } from "vitest";
 import { mountsUnder, parseMountInfo } from "../src/sandbox-util/mountinfo.ts";
 import { haveStaticBusybox, makeBusyboxRootfs, tempDir } from "./helpers/busybox-rootfs.ts";
@@ -58,9 +59,38 @@ describe.each(executors)("$name executor", (ex) => {
   });
 
   it.skipIf(skip)("passes exactly the given environment, looking argv[0] up on its PATH", async () => {
-    const env = ["PATH=/usr/bin:/bin", "A=1", "B=with space", "C=x=y", "HOME=/h", "EMPTY="];
+    const env = ["PATH=/usr/bin:/bin", "A=1", "B=with space", "C=x=y", "HOME=/h", "EMPTY=", "a.b=not a shell name", "Q='quoted' $(x) `y`"];
     const r = await runCaptured(ex, root, ["env"], { env });
     expect(r.stdout.sort()).toEqual([...env].sort());
+  });
+
+  it.skipIf(skip)("never puts an environment value on a command line, not even for an instant while the step starts", async () => {
+    // An env secret in an argv is readable by every host user in /proc/<pid>/cmdline while the
+    // process lives (the sandbox once ran `env -i KEY=secret …`, and perl with the whole chain).
+    // A worker scans every command line in a tight loop while steps start.
+    const token = `argv-secret-${randomInt(1e9)}`;
+    const watcher = new Worker(
+      `const { readdirSync, readFileSync } = require("node:fs"); const { parentPort, workerData } = require("node:worker_threads");
+       const want = Buffer.from(workerData); let stop = false; const hits = new Set(); let scans = 0;
+       parentPort.on("message", () => { stop = true; });
+       (function loop() { for (let i = 0; i < 200; i++) { scans++; for (const n of readdirSync("/proc")) { if (n.charCodeAt(0) > 57) continue;
+         try { const c = readFileSync("/proc/" + n + "/cmdline"); if (c.includes(want)) hits.add(c.toString("latin1").replaceAll("\0", " ")); } catch {} } }
+         if (stop) parentPort.postMessage({ hits: [...hits], scans }); else setImmediate(loop); })();`,
+      { eval: true, workerData: token },
+    );
+    try {
+      for (let i = 0; i < 5; i++) {
+        const r = await runCaptured(ex, root, ["sh", "-c", 'test -n "$TOK" && echo seen'], { env: ["PATH=/bin", `TOK=${token}`] });
+        expect(r.stdout).toEqual(["seen"]);
+      }
+    } finally {
+      const done = new Promise<{ hits: string[]; scans: number }>((res) => watcher.once("message", res));
+      watcher.postMessage("stop");
+      const { hits, scans } = await done;
+      await watcher.terminate();
+      expect(scans).toBeGreaterThan(10);
+      expect(hits).toEqual([]);
+    }
   });
 
   it.skipIf(skip)("adds HOME from the user's passwd entry when it is missing, as runc does", async () => {

@@ -121,6 +121,7 @@ export const ERROR_CODES = {
   STRATA_NET_PORT_FORWARD: "the user-mode network stack could not forward a port (in use, not allowed)",
   STRATA_NET_PORTS_NEED_NETWORK: "ports can only be forwarded into a container with its own network",
   STRATA_SECRET_MISSING: "a required secret was not given (--secret)",
+  STRATA_SECRET_ENV_NAME: "a secret mount's env= is not a shell variable name",
   STRATA_SSH_MISSING: "a required SSH agent was not given (--ssh)",
 
   // ── snapshots and layers ──────────────────────────────────────────────────────────────

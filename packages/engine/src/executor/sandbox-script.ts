@@ -62,8 +62,8 @@ export interface SandboxFiles {
  * 2. moves the root's mount onto `/` (`mount --move . /`), so the host's tree is covered in this
  *    namespace and a later chroot cannot climb out of it: `..` at the root of the moved mount
  *    leads back into it, and /proc/self/mountinfo no longer lists host mounts;
- * 3. execs, with the host's tools still reachable through the old root, `env -i <env>` →
- *    `setpriv` (bounding set = Docker's default capabilities, gid, supplementary groups) →
+ * 3. exports the step's environment (see {@link splitEnv}) and execs, with the host's tools
+ *    still reachable through the old root, `setpriv` (bounding set = Docker's default capabilities, gid, supplementary groups) →
  *    `unshare --root=. --wd=<cwd> [-S uid]`, which chroots into the moved root, changes to the
  *    working directory, drops to the uid and execs argv, looked up on the step's own PATH.
  *
@@ -165,11 +165,14 @@ export function buildSandboxScript(
   lines.push(`${shQuote(tools.mount)} --move . / || fail "cannot move the root onto /"`);
   const caps = capabilitiesFor(spec.security).map((c) => `+${c.slice(4).toLowerCase()}`).join(",");
   const groupsArg = spec.user.additionalGids.length > 0 ? `--groups=${spec.user.additionalGids.join(",")}` : "--clear-groups";
+  // The step's environment is exported by this script (on a memory file system), never put on
+  // a command line: an argv is world-readable in /proc/<pid>/cmdline while the process lives,
+  // and an env secret must not be. Only names a shell cannot export (Docker allows `a.b=1`)
+  // go through `env --`; the host tools' own variables, and the PWD/OLDPWD dash exports after
+  // `cd`, are unset first, so the step sees exactly ctx.env.
+  const { exported, viaEnv } = splitEnv(ctx.env);
   const finalArgv = [
-    tools.env,
-    "-i",
-    "--",
-    ...ctx.env,
+    ...(viaEnv.length > 0 ? [tools.env, "--", ...viaEnv] : []),
     tools.setpriv,
     `--bounding-set=-all,${caps}`,
     `--regid=${spec.user.gid}`,
@@ -182,6 +185,8 @@ export function buildSandboxScript(
     "--",
     ...spec.argv,
   ];
+  lines.push("unset PATH LC_ALL LIBMOUNT_UTAB PWD OLDPWD");
+  for (const e of exported) lines.push(`export ${shQuote(e)}`);
   if (seccomp) {
     lines.push(`exec 2>&4 4>&-`);
     lines.push(`exec ${[seccomp.perl, "-e", SECCOMP_LOADER, seccomp.filter, String(seccomp.prctlNr), ...finalArgv].map(shQuote).join(" ")}`);
@@ -193,4 +198,19 @@ export function buildSandboxScript(
   const scriptPath = join(ctx.dir, "sandbox.sh");
   files.set("sandbox.sh", `${lines.join("\n")}\n`);
   return { files, scriptPath };
+}
+
+/** A name POSIX sh can `export`. */
+const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * The step's `KEY=value` entries split into those the script exports (every name a shell can
+ * hold, secrets included: env secrets are validated to be such names) and the rest, which
+ * `env --` sets on its command line.
+ */
+export function splitEnv(env: readonly string[]): { exported: string[]; viaEnv: string[] } {
+  const exported: string[] = [];
+  const viaEnv: string[] = [];
+  for (const e of env) (SHELL_NAME.test(e.slice(0, e.indexOf("="))) ? exported : viaEnv).push(e);
+  return { exported, viaEnv };
 }

@@ -76,6 +76,10 @@ async function planMount(ctx: SolverContext, op: ExecOp, m: Mount, state: ScopeS
     case "secret": {
       const id = x(m.id);
       const t = m.target !== undefined ? target(cwd, x(m.target)) : m.env ? undefined : `/run/secrets/${id}`;
+      // A shell name: the sandbox exports it from its script, never from a command line.
+      if (m.env !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(m.env)) {
+        throw new StrataError("STRATA_SECRET_ENV_NAME", `secret ${JSON.stringify(id)}: env=${JSON.stringify(m.env)} is not a variable name`, { locations: [loc], hint: "use letters, digits and _ (not starting with a digit), e.g. env=API_TOKEN" });
+      }
       return {
         // The id and where it goes are part of the key, never the value.
         key: { secret: id, target: t, env: m.env },
