@@ -208,7 +208,7 @@ const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * hold, secrets included: env secrets are validated to be such names) and the rest, which
  * `env --` sets on its command line.
  */
-export function splitEnv(env: readonly string[]): { exported: string[]; viaEnv: string[] } {
+function splitEnv(env: readonly string[]): { exported: string[]; viaEnv: string[] } {
   const exported: string[] = [];
   const viaEnv: string[] = [];
   for (const e of env) (SHELL_NAME.test(e.slice(0, e.indexOf("="))) ? exported : viaEnv).push(e);
